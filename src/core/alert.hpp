@@ -1,0 +1,109 @@
+#pragma once
+// The Alert: one Falco alert, decoded once and shared read-only by every stage and sink.
+//
+// The alert keeps the bytes it arrived as (minified to one line) so the `json` format can re-emit them
+// unchanged; every string it exposes is a view into storage the alert owns, so no field costs an allocation.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/priority.hpp"
+
+namespace saker {
+
+struct Value {
+  enum class Kind : std::uint8_t { Null, Bool, Int, Uint, Double, String, Array, Object };
+
+  Kind kind = Kind::Null;
+  bool boolean = false;
+  std::int64_t i = 0;   // Int
+  std::uint64_t u = 0;  // Uint (only for values above INT64_MAX)
+  double d = 0;         // Double
+  // String: the unescaped text. Object: its minified JSON. Array: its minified JSON too.
+  std::string_view text;
+  // Array: its elements, as a range of Alert::items().
+  std::uint32_t first_item = 0;
+  std::uint32_t item_count = 0;
+
+  bool is_number() const noexcept { return kind == Kind::Int || kind == Kind::Uint || kind == Kind::Double; }
+  bool is_null() const noexcept { return kind == Kind::Null; }
+  // The value as a filter or template sees it: strings verbatim, numbers in decimal, true/false, "" for null.
+  std::string to_text() const;
+  // The value as JSON (strings quoted and escaped).
+  void append_json(std::string& out) const;
+
+  static Value string(std::string_view s) {
+    Value v;
+    v.kind = Kind::String;
+    v.text = s;
+    return v;
+  }
+  static Value integer(std::int64_t n) {
+    Value v;
+    v.kind = Kind::Int;
+    v.i = n;
+    return v;
+  }
+};
+
+struct Field {
+  std::string_view name;  // verbatim, e.g. "proc.cmdline", "k8s.ns.name", "proc.aname[2]"
+  Value value;
+  bool top_level = false;  // true: an unknown top-level key (flattened shape or an extension), not in output_fields
+};
+
+class Alert;
+using AlertPtr = std::shared_ptr<const Alert>;
+
+class Alert {
+ public:
+  Alert() = default;
+  Alert(const Alert&) = delete;
+  Alert& operator=(const Alert&) = delete;
+  Alert(Alert&&) = delete;
+  Alert& operator=(Alert&&) = delete;
+
+  std::string_view rule;
+  Priority priority = Priority::Debug;
+  std::string_view priority_text;  // as received, e.g. "Warning" or "informational"
+  std::string_view source;         // "syscall", "k8s_audit", ... ("" when absent)
+  std::string_view hostname;
+  std::string_view output;
+  std::string_view uuid;           // received or generated
+  bool uuid_generated = false;
+  std::int64_t time_ns = 0;        // event time, nanoseconds since the epoch (UTC)
+  std::string_view time_text;      // as received when it was a string; "" when it was an integer
+  bool time_was_integer = false;
+  bool has_output_fields = false;  // the real Falco shape (output_fields object) rather than flattened
+  std::vector<std::string_view> tags;
+  std::vector<Field> fields;  // output_fields in received order, then unknown top-level keys
+
+  // Output field or unknown top-level key by its verbatim name; nullptr when absent.
+  const Field* find_field(std::string_view name) const noexcept;
+
+  // Any name a filter or template may use: rule, priority, source, hostname, output, uuid, time (ns),
+  // tags (array), and every field. Returns false when the alert has no such field.
+  bool lookup(std::string_view name, Value& out) const;
+
+  // The alert as received, minified to one line, with the generated uuid (if any) added.
+  const std::string& json() const noexcept { return json_; }
+
+  std::span<const Value> items() const noexcept { return items_; }
+  std::span<const Value> items(const Value& array) const noexcept {
+    return std::span<const Value>(items_).subspan(array.first_item, array.item_count);
+  }
+
+ private:
+  friend class AlertBuilder;
+  friend class Decoder;
+  std::string json_;
+  std::string generated_uuid_;
+  std::string arena_;  // unescaped strings the views above point into
+  std::vector<Value> items_;
+  Value tags_value_;  // `tags` as an Array value over items_
+};
+
+}  // namespace saker

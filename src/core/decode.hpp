@@ -1,0 +1,39 @@
+#pragma once
+// decode: JSON bytes -> Alert. One parser for every source: Falco's JSON output (`output_fields` object,
+// RFC 3339 `time`), the flattened shape (fields at top level, integer-nanosecond `time`) and falcosidekick's payload.
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "core/alert.hpp"
+#include "core/result.hpp"
+
+namespace saker {
+
+struct DecodeLimits {
+  std::size_t max_alert_bytes = 1024 * 1024;  // one alert's JSON text
+  std::size_t max_depth = 16;                 // nesting of objects/arrays
+  std::size_t max_fields = 1024;              // fields + array elements in one alert
+};
+
+// Error codes (metric labels): too_large, invalid_json, invalid_utf8, too_deep, too_many_fields, not_object,
+// missing_rule, missing_priority, unknown_priority, bad_field_type, bad_time.
+class Decoder {
+ public:
+  explicit Decoder(DecodeLimits limits = {});
+  ~Decoder();
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  // Not thread-safe: one Decoder per thread. The returned Alert owns copies of everything it refers to.
+  Result<AlertPtr> decode(std::string_view json);
+
+  const DecodeLimits& limits() const noexcept { return limits_; }
+
+ private:
+  struct Impl;
+  DecodeLimits limits_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace saker

@@ -1,0 +1,82 @@
+#pragma once
+// Prometheus text-format metrics. Series are created at start-up (or on first use of a new label value);
+// updating one is a relaxed atomic add, so the hot path takes no lock.
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace saker {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+class Counter {
+ public:
+  void inc(std::uint64_t n = 1) noexcept { v_.fetch_add(n, std::memory_order_relaxed); }
+  std::uint64_t value() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
+class Gauge {
+ public:
+  void set(std::int64_t n) noexcept { v_.store(n, std::memory_order_relaxed); }
+  void add(std::int64_t n) noexcept { v_.fetch_add(n, std::memory_order_relaxed); }
+  std::int64_t value() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> v_{0};
+};
+
+// Sum and count of observed durations (Prometheus summary without quantiles).
+class Timing {
+ public:
+  void observe_ns(std::uint64_t ns, std::uint64_t count = 1) noexcept {
+    sum_ns_.fetch_add(ns, std::memory_order_relaxed);
+    count_.fetch_add(count, std::memory_order_relaxed);
+  }
+  std::uint64_t sum_ns() const noexcept { return sum_ns_.load(std::memory_order_relaxed); }
+  std::uint64_t count() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> sum_ns_{0};
+  std::atomic<std::uint64_t> count_{0};
+};
+
+class Metrics {
+ public:
+  // The same name and labels always return the same series; references stay valid for the registry's life.
+  Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
+  Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
+  Timing& timing(const std::string& name, const std::string& help, const Labels& labels = {});
+
+  // Prometheus text exposition format 0.0.4.
+  std::string render() const;
+
+  // For tests and summaries: the value of one counter series, 0 when absent.
+  std::uint64_t counter_value(const std::string& name, const Labels& labels = {}) const;
+
+ private:
+  enum class Type { Counter, Gauge, Timing };
+  struct Family {
+    Type type;
+    std::string help;
+    std::map<std::string, std::size_t> series;  // rendered label set -> index into the type's store
+  };
+  std::size_t series_index(const std::string& name, const std::string& help, Type type, const Labels& labels);
+
+  mutable std::mutex mu_;
+  std::map<std::string, Family> families_;
+  std::deque<Counter> counters_;
+  std::deque<Gauge> gauges_;
+  std::deque<Timing> timings_;
+};
+
+std::string render_labels(const Labels& labels);
+
+}  // namespace saker

@@ -1,0 +1,43 @@
+#pragma once
+// A sink delivers batches of alerts to one destination. It runs on its own thread (the pipeline's SinkRunner
+// calls it), so it never needs to lock and a slow sink never blocks another.
+#include <array>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "config/node.hpp"
+#include "core/alert.hpp"
+#include "core/result.hpp"
+#include "format/formatter.hpp"
+#include "observe/metrics.hpp"
+
+namespace saker {
+
+struct SinkContext {
+  std::string name;
+  Metrics& metrics;
+  std::string data_dir;
+  std::shared_ptr<const Formatter> formatter;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Opens connections/files; an error here is reported at start-up.
+  virtual Result<bool> open() { return true; }
+  // Delivers the batch in order. An error means the batch should be retried (after backoff).
+  virtual Result<bool> write(std::span<const AlertPtr> batch) = 0;
+  // Makes what was written durable/visible (file: fflush). Called when the queue runs empty and at shutdown.
+  virtual void flush() {}
+};
+
+using SinkBuilder = std::function<std::unique_ptr<Sink>(SinkContext&)>;
+using SinkParser = SinkBuilder (*)(const ConfigReader&);
+
+// Keys every sink accepts besides its own (read by the pipeline config).
+inline constexpr std::array<std::string_view, 6> kCommonSinkKeys = {"type",         "name",   "format",
+                                                                    "min_priority", "filter", "queue"};
+
+}  // namespace saker

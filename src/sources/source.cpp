@@ -1,0 +1,48 @@
+#include "sources/source.hpp"
+
+#include <chrono>
+
+namespace saker {
+
+AlertIntake::AlertIntake(std::string source, Ingest& ingest, Metrics& metrics, const DecodeLimits& limits)
+    : source_(std::move(source)),
+      ingest_(ingest),
+      metrics_(metrics),
+      decoder_(limits),
+      received_(metrics.counter("saker_alerts_received_total", "Alerts decoded and accepted, by source",
+                                {{"source", source_}})),
+      decode_time_(metrics.timing("saker_decode_seconds", "Time spent decoding alerts, by source",
+                                  {{"source", source_}})) {
+  batch_.reserve(256);
+}
+
+Result<bool> AlertIntake::add(std::string_view json) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = decoder_.decode(json);
+  decode_time_.observe_ns(
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
+  if (!r) {
+    refuse(r.error().code);
+    return r.error();
+  }
+  received_.inc();
+  batch_.push_back(std::move(r).value());
+  return true;
+}
+
+void AlertIntake::refuse(std::string_view reason) {
+  auto it = refused_.find(reason);
+  if (it == refused_.end()) {
+    Counter& c = metrics_.counter("saker_alerts_refused_total", "Alerts refused at decode, by source and reason",
+                                  {{"source", source_}, {"reason", std::string(reason)}});
+    it = refused_.emplace(std::string(reason), &c).first;
+  }
+  it->second->inc();
+}
+
+bool AlertIntake::flush() {
+  if (batch_.empty()) return true;
+  return ingest_.submit(batch_);
+}
+
+}  // namespace saker

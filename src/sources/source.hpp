@@ -1,0 +1,83 @@
+#pragma once
+// A source turns bytes from the outside (HTTP, TCP, a file, stdin) into Alerts and hands them to the pipeline.
+#include <cstdint>
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/node.hpp"
+#include "core/alert.hpp"
+#include "core/decode.hpp"
+#include "core/result.hpp"
+#include "observe/metrics.hpp"
+
+namespace saker {
+
+// Implemented by the pipeline: routes alerts to every sink whose route matches.
+class Ingest {
+ public:
+  virtual ~Ingest() = default;
+  // Takes the whole batch or none of it: false when a matched sink's queue is full (push back and retry).
+  // On true the batch is moved from and left empty.
+  virtual bool submit(std::vector<AlertPtr>& batch) = 0;
+  // JSON health document for /healthz; `healthy` false when some sink is failing.
+  virtual std::string health(bool& healthy) const = 0;
+};
+
+struct SourceContext {
+  std::string name;  // config `name`, default the type
+  Ingest& ingest;
+  Metrics& metrics;
+  DecodeLimits limits;
+  std::string data_dir;  // where checkpoints live
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Binds/opens and starts its own threads; an error (port in use, unreadable file) is returned, not thrown.
+  virtual Result<bool> start() = 0;
+  // Stops accepting new input and returns once no more submit() calls will come from this source.
+  virtual void stop() = 0;
+  // For stdin/replay: true once the input is exhausted and everything was submitted.
+  virtual bool finished() const { return false; }
+};
+
+// Parses a source's config (reporting errors) and returns what builds it later, so `saker check` never binds.
+using SourceBuilder = std::function<std::unique_ptr<Source>(SourceContext&)>;
+using SourceParser = SourceBuilder (*)(const ConfigReader&);
+
+// Keys every source accepts besides its own.
+inline constexpr std::array<std::string_view, 2> kCommonSourceKeys = {"type", "name"};
+
+// Decodes alerts for one source thread, counts what was received and refused, and batches them for submit().
+class AlertIntake {
+ public:
+  AlertIntake(std::string source, Ingest& ingest, Metrics& metrics, const DecodeLimits& limits);
+
+  // Decodes one JSON text into the pending batch; on failure counts the reason and returns the error.
+  Result<bool> add(std::string_view json);
+  // Counts a refusal the source itself detected (e.g. a line over the size limit).
+  void refuse(std::string_view reason);
+  std::size_t pending() const noexcept { return batch_.size(); }
+  // Submits the pending batch; false when sinks are full (the batch stays pending, try again later).
+  bool flush();
+  // Drops the pending batch (used when a request is answered 503 and the sender will retry).
+  void discard() { batch_.clear(); }
+
+ private:
+  std::string source_;
+  Ingest& ingest_;
+  Metrics& metrics_;
+  Decoder decoder_;
+  std::vector<AlertPtr> batch_;
+  Counter& received_;
+  Timing& decode_time_;
+  std::map<std::string, Counter*, std::less<>> refused_;
+};
+
+}  // namespace saker
