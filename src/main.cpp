@@ -1,1 +1,164 @@
-int main() { return 0; }
+// saker: Falco alerts in, SOC-ready alerts out. The CLI: run, check, replay, version.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "pipeline/config.hpp"
+#include "pipeline/pipeline.hpp"
+#include "pipeline/replay.hpp"
+
+namespace {
+
+using saker::ConfigErrors;
+using saker::PipelineConfig;
+
+std::shared_ptr<const PipelineConfig> load(const std::string& path, bool quiet_ok = true) {
+  ConfigErrors errors(path.empty() ? "<embedded default>" : path);
+  std::unique_ptr<PipelineConfig> cfg =
+      path.empty() ? saker::parse_config(saker::default_config_text(), errors) : saker::load_config_file(path, errors);
+  if (!cfg) {
+    std::fputs(errors.to_string().c_str(), stderr);
+    if (!quiet_ok) std::fprintf(stderr, "%zu error(s)\n", errors.errors().size());
+    return nullptr;
+  }
+  return cfg;
+}
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("saker");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+sigset_t control_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
+
+int cmd_run(const std::string& path) {
+  auto cfg = load(path);
+  if (!cfg) return 1;
+  setup_logging(cfg->log_level);
+  saker::Metrics metrics;
+  auto pipeline = std::make_unique<saker::Pipeline>(cfg, metrics);
+  if (auto r = pipeline->start(); !r) {
+    spdlog::critical("cannot start: {}", r.error().message);
+    return 1;
+  }
+  spdlog::info("saker {} running with {} ({} sources, {} sinks)", SAKER_VERSION, cfg->file, cfg->sources.size(),
+               cfg->sinks.size());
+  const sigset_t set = control_signals();
+  const timespec tick{0, 200 * 1000 * 1000};
+  for (;;) {
+    const int sig = sigtimedwait(&set, nullptr, &tick);
+    if (sig == SIGTERM || sig == SIGINT) {
+      spdlog::info("signal {}: stopping sources and draining sinks (grace {} ms)", sig, cfg->shutdown_grace.count());
+      pipeline->stop();
+      spdlog::info("stopped");
+      return 0;
+    }
+    if (sig == SIGHUP) {
+      if (path.empty()) {
+        spdlog::warn("SIGHUP: running on the embedded default, nothing to reload");
+        continue;
+      }
+      auto next = load(path);
+      if (!next) {
+        spdlog::error("SIGHUP: the new config of {} has errors (above); keeping the running config", path);
+        continue;
+      }
+      spdlog::info("SIGHUP: reloading {}", path);
+      pipeline->stop();
+      auto fresh = std::make_unique<saker::Pipeline>(next, metrics);
+      if (auto r = fresh->start(); !r) {
+        spdlog::error("SIGHUP: cannot start the new config ({}); going back to the previous one", r.error().message);
+        fresh.reset();
+        pipeline = std::make_unique<saker::Pipeline>(cfg, metrics);
+        if (auto again = pipeline->start(); !again) {
+          spdlog::critical("cannot restart the previous config either: {}", again.error().message);
+          return 1;
+        }
+        continue;
+      }
+      pipeline = std::move(fresh);
+      cfg = next;
+      spdlog::info("reloaded");
+      continue;
+    }
+    if (pipeline->sources_finished()) {
+      spdlog::info("all inputs exhausted: draining sinks");
+      pipeline->stop();
+      return 0;
+    }
+  }
+}
+
+int cmd_check(const std::string& path) {
+  auto cfg = load(path, false);
+  if (!cfg) return 1;
+  std::printf("%s: OK (%zu sources, %zu sinks)\n", cfg->file.c_str(), cfg->sources.size(), cfg->sinks.size());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Control signals are taken synchronously by the main thread; every thread started later inherits the mask.
+  const sigset_t set = control_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"saker: receives Falco alerts, filters and routes them, delivers them to the SOC's tools"};
+  app.require_subcommand(1);
+  std::string config_path;
+
+  auto* run = app.add_subcommand("run", "Run the daemon (no -c: the embedded default, HTTP on 127.0.0.1:2801 to stdout)");
+  run->add_option("-c,--config", config_path, "YAML config file")->check(CLI::ExistingFile);
+
+  auto* check = app.add_subcommand("check", "Validate a config: every error with file:line:column; exit 1 on errors");
+  check->add_option("-c,--config", config_path, "YAML config file")->required()->check(CLI::ExistingFile);
+
+  std::vector<std::string> replay_files;
+  auto* replay = app.add_subcommand("replay", "Push recorded alerts (NDJSON files, '-' for stdin) through the pipeline");
+  replay->add_option("-c,--config", config_path, "YAML config file (its sources are ignored)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  replay->add_option("files", replay_files, "NDJSON files of Falco alerts")->required();
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*run) return cmd_run(config_path);
+  if (*check) return cmd_check(config_path);
+  if (*replay) {
+    auto cfg = load(config_path);
+    if (!cfg) return 1;
+    setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level);
+    return saker::run_replay(cfg, replay_files, isatty(STDERR_FILENO) != 0);
+  }
+  if (*version) {
+    std::printf("saker %s\n", SAKER_VERSION);
+    return 0;
+  }
+  return 0;
+}

@@ -32,6 +32,10 @@ void ConfigErrors::add_plain(std::string message) {
   errors_.push_back(std::move(e));
 }
 
+void ConfigErrors::add_at(int line, int column, std::string key, std::string message) {
+  errors_.push_back(ConfigError{file_, line, column, std::move(key), std::move(message)});
+}
+
 std::string ConfigErrors::to_string() const {
   std::string out;
   for (const auto& e : errors_) out.append(e.to_string()).push_back('\n');

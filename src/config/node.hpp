@@ -31,6 +31,7 @@ class ConfigErrors {
   // `at` gives the position; `column_offset` moves it right (e.g. to a column inside a filter string).
   void add(const YAML::Node& at, std::string key, std::string message, int column_offset = 0);
   void add_plain(std::string message);
+  void add_at(int line, int column, std::string key, std::string message);
   bool empty() const noexcept { return errors_.empty(); }
   const std::vector<ConfigError>& errors() const noexcept { return errors_; }
   const std::string& file() const noexcept { return file_; }

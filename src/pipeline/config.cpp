@@ -1,0 +1,187 @@
+#include "pipeline/config.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "pipeline/registry.hpp"
+
+namespace saker {
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out.append(out.empty() ? "" : ", ").append(s);
+  return out;
+}
+
+void parse_limits(const ConfigReader& r, DecodeLimits& limits) {
+  r.only({"max_alert_bytes", "max_depth", "max_fields"});
+  limits.max_alert_bytes = r.size("max_alert_bytes", limits.max_alert_bytes);
+  limits.max_depth = static_cast<std::size_t>(r.integer("max_depth", static_cast<std::int64_t>(limits.max_depth), 2, 256));
+  limits.max_fields =
+      static_cast<std::size_t>(r.integer("max_fields", static_cast<std::int64_t>(limits.max_fields), 1, 1000000));
+}
+
+void parse_queue(const ConfigReader& r, QueueSpec& q) {
+  r.only({"max_alerts", "max_bytes", "batch", "retry_initial", "retry_max"});
+  q.max_alerts = static_cast<std::size_t>(r.integer("max_alerts", static_cast<std::int64_t>(q.max_alerts), 1, 100000000));
+  q.max_bytes = r.size("max_bytes", q.max_bytes);
+  q.batch = static_cast<std::size_t>(r.integer("batch", static_cast<std::int64_t>(q.batch), 1, 1000000));
+  q.retry_initial = r.duration("retry_initial", q.retry_initial);
+  q.retry_max = r.duration("retry_max", q.retry_max);
+}
+
+// A filter error's column inside the expression becomes a column in the file: past the opening quote if any.
+void compile_filter(const ConfigReader& r, SinkSpec& spec) {
+  if (!r.has("filter")) return;
+  const YAML::Node node = r.node["filter"];
+  const std::string text = r.string("filter");
+  auto compiled = Filter::compile(text);
+  if (!compiled) {
+    const bool quoted = node.Tag() == "!";
+    const int col = compiled.error().column > 0 ? static_cast<int>(compiled.error().column) - 1 : 0;
+    r.errors.add(node, r.key_name("filter"), compiled.error().message, col + (quoted ? 1 : 0));
+    return;
+  }
+  spec.route.filter = std::move(compiled).value();
+}
+
+void parse_sources(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& errors) {
+  if (!list.IsSequence()) {
+    errors.add(list, "sources", "must be a list, e.g. - {type: http, listen: \"127.0.0.1:2801\"}");
+    return;
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node node = list[i];
+    ConfigReader r{node, fmt::format("sources[{}]", i), errors};
+    if (!node.IsMap()) {
+      errors.add(node, r.ctx, "must be a map with a `type`");
+      continue;
+    }
+    const std::string type = r.string("type", "", true);
+    if (type.empty()) continue;
+    SourceParser parser = find_source_parser(type);
+    if (!parser) {
+      errors.add(node["type"], r.key_name("type"),
+                 fmt::format("unknown source type \"{}\"; known: {}", type, join(source_types())));
+      continue;
+    }
+    SourceSpec spec;
+    spec.type = type;
+    spec.name = r.string("name", type);
+    if (!names.insert(spec.name).second) {
+      errors.add(node, r.key_name("name"),
+                 fmt::format("two sources are named \"{}\"; give each a unique `name`", spec.name));
+    }
+    spec.build = parser(r);
+    cfg.sources.push_back(std::move(spec));
+  }
+}
+
+void parse_sinks(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& errors) {
+  if (!list.IsSequence()) {
+    errors.add(list, "sinks", "must be a list, e.g. - {name: out, type: stdout}");
+    return;
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node node = list[i];
+    ConfigReader r{node, fmt::format("sinks[{}]", i), errors};
+    if (!node.IsMap()) {
+      errors.add(node, r.ctx, "must be a map with a `type`");
+      continue;
+    }
+    const std::string type = r.string("type", "", true);
+    if (type.empty()) continue;
+    SinkParser parser = find_sink_parser(type);
+    if (!parser) {
+      errors.add(node["type"], r.key_name("type"),
+                 fmt::format("unknown sink type \"{}\"; known: {}", type, join(sink_types())));
+      continue;
+    }
+    SinkSpec spec;
+    spec.type = type;
+    spec.name = r.string("name", type);
+    if (!names.insert(spec.name).second) {
+      errors.add(node, r.key_name("name"), fmt::format("two sinks are named \"{}\"; give each a unique `name`", spec.name));
+    }
+    spec.route.min_priority = r.priority("min_priority", Priority::Debug);
+    compile_filter(r, spec);
+    spec.format = r.string("format", "json");
+    if (auto f = make_formatter(spec.format)) {
+      spec.formatter = std::move(f).value();
+    } else {
+      errors.add(node["format"], r.key_name("format"), f.error().message);
+    }
+    if (r.has("queue")) parse_queue(ConfigReader{node["queue"], r.key_name("queue"), errors}, spec.queue);
+    spec.build = parser(r);
+    cfg.sinks.push_back(std::move(spec));
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, ConfigErrors& errors) {
+  auto cfg = std::make_unique<PipelineConfig>();
+  cfg->file = errors.file();
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    errors.add_at(e.mark.line + 1, e.mark.column + 1, "", fmt::format("invalid YAML: {}", e.msg));
+    return nullptr;
+  }
+  if (!root.IsMap()) {
+    errors.add(root, "", "the config must be a YAML map with `sources:` and `sinks:`");
+    return nullptr;
+  }
+  ConfigReader r{root, "", errors};
+  r.only({"data_dir", "log_level", "shutdown_grace", "limits", "sources", "sinks"});
+  cfg->data_dir = r.string("data_dir", cfg->data_dir);
+  cfg->log_level = r.string("log_level", cfg->log_level);
+  static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (!kLevels.count(cfg->log_level)) {
+    errors.add(root["log_level"], "log_level", "must be one of trace, debug, info, warn, error, critical, off");
+  }
+  cfg->shutdown_grace = r.duration("shutdown_grace", cfg->shutdown_grace);
+  if (r.has("limits")) parse_limits(ConfigReader{root["limits"], "limits", errors}, cfg->limits);
+  if (r.has("sources")) {
+    parse_sources(root["sources"], *cfg, errors);
+  } else {
+    errors.add(root, "sources", "is required: where alerts come from, e.g. - {type: http, listen: \"127.0.0.1:2801\"}");
+  }
+  if (r.has("sinks")) {
+    parse_sinks(root["sinks"], *cfg, errors);
+  } else {
+    errors.add(root, "sinks", "is required: where alerts go, e.g. - {name: out, type: stdout}");
+  }
+  if (!errors.empty()) return nullptr;
+  return cfg;
+}
+
+std::unique_ptr<PipelineConfig> load_config_file(const std::string& path, ConfigErrors& errors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.add_plain(fmt::format("cannot read config file {}", path));
+    return nullptr;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), errors);
+}
+
+const std::string& default_config_text() {
+  static const std::string text = R"(# saker's embedded default: Falco's http_output -> JSON lines on stdout.
+sources:
+  - {type: http, listen: "127.0.0.1:2801"}
+sinks:
+  - {name: stdout, type: stdout, format: json}
+)";
+  return text;
+}
+
+}  // namespace saker

@@ -1,0 +1,61 @@
+#pragma once
+// The whole daemon's configuration: parsed and validated up front (every error collected with file:line:col),
+// holding builders rather than live components, so `saker check` never opens a port or a file.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/node.hpp"
+#include "core/decode.hpp"
+#include "format/formatter.hpp"
+#include "route/route.hpp"
+#include "sinks/sink.hpp"
+#include "sources/source.hpp"
+
+namespace saker {
+
+struct SourceSpec {
+  std::string type;
+  std::string name;
+  SourceBuilder build;
+};
+
+struct QueueSpec {
+  std::size_t max_alerts = 10000;             // alerts waiting in memory for this sink
+  std::size_t max_bytes = 32 * 1024 * 1024;   // their (estimated) memory
+  std::size_t batch = 1024;                   // alerts handed to the sink per write
+  std::chrono::milliseconds retry_initial{100};
+  std::chrono::milliseconds retry_max{30000};
+};
+
+struct SinkSpec {
+  std::string type;
+  std::string name;
+  Route route;
+  std::string format = "json";
+  std::shared_ptr<const Formatter> formatter;
+  QueueSpec queue;
+  SinkBuilder build;
+};
+
+struct PipelineConfig {
+  std::string file;  // where it came from ("<embedded default>" for the built-in one)
+  std::string data_dir = "/var/lib/saker";
+  std::string log_level = "info";
+  std::chrono::milliseconds shutdown_grace{10000};
+  DecodeLimits limits;
+  std::vector<SourceSpec> sources;
+  std::vector<SinkSpec> sinks;
+};
+
+// Parses YAML text; on any error returns nothing and fills `errors` with every problem found.
+std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, ConfigErrors& errors);
+// Reads and parses a file (errors name the file).
+std::unique_ptr<PipelineConfig> load_config_file(const std::string& path, ConfigErrors& errors);
+
+// The embedded default: HTTP on 127.0.0.1:2801 (Falco's http_output URL), JSON lines to stdout.
+const std::string& default_config_text();
+
+}  // namespace saker

@@ -1,0 +1,17 @@
+#pragma once
+// Config `type:` -> the component's parser. Adding a source or sink is one file pair plus one line here.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sinks/sink.hpp"
+#include "sources/source.hpp"
+
+namespace saker {
+
+SourceParser find_source_parser(std::string_view type);  // nullptr when unknown
+SinkParser find_sink_parser(std::string_view type);
+std::vector<std::string> source_types();
+std::vector<std::string> sink_types();
+
+}  // namespace saker

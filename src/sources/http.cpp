@@ -1,0 +1,466 @@
+// The http source's server: Boost.Beast over Asio, one io_context per io thread. A connection lives on one
+// thread for its whole life, so its handler (AlertIntake, scratch buffer) needs no lock and memory stays
+// bounded by threads, not by connections. Request logic lives in sources/http/handler.cpp.
+#include "sources/http.hpp"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include "sources/http/handler.hpp"
+
+namespace saker {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr std::chrono::seconds kStopGrace{5};     // in-flight requests get this long once stop() is called
+constexpr std::chrono::seconds kCloseTimeout{2};  // TLS close_notify / draining a refused upload
+constexpr std::size_t kHeaderLimit = 16 * 1024;
+
+struct SessionBase {
+  virtual ~SessionBase() = default;
+  // Closes the connection if it is between requests (or always when `force`).
+  virtual void on_stop(bool force) = 0;
+};
+
+// One io thread: its io_context, its request handler and the connections it serves.
+struct Worker {
+  explicit Worker(const HttpShared& shared) : handler(shared) {}
+  ~Worker() { dying = true; }  // sessions destroyed with `ioc` below must not touch `grace` (gone by then)
+  HttpHandler handler;
+  bool dying = false;
+  std::unordered_set<SessionBase*> sessions;  // touched only on this worker's thread
+  bool stopping = false;                      // ditto
+  net::io_context ioc{1};                     // destroyed before `sessions` and `handler`
+  std::optional<net::steady_timer> grace;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
+  std::thread thread;
+};
+
+std::string endpoint_text(const std::string& host, std::uint16_t port) {
+  return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+struct HttpSource::Impl {
+  Impl(SourceContext& ctx, HttpSourceConfig c)
+      : cfg(std::move(c)),
+        shared(ctx.name, ctx.ingest, ctx.metrics),
+        connections_gauge(ctx.metrics.gauge("saker_http_connections", "Open HTTP connections, by source",
+                                            {{"source", ctx.name}})),
+        rejected(ctx.metrics.counter("saker_http_connections_rejected_total",
+                                     "HTTP connections closed at once because max_connections was reached, by source",
+                                     {{"source", ctx.name}})),
+        tls_failures(ctx.metrics.counter("saker_http_tls_handshake_failures_total",
+                                         "Failed TLS handshakes (including missing client certificates), by source",
+                                         {{"source", ctx.name}})) {
+    shared.limits = ctx.limits;
+    shared.max_body = cfg.max_body;
+    shared.max_decompressed = cfg.max_decompressed;
+    shared.set_token(cfg.token);
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) == 0) shared.hostname = host;
+  }
+
+  Result<bool> start();
+  void stop();
+  void accept();
+  void on_accept(Worker& w, beast::error_code ec, tcp::socket sock);
+  void start_session(Worker& w, tcp::socket sock);
+
+  HttpSourceConfig cfg;
+  HttpShared shared;
+  Gauge& connections_gauge;
+  Counter& rejected;
+  Counter& tls_failures;
+  std::optional<ssl::context> tls;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::optional<tcp::acceptor> acceptor;       // on workers[0]
+  std::optional<net::steady_timer> accept_retry;  // ditto
+  std::size_t next_worker = 0;                 // acceptor thread only
+  std::atomic<int> connections{0};
+  std::uint16_t port = 0;
+  bool started = false;
+  bool stopped = false;
+};
+
+namespace {
+
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  template <class... Args>
+  Session(HttpSource::Impl& src, Worker& w, Args&&... args)
+      : src_(src), w_(w), stream_(std::forward<Args>(args)...) {
+    w_.sessions.insert(this);
+    src_.connections_gauge.add(1);
+  }
+
+  ~Session() override {
+    w_.sessions.erase(this);
+    src_.connections.fetch_sub(1, std::memory_order_relaxed);
+    src_.connections_gauge.add(-1);
+    if (w_.stopping && !w_.dying && w_.sessions.empty() && w_.grace) w_.grace->cancel();
+  }
+
+  void run() {
+    if (w_.stopping) return close_now();
+    if constexpr (kTls) {
+      lowest().expires_after(src_.cfg.idle_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              beast::bind_front_handler(&Session::on_handshake, this->shared_from_this()));
+    } else {
+      read_header();
+    }
+  }
+
+  void on_stop(bool force) override {
+    if (idle_ || force) close_now();
+  }
+
+ private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void close_now() {
+    idle_ = true;
+    lowest().close();
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      src_.tls_failures.inc();
+      spdlog::debug("http source {}: TLS handshake failed: {}", src_.shared.source, ec.message());
+      return close_now();
+    }
+    read_header();
+  }
+
+  void read_header() {
+    if (w_.stopping) return finish();
+    idle_ = true;
+    parser_.emplace();
+    parser_->body_limit(src_.cfg.max_body);
+    parser_->header_limit(kHeaderLimit);
+    lowest().expires_after(src_.cfg.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    idle_ = false;
+    if (ec) return on_read_error(ec);
+    const auto& req = parser_->get();
+    head_ = HttpHead{req.method_string(), req.target(), req[http::field::authorization],
+                     req[http::field::content_encoding]};
+    HttpReply reply;
+    route_ = w_.handler.route(head_, reply);
+    if (route_ == HttpRoute::None) return respond(std::move(reply), parser_->is_done());
+    if (!parser_->is_done() && iequals(req[http::field::expect], "100-continue")) {
+      continue_.emplace(http::status::continue_, req.version());
+      lowest().expires_after(src_.cfg.idle_timeout);
+      http::async_write(stream_, *continue_,
+                        beast::bind_front_handler(&Session::on_continue, this->shared_from_this()));
+      return;
+    }
+    read_body();
+  }
+
+  void on_continue(beast::error_code ec, std::size_t) {
+    continue_.reset();
+    if (ec) return close_now();
+    read_body();
+  }
+
+  void read_body() {
+    lowest().expires_after(src_.cfg.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, this->shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
+    respond(w_.handler.serve(route_, head_, parser_->get().body()), true);
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      return respond(http_error_reply(413, "too_large",
+                                      fmt::format("body over {} bytes (max_body)", src_.cfg.max_body)),
+                     false);
+    }
+    if (ec == http::error::header_limit) {
+      return respond(http_error_reply(431, "header_too_large",
+                                      fmt::format("request header over {} bytes", kHeaderLimit)),
+                     false);
+    }
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec.category() != beast::http::make_error_code(http::error::bad_method).category()) {
+      return close_now();  // the peer left, timed out or broke the connection (or TLS)
+    }
+    respond(http_error_reply(400, "bad_request", fmt::format("malformed HTTP request: {}", ec.message())), false);
+  }
+
+  // `complete`: the whole request was read, so the connection may serve another one.
+  void respond(HttpReply reply, bool complete) {
+    w_.handler.count(reply.status);
+    const bool keep = complete && !reply.close && !w_.stopping && parser_->get().keep_alive();
+    res_ = {};
+    res_.version(complete && parser_->get().version() == 10 ? 10 : 11);
+    res_.result(reply.status);
+    res_.set(http::field::server, "saker/" SAKER_VERSION);
+    res_.set(http::field::content_type, reply.content_type);
+    for (const auto& [name, value] : reply.headers) res_.set(name, value);
+    res_.body() = std::move(reply.body);
+    res_.keep_alive(keep);
+    res_.prepare_payload();
+    lowest().expires_after(src_.cfg.idle_timeout);
+    http::async_write(stream_, res_, beast::bind_front_handler(&Session::on_write, this->shared_from_this(), keep));
+  }
+
+  void on_write(bool keep, beast::error_code ec, std::size_t) {
+    if (ec) return close_now();
+    if (!keep) return finish();
+    read_header();
+  }
+
+  // Closes after the last answer: TLS sends close_notify; plain TCP stops sending and drains what the client
+  // still sends for a moment, so a refused upload's client reads the answer instead of a reset.
+  void finish() {
+    idle_ = true;
+    lowest().expires_after(kCloseTimeout);
+    if constexpr (kTls) {
+      stream_.async_shutdown(beast::bind_front_handler(&Session::on_shutdown, this->shared_from_this()));
+    } else {
+      beast::error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      drain();
+    }
+  }
+
+  void on_shutdown(beast::error_code) { close_now(); }
+
+  void drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            beast::bind_front_handler(&Session::on_drain, this->shared_from_this()));
+  }
+
+  void on_drain(beast::error_code ec, std::size_t) {
+    if (ec) return close_now();
+    drain();
+  }
+
+  HttpSource::Impl& src_;
+  Worker& w_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  http::response<http::string_body> res_;
+  HttpHead head_;
+  HttpRoute route_ = HttpRoute::None;
+  bool idle_ = true;  // between requests (or handshaking/closing): stop() may close it at once
+};
+
+using PlainSession = Session<beast::tcp_stream>;
+using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
+
+Result<bool> tls_error(const std::string& what, const std::string& path, const beast::error_code& ec) {
+  return make_error("tls", fmt::format("http source: cannot load TLS {} {}: {}", what, path, ec.message()));
+}
+
+}  // namespace
+
+Result<bool> HttpSource::Impl::start() {
+  if (started) return make_error("state", "http source: already started");
+  const std::string where = endpoint_text(cfg.host, cfg.port);
+
+  if (cfg.tls.enabled()) {
+    tls.emplace(ssl::context::tls_server);
+    beast::error_code ec;
+    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                     ec);
+    SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+    if (tls->use_certificate_chain_file(cfg.tls.cert, ec); ec) return tls_error("certificate", cfg.tls.cert, ec);
+    if (tls->use_private_key_file(cfg.tls.key, ssl::context::pem, ec); ec) return tls_error("key", cfg.tls.key, ec);
+    if (!cfg.tls.client_ca.empty()) {
+      if (tls->load_verify_file(cfg.tls.client_ca, ec); ec) return tls_error("client CA", cfg.tls.client_ca, ec);
+      if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(cfg.tls.client_ca.c_str())) {
+        SSL_CTX_set_client_CA_list(tls->native_handle(), names);
+      }
+      static const unsigned char kContext[] = "saker-http";
+      SSL_CTX_set_session_id_context(tls->native_handle(), kContext, sizeof kContext - 1);
+      tls->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
+    }
+  }
+
+  beast::error_code ec;
+  tcp::endpoint ep;
+  const auto addr = net::ip::make_address(cfg.host, ec);
+  if (!ec) {
+    ep = tcp::endpoint(addr, cfg.port);
+  } else {
+    net::io_context tmp;
+    tcp::resolver resolver(tmp);
+    auto results = resolver.resolve(cfg.host, std::to_string(cfg.port), ec);
+    if (ec || results.empty()) {
+      return make_error("listen", fmt::format("http source: cannot listen on {}: cannot resolve \"{}\": {}", where,
+                                              cfg.host, ec ? ec.message() : "no address"));
+    }
+    ep = *results.begin();
+  }
+
+  for (int i = 0; i < cfg.threads; ++i) workers.push_back(std::make_unique<Worker>(shared));
+  acceptor.emplace(workers[0]->ioc);
+  const auto fail = [&](const beast::error_code& e) -> Result<bool> {
+    acceptor.reset();
+    workers.clear();
+    return make_error("listen", fmt::format("http source: cannot listen on {}: {}", where, e.message()));
+  };
+  if (acceptor->open(ep.protocol(), ec); ec) return fail(ec);
+  if (acceptor->set_option(net::socket_base::reuse_address(true), ec); ec) return fail(ec);
+  if (acceptor->bind(ep, ec); ec) return fail(ec);
+  if (acceptor->listen(net::socket_base::max_listen_connections, ec); ec) return fail(ec);
+  port = acceptor->local_endpoint(ec).port();
+  accept_retry.emplace(workers[0]->ioc);
+
+  started = true;
+  accept();
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    Worker& w = *workers[i];
+    w.guard.emplace(net::make_work_guard(w.ioc));
+    w.thread = std::thread([this, &w, i] {
+      pthread_setname_np(pthread_self(), fmt::format("saker-http-{}", i).substr(0, 15).c_str());
+      for (;;) {
+        try {
+          w.ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("http source {}: io thread error: {}", shared.source, e.what());
+        }
+      }
+    });
+  }
+  spdlog::info("http source {}: listening on {}{}", shared.source, endpoint_text(cfg.host, port),
+               cfg.tls.enabled() ? (cfg.tls.client_ca.empty() ? " (TLS)" : " (mutual TLS)") : "");
+  return true;
+}
+
+void HttpSource::Impl::accept() {
+  Worker& w = *workers[next_worker];
+  next_worker = (next_worker + 1) % workers.size();
+  acceptor->async_accept(w.ioc, [this, &w](beast::error_code ec, tcp::socket sock) {
+    on_accept(w, ec, std::move(sock));
+  });
+}
+
+void HttpSource::Impl::on_accept(Worker& w, beast::error_code ec, tcp::socket sock) {
+  if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
+  if (ec) {
+    // Out of file descriptors and the like: wait a little rather than spin.
+    spdlog::warn("http source {}: accept failed: {}", shared.source, ec.message());
+    accept_retry->expires_after(std::chrono::milliseconds(100));
+    accept_retry->async_wait([this](beast::error_code e) {
+      if (!e && acceptor->is_open()) accept();
+    });
+    return;
+  }
+  if (connections.load(std::memory_order_relaxed) >= cfg.max_connections) {
+    rejected.inc();
+    sock.close(ec);
+  } else {
+    sock.set_option(tcp::no_delay(true), ec);
+    connections.fetch_add(1, std::memory_order_relaxed);
+    net::post(w.ioc, [this, &w, s = std::move(sock)]() mutable { start_session(w, std::move(s)); });
+  }
+  accept();
+}
+
+void HttpSource::Impl::start_session(Worker& w, tcp::socket sock) {
+  if (tls) {
+    std::make_shared<TlsSession>(*this, w, std::move(sock), *tls)->run();
+  } else {
+    std::make_shared<PlainSession>(*this, w, std::move(sock))->run();
+  }
+}
+
+void HttpSource::Impl::stop() {
+  if (!started || stopped) return;
+  stopped = true;
+  net::post(workers[0]->ioc, [this] {
+    beast::error_code ec;
+    acceptor->close(ec);
+    accept_retry->cancel();
+  });
+  for (auto& wp : workers) {
+    Worker* w = wp.get();
+    net::post(w->ioc, [w] {
+      w->stopping = true;
+      const std::vector<SessionBase*> open(w->sessions.begin(), w->sessions.end());
+      for (auto* s : open) s->on_stop(false);
+      if (w->sessions.empty()) return;
+      w->grace.emplace(w->ioc);
+      w->grace->expires_after(kStopGrace);
+      w->grace->async_wait([w](beast::error_code ec) {
+        if (ec) return;
+        const std::vector<SessionBase*> left(w->sessions.begin(), w->sessions.end());
+        for (auto* s : left) s->on_stop(true);
+      });
+    });
+  }
+  for (auto& w : workers) w->guard.reset();
+  for (auto& w : workers) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  accept_retry.reset();
+  acceptor.reset();
+  workers.clear();
+  spdlog::info("http source {}: stopped", shared.source);
+}
+
+HttpSource::HttpSource(SourceContext& ctx, HttpSourceConfig config)
+    : impl_(std::make_unique<Impl>(ctx, std::move(config))) {}
+
+HttpSource::~HttpSource() { stop(); }
+
+Result<bool> HttpSource::start() { return impl_->start(); }
+
+void HttpSource::stop() { impl_->stop(); }
+
+std::uint16_t HttpSource::port() const noexcept { return impl_->port; }
+
+}  // namespace saker

@@ -1,0 +1,315 @@
+#include "sources/tcp.hpp"
+
+#include <atomic>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "sources/line_splitter.hpp"
+
+namespace saker {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kFlushRetry = std::chrono::milliseconds(10);    // sinks full: how soon to try again
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);  // accept failed (EMFILE): don't spin
+constexpr auto kStopGrace = std::chrono::seconds(5);           // at stop: how long to wait for sinks to take the rest
+
+}  // namespace
+
+struct TcpSource::Impl {
+  struct Connection;
+
+  // One io thread with its own io_context and decoder; a connection lives on one worker for its whole life.
+  struct Worker {
+    explicit Worker(Impl& impl)
+        : impl(impl),
+          intake(impl.name, impl.ingest, impl.metrics, impl.limits),
+          lines(impl.name, intake, impl.log_limit, impl.opt.max_line) {}
+
+    void flush_then_read(const std::shared_ptr<Connection>& conn);
+    void arm_retry();
+    void close_all();
+
+    Impl& impl;
+    std::unordered_set<Connection*> conns;  // declared before ctx: outlives handlers the ctx may still destroy
+    asio::io_context ctx{1};
+    AlertIntake intake;
+    LineDecoder lines;
+    asio::steady_timer retry{ctx};
+    asio::executor_work_guard<asio::io_context::executor_type> guard{ctx.get_executor()};
+    bool paused = false;   // a flush failed: no connection on this worker reads until it succeeds
+    bool closing = false;  // stop() began
+    std::vector<std::shared_ptr<Connection>> waiters;
+    std::thread thread;
+  };
+
+  struct Connection : std::enable_shared_from_this<Connection> {
+    Connection(Worker& w, tcp::socket s) : w(w), sock(std::move(s)), split(w.impl.opt.max_line) {
+      w.conns.insert(this);
+    }
+    ~Connection() {
+      w.conns.erase(this);
+      w.impl.open.fetch_sub(1, std::memory_order_relaxed);
+      w.impl.conn_gauge.add(-1);
+    }
+
+    void read() {
+      const auto space = split.space();
+      sock.async_read_some(asio::buffer(space.data(), space.size()),
+                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                             self->on_read(ec, n);
+                           });
+    }
+
+    void on_read(const boost::system::error_code& ec, std::size_t n) {
+      if (w.closing) return;
+      if (n > 0) split.commit(n, w.lines.on_line(), w.lines.on_drop());
+      if (ec) {
+        // The peer closed: its last line may lack a newline. Errors (reset) drop the partial line.
+        if (ec == asio::error::eof) split.finish(w.lines.on_line(), w.lines.on_drop());
+        w.flush_then_read(nullptr);
+        return;
+      }
+      w.flush_then_read(shared_from_this());
+    }
+
+    Worker& w;
+    tcp::socket sock;
+    LineSplitter split;
+  };
+
+  Impl(SourceContext& ctx, TcpSourceOptions o)
+      : name(ctx.name),
+        ingest(ctx.ingest),
+        metrics(ctx.metrics),
+        limits(ctx.limits),
+        opt(std::move(o)),
+        conn_gauge(ctx.metrics.gauge("saker_source_connections", "Open source connections, by source",
+                                     {{"source", ctx.name}})),
+        rejected(ctx.metrics.counter("saker_source_connections_rejected_total",
+                                     "Connections closed at once because max_connections were open, by source",
+                                     {{"source", ctx.name}})) {}
+
+  void accept();
+
+  std::string name;
+  Ingest& ingest;
+  Metrics& metrics;
+  DecodeLimits limits;
+  TcpSourceOptions opt;
+  Gauge& conn_gauge;
+  Counter& rejected;
+  std::shared_ptr<RateLimiter> log_limit = std::make_shared<RateLimiter>();
+  std::shared_ptr<RateLimiter> conn_log_limit = std::make_shared<RateLimiter>();
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::unique_ptr<tcp::acceptor> acceptor;  // on workers[0]
+  std::unique_ptr<asio::steady_timer> accept_timer;
+  std::size_t next_worker = 0;
+  std::atomic<std::size_t> open{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::uint16_t> port{0};
+  bool started = false;
+};
+
+void TcpSource::Impl::Worker::flush_then_read(const std::shared_ptr<Connection>& conn) {
+  if (paused) {
+    if (conn) waiters.push_back(conn);
+    return;
+  }
+  if (intake.flush()) {
+    if (conn) conn->read();
+    return;
+  }
+  // Sinks are full: stop reading (the kernel buffers, then the sender blocks) and retry shortly.
+  paused = true;
+  if (conn) waiters.push_back(conn);
+  arm_retry();
+}
+
+void TcpSource::Impl::Worker::arm_retry() {
+  retry.expires_after(kFlushRetry);
+  retry.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || closing) return;
+    if (!intake.flush()) {
+      arm_retry();
+      return;
+    }
+    paused = false;
+    auto resume = std::move(waiters);
+    waiters.clear();
+    for (auto& c : resume) c->read();
+  });
+}
+
+void TcpSource::Impl::Worker::close_all() {
+  closing = true;
+  retry.cancel();
+  for (Connection* c : conns) {
+    boost::system::error_code ignored;
+    c->sock.close(ignored);
+  }
+  waiters.clear();
+  guard.reset();
+}
+
+void TcpSource::Impl::accept() {
+  Worker& target = *workers[next_worker++ % workers.size()];
+  acceptor->async_accept(target.ctx, [this, &target](const boost::system::error_code& ec, auto socket) {
+    if (ec == asio::error::operation_aborted || stopping.load()) return;
+    if (ec) {
+      std::uint64_t suppressed = 0;
+      if (conn_log_limit->allow(suppressed)) {
+        spdlog::warn("source {}: accepting a connection failed: {}", name, ec.message());
+      }
+      accept_timer->expires_after(kAcceptRetry);
+      accept_timer->async_wait([this](const boost::system::error_code& tec) {
+        if (!tec && !stopping.load()) accept();
+      });
+      return;
+    }
+    if (open.load(std::memory_order_relaxed) >= opt.max_connections) {
+      rejected.inc();
+      std::uint64_t suppressed = 0;
+      if (conn_log_limit->allow(suppressed)) {
+        spdlog::warn("source {}: refusing a connection: max_connections ({}) are open", name, opt.max_connections);
+      }
+      boost::system::error_code ignored;
+      socket.close(ignored);
+    } else {
+      // Counted here, on the acceptor's thread, so concurrent accepts cannot overshoot max_connections.
+      open.fetch_add(1, std::memory_order_relaxed);
+      conn_gauge.add(1);
+      asio::post(target.ctx, [&target, s = tcp::socket(std::move(socket))]() mutable {
+        auto conn = std::make_shared<Connection>(target, std::move(s));
+        if (target.closing) return;
+        conn->read();
+      });
+    }
+    accept();
+  });
+}
+
+TcpSource::TcpSource(SourceContext& ctx, TcpSourceOptions options)
+    : impl_(std::make_unique<Impl>(ctx, std::move(options))) {}
+
+TcpSource::~TcpSource() { stop(); }
+
+Result<bool> TcpSource::start() {
+  Impl& m = *impl_;
+  if (m.started) return true;
+  const std::size_t n = std::max<std::size_t>(m.opt.threads, 1);
+  m.workers.clear();
+  for (std::size_t i = 0; i < n; ++i) m.workers.push_back(std::make_unique<Impl::Worker>(m));
+  asio::io_context& ctx0 = m.workers[0]->ctx;
+
+  const std::string where = fmt::format("{}:{}", m.opt.host, m.opt.port);
+  boost::system::error_code ec;
+  tcp::endpoint ep;
+  const auto addr = asio::ip::make_address(m.opt.host, ec);
+  if (!ec) {
+    ep = tcp::endpoint(addr, m.opt.port);
+  } else {
+    tcp::resolver resolver(ctx0);
+    auto results = resolver.resolve(m.opt.host, std::to_string(m.opt.port), tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      m.workers.clear();
+      return make_error("resolve_failed", fmt::format("source {}: cannot resolve listen address {}: {}", m.name, where,
+                                                      ec ? ec.message() : "no addresses"));
+    }
+    ep = results.begin()->endpoint();
+  }
+
+  auto acceptor = std::make_unique<tcp::acceptor>(ctx0);
+  auto fail = [&](const char* what) -> Result<bool> {
+    const std::string msg = ec.message();
+    acceptor.reset();
+    m.workers.clear();
+    return make_error("listen_failed", fmt::format("source {}: cannot listen on {} ({}): {}", m.name, where, what, msg));
+  };
+  if (acceptor->open(ep.protocol(), ec); ec) return fail("open");
+  if (acceptor->set_option(tcp::acceptor::reuse_address(true), ec); ec) return fail("SO_REUSEADDR");
+  if (acceptor->bind(ep, ec); ec) return fail("bind");
+  if (acceptor->listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
+  m.port.store(acceptor->local_endpoint(ec).port());
+  m.acceptor = std::move(acceptor);
+  m.accept_timer = std::make_unique<asio::steady_timer>(ctx0);
+  m.stopping.store(false);
+  m.accept();
+  for (auto& w : m.workers) {
+    Impl::Worker* wp = w.get();
+    w->thread = std::thread([wp] { wp->ctx.run(); });
+  }
+  m.started = true;
+  spdlog::info("source {}: listening for NDJSON on tcp {}:{}", m.name, m.opt.host, m.port.load());
+  return true;
+}
+
+void TcpSource::stop() {
+  Impl& m = *impl_;
+  if (!m.started) return;
+  m.started = false;
+  m.stopping.store(true);
+  asio::post(m.workers[0]->ctx, [&m] {
+    boost::system::error_code ignored;
+    m.acceptor->close(ignored);
+    m.accept_timer->cancel();
+  });
+  for (auto& w : m.workers) {
+    Impl::Worker* wp = w.get();
+    asio::post(w->ctx, [wp] { wp->close_all(); });
+  }
+  for (auto& w : m.workers) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  // Threads are gone: what was decoded but not yet taken by the sinks gets a last, bounded chance.
+  for (auto& w : m.workers) {
+    const std::size_t pending = w->intake.pending();
+    if (!flush_until(w->intake, std::chrono::steady_clock::now() + kStopGrace)) {
+      spdlog::error("source {}: sinks stayed full at shutdown, dropping {} decoded alerts", m.name, pending);
+      w->intake.discard();
+    }
+  }
+  m.accept_timer.reset();
+  m.acceptor.reset();
+  m.workers.clear();
+}
+
+std::uint16_t TcpSource::port() const noexcept { return impl_->port.load(); }
+
+std::size_t TcpSource::connections() const noexcept { return impl_->open.load(std::memory_order_relaxed); }
+
+SourceBuilder parse_tcp_source(const ConfigReader& r) {
+  r.only({"listen", "max_line", "max_connections", "threads"}, kCommonSourceKeys);
+  TcpSourceOptions o;
+  const std::string listen = r.string("listen", "127.0.0.1:2802");
+  if (auto hp = parse_host_port(listen)) {
+    o.host = hp->host;
+    o.port = hp->port;  // 0 picks a free port (tests)
+  } else {
+    r.errors.add(r.node["listen"], r.key_name("listen"),
+                 fmt::format("must be host:port such as \"127.0.0.1:2802\" or \":2802\", got \"{}\"", listen));
+  }
+  const std::uint64_t max_line = r.size("max_line", o.max_line);
+  if (max_line < 2 || max_line > (1ull << 30)) {
+    r.errors.add(r.node["max_line"], r.key_name("max_line"), "must be between 2 bytes and 1GiB");
+  } else {
+    o.max_line = static_cast<std::size_t>(max_line);
+  }
+  o.max_connections = static_cast<std::size_t>(r.integer("max_connections", 1024, 1, 1'000'000));
+  o.threads = static_cast<std::size_t>(r.integer("threads", 1, 1, 64));
+  return [o](SourceContext& ctx) -> std::unique_ptr<Source> { return std::make_unique<TcpSource>(ctx, o); };
+}
+
+}  // namespace saker

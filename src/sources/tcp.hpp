@@ -1,0 +1,41 @@
+#pragma once
+// `tcp` source: NDJSON alerts over plain TCP, many connections served by a few Asio io threads.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sources/source.hpp"
+
+namespace saker {
+
+struct TcpSourceOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 2802;
+  std::size_t max_line = 1024 * 1024;
+  std::size_t max_connections = 1024;
+  std::size_t threads = 1;
+};
+
+class TcpSource : public Source {
+ public:
+  TcpSource(SourceContext& ctx, TcpSourceOptions options);
+  ~TcpSource() override;
+
+  Result<bool> start() override;
+  void stop() override;
+
+  // The bound port (useful with port 0); 0 before start().
+  std::uint16_t port() const noexcept;
+  // Connections open right now.
+  std::size_t connections() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Keys: listen ("127.0.0.1:2802"), max_line (1MiB), max_connections (1024), threads (1).
+SourceBuilder parse_tcp_source(const ConfigReader& r);
+
+}  // namespace saker

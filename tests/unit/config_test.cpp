@@ -1,0 +1,87 @@
+// Given a config file, saker either understands all of it or names every mistake with file:line:column.
+#include <gtest/gtest.h>
+
+#include "pipeline/config.hpp"
+
+using namespace saker;
+
+namespace {
+std::unique_ptr<PipelineConfig> parse(const std::string& yaml, ConfigErrors& errors) { return parse_config(yaml, errors); }
+}  // namespace
+
+TEST(Config, TheIssueExampleParses) {
+  ConfigErrors errors("saker.yaml");
+  auto cfg = parse(R"(
+sinks:
+  - {name: siem, type: file, path: /var/log/saker/alerts.ndjson, format: json, min_priority: warning}
+sources: []
+)", errors);
+  ASSERT_TRUE(cfg) << errors.to_string();
+  ASSERT_EQ(cfg->sinks.size(), 1u);
+  EXPECT_EQ(cfg->sinks[0].name, "siem");
+  EXPECT_EQ(cfg->sinks[0].route.min_priority, Priority::Warning);
+}
+
+TEST(Config, EmbeddedDefaultIsValid) {
+  ConfigErrors errors("<embedded default>");
+  auto cfg = parse(default_config_text(), errors);
+  ASSERT_TRUE(cfg) << errors.to_string();
+  EXPECT_EQ(cfg->sinks[0].type, "stdout");
+}
+
+TEST(Config, EveryErrorIsListedWithItsPosition) {
+  ConfigErrors errors("bad.yaml");
+  auto cfg = parse(R"(sources: []
+sinks:
+  - {name: a, type: file, min_priority: severe}
+  - {name: a, type: carrier_pigeon}
+  - {name: b, type: stdout, fromat: json}
+limits: {max_depth: 1000}
+)", errors);
+  EXPECT_FALSE(cfg);
+  const std::string all = errors.to_string();
+  EXPECT_NE(all.find("bad.yaml:3:5: sinks[0].path: is required"), std::string::npos) << all;
+  EXPECT_NE(all.find("sinks[0].min_priority: must be a Falco priority"), std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:4:25: sinks[1].type: unknown sink type \"carrier_pigeon\""), std::string::npos) << all;
+  EXPECT_NE(all.find("two sinks are named \"a\""), std::string::npos) << all;
+  EXPECT_NE(all.find("sinks[2].fromat: unknown key, did you mean \"format\"?"), std::string::npos) << all;
+  EXPECT_NE(all.find("limits.max_depth: must be between 2 and 256"), std::string::npos) << all;
+  EXPECT_EQ(errors.errors().size(), 6u) << all;
+}
+
+TEST(Config, InvalidYamlNamesLineAndColumn) {
+  ConfigErrors errors("broken.yaml");
+  EXPECT_FALSE(parse("sinks:\n  - {name: a, type: stdout\n", errors));
+  ASSERT_EQ(errors.errors().size(), 1u);
+  EXPECT_EQ(errors.errors()[0].line, 3);
+  EXPECT_NE(errors.errors()[0].message.find("invalid YAML"), std::string::npos);
+}
+
+TEST(Config, MissingSectionsAreExplained) {
+  ConfigErrors errors("empty.yaml");
+  EXPECT_FALSE(parse("data_dir: /tmp/x\n", errors));
+  const std::string all = errors.to_string();
+  EXPECT_NE(all.find("sources: is required"), std::string::npos) << all;
+  EXPECT_NE(all.find("sinks: is required"), std::string::npos) << all;
+}
+
+TEST(Config, SizesAndDurations) {
+  EXPECT_EQ(parse_size("1MiB"), 1048576u);
+  EXPECT_EQ(parse_size("64KiB"), 65536u);
+  EXPECT_EQ(parse_size("10MB"), 10000000u);
+  EXPECT_EQ(parse_size("123"), 123u);
+  EXPECT_FALSE(parse_size("lots"));
+  EXPECT_EQ(parse_duration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(parse_duration("5s"), std::chrono::milliseconds(5000));
+  EXPECT_EQ(parse_duration("2m"), std::chrono::milliseconds(120000));
+  EXPECT_FALSE(parse_duration("soon"));
+  auto hp = parse_host_port("127.0.0.1:2801");
+  ASSERT_TRUE(hp);
+  EXPECT_EQ(hp->host, "127.0.0.1");
+  EXPECT_EQ(hp->port, 2801);
+  auto v6 = parse_host_port("[::1]:2802");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_FALSE(parse_host_port("nohost"));
+  EXPECT_FALSE(parse_host_port("h:99999"));
+}

@@ -1,0 +1,207 @@
+// Given Falco's JSON in its real shapes, the decoder yields the Alert every stage relies on.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/decode.hpp"
+#include "core/time.hpp"
+#include "format/json.hpp"
+#include "test_util.hpp"
+
+using namespace saker;
+using saker::test::decode_ok;
+
+namespace {
+
+Error decode_err(std::string_view json, DecodeLimits limits = {}) {
+  Decoder d(limits);
+  auto r = d.decode(json);
+  EXPECT_FALSE(r.ok()) << "expected a refusal for " << json;
+  return r ? Error{} : r.error();
+}
+
+std::string field_text(const Alert& a, std::string_view name) {
+  Value v;
+  if (!a.lookup(name, v)) return "<missing>";
+  return v.to_text();
+}
+
+}  // namespace
+
+TEST(Decode, RealFalcoShapeKeepsEveryField) {
+  auto a = decode_ok(test::read_file(test::data_path("sample_alerts/01_read_sensitive_file_untrusted_warning.json")));
+  EXPECT_EQ(a->rule, "Read sensitive file untrusted");
+  EXPECT_EQ(a->priority, Priority::Warning);
+  EXPECT_EQ(a->source, "syscall");
+  EXPECT_EQ(a->hostname, "97ade2b595f0");
+  EXPECT_TRUE(a->has_output_fields);
+  EXPECT_EQ(a->time_ns, 1715108059341081180LL);
+  ASSERT_EQ(a->tags.size(), 6u);
+  EXPECT_EQ(a->tags[0], "T1555");
+  EXPECT_EQ(field_text(*a, "fd.name"), "/etc/shadow");
+  EXPECT_EQ(field_text(*a, "proc.cmdline"), "event-generator run --loop");
+  EXPECT_EQ(field_text(*a, "user.loginuid"), "-1");
+  // 64-bit integers survive exactly.
+  Value v;
+  ASSERT_TRUE(a->lookup("evt.time.iso8601", v));
+  EXPECT_EQ(v.kind, Value::Kind::Int);
+  EXPECT_EQ(v.i, 1715108059341081180LL);
+}
+
+TEST(Decode, EverySampleAlertIsAcceptedAndRoundTrips) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(test::data_path("sample_alerts"))) {
+    if (entry.path().extension() != ".json") continue;
+    ++n;
+    const std::string text = test::read_file(entry.path().string());
+    auto a = decode_ok(text);
+    std::string out;
+    JsonFormatter().format(*a, out);
+    EXPECT_EQ(out.find('\n'), std::string::npos);
+    auto b = decode_ok(out);
+    EXPECT_EQ(b->rule, a->rule) << entry.path();
+    EXPECT_EQ(b->priority, a->priority);
+    EXPECT_EQ(b->uuid, a->uuid);
+    EXPECT_EQ(b->time_ns, a->time_ns);
+    ASSERT_EQ(b->fields.size(), a->fields.size());
+    for (std::size_t i = 0; i < a->fields.size(); ++i) {
+      EXPECT_EQ(b->fields[i].name, a->fields[i].name);
+      EXPECT_EQ(b->fields[i].value.to_text(), a->fields[i].value.to_text());
+    }
+    // Without a generated uuid the output is byte-for-byte the input.
+    if (!a->uuid_generated) {
+      std::string trimmed = text;
+      while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r')) trimmed.pop_back();
+      EXPECT_EQ(out, trimmed);
+    }
+  }
+  EXPECT_EQ(n, 10);
+}
+
+TEST(Decode, FlattenedShapeWithIntegerTime) {
+  auto a = decode_ok(
+      R"({"rule":"Terminal shell in container","priority":"notice","time":1715108059341081180,)"
+      R"("proc.name":"bash","k8s.ns.name":"prod","evt.num":18446744073709551615})");
+  EXPECT_FALSE(a->has_output_fields);
+  EXPECT_TRUE(a->time_was_integer);
+  EXPECT_EQ(a->time_ns, 1715108059341081180LL);
+  EXPECT_EQ(a->priority, Priority::Notice);
+  EXPECT_EQ(field_text(*a, "proc.name"), "bash");
+  EXPECT_EQ(field_text(*a, "evt.num"), "18446744073709551615");
+  ASSERT_NE(a->find_field("k8s.ns.name"), nullptr);
+  EXPECT_TRUE(a->find_field("k8s.ns.name")->top_level);
+}
+
+TEST(Decode, PriorityNamesAreCaseInsensitiveAndInfoAliases) {
+  for (const char* p : {"Info", "informational", "INFORMATIONAL", "info"}) {
+    auto a = decode_ok(fmt::format(R"({{"rule":"r","priority":"{}"}})", p));
+    EXPECT_EQ(a->priority, Priority::Informational) << p;
+  }
+  EXPECT_LT(Priority::Debug, Priority::Informational);
+  EXPECT_LT(Priority::Notice, Priority::Warning);
+  EXPECT_LT(Priority::Critical, Priority::Emergency);
+}
+
+TEST(Decode, NullBoolArrayObjectValuesSurvive) {
+  auto a = decode_ok(R"({"rule":"r","priority":"Error","output_fields":{"a":null,"b":true,"c":[1,"x",[2]],"d":{"k":"v"},"e":1.5}})");
+  Value v;
+  ASSERT_TRUE(a->lookup("a", v));
+  EXPECT_TRUE(v.is_null());
+  ASSERT_TRUE(a->lookup("b", v));
+  EXPECT_EQ(v.kind, Value::Kind::Bool);
+  ASSERT_TRUE(a->lookup("c", v));
+  ASSERT_EQ(v.kind, Value::Kind::Array);
+  ASSERT_EQ(a->items(v).size(), 3u);
+  EXPECT_EQ(a->items(v)[1].text, "x");
+  EXPECT_EQ(a->items(v)[2].kind, Value::Kind::Array);
+  EXPECT_EQ(v.text, R"([1,"x",[2]])");
+  ASSERT_TRUE(a->lookup("d", v));
+  EXPECT_EQ(v.kind, Value::Kind::Object);
+  EXPECT_EQ(v.text, R"({"k":"v"})");
+  ASSERT_TRUE(a->lookup("e", v));
+  EXPECT_EQ(v.d, 1.5);
+}
+
+TEST(Decode, UnknownTopLevelKeysAreKept) {
+  auto a = decode_ok(R"({"rule":"r","priority":"Error","output_fields":{},"cluster":"eu-1"})");
+  EXPECT_EQ(field_text(*a, "cluster"), "eu-1");
+  EXPECT_NE(a->json().find("\"cluster\":\"eu-1\""), std::string::npos);
+}
+
+TEST(Decode, GeneratedUuidIsDeterministicAndAdded) {
+  const char* json = R"({"rule":"Write below binary dir","priority":"Error","time":"2019-05-17T15:31:56.746609046Z","hostname":"h","output":"x"})";
+  auto a = decode_ok(json);
+  auto b = decode_ok(json);
+  EXPECT_TRUE(a->uuid_generated);
+  EXPECT_EQ(a->uuid, b->uuid);
+  EXPECT_EQ(a->uuid.size(), 36u);
+  EXPECT_EQ(a->uuid[14], '8');  // version 8
+  EXPECT_NE(a->json().find(std::string("\"uuid\":\"") + std::string(a->uuid) + "\""), std::string::npos);
+  auto c = decode_ok(R"({"rule":"Write below binary dir","priority":"Error","time":"2019-05-17T15:31:56.746609047Z","hostname":"h","output":"x"})");
+  EXPECT_NE(a->uuid, c->uuid);
+  auto given = decode_ok(R"({"uuid":"7466e462-ddde-434d-8dee-390ca5656f83","rule":"r","priority":"Error"})");
+  EXPECT_FALSE(given->uuid_generated);
+  EXPECT_EQ(given->uuid, "7466e462-ddde-434d-8dee-390ca5656f83");
+}
+
+TEST(Decode, PrettyPrintedInputBecomesOneLine) {
+  auto a = decode_ok("{\n  \"rule\": \"r\",\n  \"priority\": \"Error\"\n}\n");
+  EXPECT_EQ(a->json().find('\n'), std::string::npos);
+  EXPECT_EQ(a->rule, "r");
+}
+
+TEST(Decode, EscapedStringsAreUnescaped) {
+  auto a = decode_ok(R"({"rule":"r","priority":"Error","output_fields":{"proc.cmdline":"sh -c \"echo \\\\ hi\"\n\u00e9"}})");
+  EXPECT_EQ(field_text(*a, "proc.cmdline"), "sh -c \"echo \\ hi\"\n\xc3\xa9");
+}
+
+TEST(Decode, ManyLongStringsOutgrowTheArenaSafely) {
+  // Escapes make the unescaped text shorter, never longer; nested arrays store both their text and elements.
+  std::string json = R"({"rule":"r","priority":"Error","output_fields":{)";
+  for (int i = 0; i < 50; ++i) json += fmt::format(R"("f{}":[["{}","{}"]],)", i, std::string(100, 'a' + i % 26), i);
+  json += R"("last":"end"}})";
+  auto a = decode_ok(json);
+  EXPECT_EQ(field_text(*a, "last"), "end");
+  Value v;
+  ASSERT_TRUE(a->lookup("f49", v));
+  EXPECT_EQ(a->items(a->items(v)[0])[0].text, std::string(100, 'a' + 49 % 26));
+  EXPECT_EQ(a->rule, "r");
+}
+
+TEST(Decode, RefusesWithClearReasons) {
+  EXPECT_EQ(decode_err(R"({"priority":"Error"})").code, "missing_rule");
+  EXPECT_EQ(decode_err(R"({"rule":"r"})").code, "missing_priority");
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Severe"})").code, "unknown_priority");
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error")").code, "invalid_json");
+  EXPECT_EQ(decode_err("[1,2]").code, "not_object");
+  EXPECT_EQ(decode_err("\"x\"").code, "not_object");
+  EXPECT_EQ(decode_err("").code, "invalid_json");
+  EXPECT_EQ(decode_err("{\"rule\":\"\xff\xfe\",\"priority\":\"Error\"}").code, "invalid_utf8");
+  EXPECT_EQ(decode_err(R"({"rule":5,"priority":"Error"})").code, "bad_field_type");
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","time":"yesterday"})").code, "bad_time");
+  const Error unknown = decode_err(R"({"rule":"r","priority":"Severe"})");
+  EXPECT_NE(unknown.message.find("Severe"), std::string::npos);
+}
+
+TEST(Decode, LimitsAreEnforced) {
+  DecodeLimits small{200, 4, 5};
+  std::string big = R"({"rule":"r","priority":"Error","output":")" + std::string(300, 'x') + "\"}";
+  EXPECT_EQ(decode_err(big, small).code, "too_large");
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","a":[[[[[[1]]]]]]})", small).code, "too_deep");
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","output_fields":{"a":1,"b":2,"c":3,"d":4}})", small).code,
+            "too_many_fields");
+}
+
+TEST(Time, Rfc3339RoundTrips) {
+  EXPECT_EQ(parse_rfc3339_ns("2024-05-07T18:54:19.341081180Z"), 1715108059341081180LL);
+  EXPECT_EQ(parse_rfc3339_ns("2001-01-01T01:10:00Z"), 978311400000000000LL);
+  EXPECT_EQ(parse_rfc3339_ns("2024-05-07T20:54:19.341081180+02:00"), 1715108059341081180LL);
+  EXPECT_EQ(parse_rfc3339_ns("1970-01-01T00:00:00.5Z"), 500000000LL);
+  EXPECT_FALSE(parse_rfc3339_ns("2024-13-07T18:54:19Z"));
+  EXPECT_FALSE(parse_rfc3339_ns("2024-05-07T18:54:19"));
+  EXPECT_FALSE(parse_rfc3339_ns("2024-05-07T18:54:19Zjunk"));
+  EXPECT_EQ(format_rfc3339_ns(1715108059341081180LL), "2024-05-07T18:54:19.341081180Z");
+  EXPECT_EQ(format_rfc3339_ms(1715108059341081180LL), "2024-05-07T18:54:19.341Z");
+}

@@ -1,0 +1,135 @@
+// Given sinks with routes, an alert lands in every sink whose route matches and nowhere else.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "pipeline/config.hpp"
+#include "pipeline/pipeline.hpp"
+#include "test_util.hpp"
+
+using namespace saker;
+
+namespace {
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    path = std::filesystem::temp_directory_path() / ("saker-test-" + std::to_string(::getpid()) + "-" +
+                                                     std::to_string(counter()++));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};
+
+std::vector<std::string> lines_of(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::shared_ptr<const PipelineConfig> config(const std::string& yaml) {
+  ConfigErrors errors("test.yaml");
+  auto cfg = parse_config(yaml, errors);
+  if (!cfg) throw std::runtime_error(errors.to_string());
+  return cfg;
+}
+
+}  // namespace
+
+TEST(Pipeline, RoutesByMinPriorityIntoFiles) {
+  TempDir dir;
+  auto cfg = config(fmt::format(R"(sources: []
+sinks:
+  - {{name: all, type: file, path: {0}/all.ndjson}}
+  - {{name: siem, type: file, path: {0}/siem.ndjson, min_priority: warning}}
+)", dir.path.string()));
+  Metrics metrics;
+  Pipeline p(cfg, metrics);
+  ASSERT_TRUE(p.start(false));
+  std::vector<AlertPtr> batch{
+      test::decode_ok(R"({"rule":"a","priority":"Notice","uuid":"u1"})"),
+      test::decode_ok(R"({"rule":"b","priority":"Warning","uuid":"u2"})"),
+      test::decode_ok(R"({"rule":"c","priority":"Critical","uuid":"u3"})"),
+  };
+  ASSERT_TRUE(p.submit(batch));
+  EXPECT_TRUE(batch.empty());
+  p.stop();
+  auto all = lines_of(dir.path / "all.ndjson");
+  auto siem = lines_of(dir.path / "siem.ndjson");
+  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(siem.size(), 2u);
+  EXPECT_EQ(siem[0], R"({"rule":"b","priority":"Warning","uuid":"u2"})");
+  EXPECT_EQ(siem[1], R"({"rule":"c","priority":"Critical","uuid":"u3"})");
+  EXPECT_EQ(metrics.counter_value("saker_sink_sent_total", {{"sink", "siem"}}), 2u);
+  EXPECT_EQ(metrics.counter_value("saker_sink_sent_total", {{"sink", "all"}}), 3u);
+}
+
+TEST(Pipeline, FullQueuePushesBackWithoutTakingAnything) {
+  TempDir dir;
+  // A sink that cannot open its file keeps failing, so its queue fills and stays full.
+  std::filesystem::create_directories(dir.path / "blocked");
+  auto cfg = config(fmt::format(R"(sources: []
+sinks:
+  - {{name: slow, type: file, path: {0}/out.ndjson, queue: {{max_alerts: 2, retry_initial: 50ms}}}}
+)", dir.path.string()));
+  Metrics metrics;
+  Pipeline p(cfg, metrics);
+  ASSERT_TRUE(p.start(false));
+  std::filesystem::permissions(dir.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < 50; ++i) {
+    std::vector<AlertPtr> batch{test::decode_ok(R"({"rule":"a","priority":"Error"})"),
+                                test::decode_ok(R"({"rule":"b","priority":"Error"})")};
+    if (p.submit(batch)) {
+      ++accepted;
+    } else {
+      ++refused;
+      EXPECT_EQ(batch.size(), 2u);  // nothing taken
+    }
+  }
+  EXPECT_GT(accepted, 0);
+  EXPECT_GT(refused, 0);
+  EXPECT_GT(metrics.counter_value("saker_backpressure_total"), 0u);
+  std::filesystem::permissions(dir.path, std::filesystem::perms::owner_all);
+  p.stop();
+}
+
+TEST(Pipeline, HealthReportsEachSink) {
+  TempDir dir;
+  auto cfg = config(fmt::format("sources: []\nsinks:\n  - {{name: f, type: file, path: {}/x.ndjson}}\n", dir.path.string()));
+  Metrics metrics;
+  Pipeline p(cfg, metrics);
+  ASSERT_TRUE(p.start(false));
+  bool healthy = false;
+  EXPECT_EQ(p.health(healthy), R"({"status":"ok","sinks":{"f":{"healthy":true,"queued":0}}})");
+  EXPECT_TRUE(healthy);
+}
+
+TEST(FileSink, RotatesBySize) {
+  TempDir dir;
+  auto cfg = config(fmt::format(R"(sources: []
+sinks:
+  - {{name: f, type: file, path: {0}/a.ndjson, max_size: 100, max_files: 2, queue: {{batch: 1}}}}
+)", dir.path.string()));
+  Metrics metrics;
+  Pipeline p(cfg, metrics);
+  ASSERT_TRUE(p.start(false));
+  for (int i = 0; i < 10; ++i) {
+    std::vector<AlertPtr> batch{test::decode_ok(fmt::format(R"({{"rule":"r{}","priority":"Error","uuid":"u-{}"}})", i, i))};
+    ASSERT_TRUE(p.submit(batch));
+    ASSERT_TRUE(p.wait_idle(std::chrono::seconds(5)));
+  }
+  p.stop();
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "a.ndjson"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "a.ndjson.1"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "a.ndjson.2"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path / "a.ndjson.3"));
+  EXPECT_LE(std::filesystem::file_size(dir.path / "a.ndjson.1"), 100u + 60u);
+  EXPECT_GT(metrics.counter_value("saker_file_rotations_total", {{"sink", "f"}}), 0u);
+}
