@@ -45,7 +45,7 @@ struct Options {
 
 struct Corpus {
   std::string text;  // NDJSON, every line ends with '\n'
-  std::uint64_t alerts = 0, kept = 0;
+  std::uint64_t alerts = 0, kept = 0, invalid = 0;  // invalid: lines that are not a JSON object with a priority
 };
 
 Corpus generate(const Options& o) {
@@ -73,7 +73,7 @@ Corpus read_corpus(const std::string& path, bool classify) {
   in.seekg(0);
   in.read(c.text.data(), static_cast<std::streamsize>(c.text.size()));
   if (!c.text.empty() && c.text.back() != '\n') c.text += '\n';
-  simdjson::ondemand::parser parser;
+  simdjson::dom::parser parser;  // DOM: validates the whole line, not only the path to "priority"
   std::size_t start = 0;
   while (start < c.text.size()) {
     const std::size_t end = c.text.find('\n', start);
@@ -82,10 +82,11 @@ Corpus read_corpus(const std::string& path, bool classify) {
     if (line.empty()) continue;
     ++c.alerts;
     if (!classify) continue;
-    simdjson::padded_string padded(line);
-    auto doc = parser.iterate(padded);
     std::string_view prio;
-    if (doc.get_object()["priority"].get_string().get(prio) != simdjson::SUCCESS) continue;
+    if (parser.parse(line.data(), line.size())["priority"].get_string().get(prio) != simdjson::SUCCESS) {
+      ++c.invalid;
+      continue;
+    }
     if (auto p = saker::parse_priority(prio); p && lg::warning_or_above(*p)) ++c.kept;
   }
   return c;
@@ -124,25 +125,30 @@ int run(const Options& o) {
   if (o.stats) {
     fmt::print(report, "alerts={}\nwarning_or_above={}\nbytes={}\navg_bytes={:.0f}\n", corpus.alerts, corpus.kept,
                corpus.text.size(), corpus.alerts ? static_cast<double>(corpus.text.size()) / corpus.alerts : 0.0);
+    if (!o.in.empty()) fmt::print(report, "invalid={}\n", corpus.invalid);
   }
   if (!o.out.empty()) write_out(o.out, corpus.text);
+
+  // Waits for the receiver's output after a send that started at `first_byte`; non-zero when it fell short.
+  auto wait_output = [&](lg::Clock::time_point first_byte) {
+    if (o.wait_file.empty()) return 0;
+    const auto w = lg::wait_for_lines(o.wait_file, o.expect_lines, first_byte, o.timeout_s, o.stall_s);
+    fmt::print(report, "lines={}\nexpected_lines={}\nelapsed_seconds={:.3f}\nalerts_per_second={:.0f}\n", w.lines,
+               o.expect_lines, w.seconds, w.seconds > 0 ? corpus.alerts / w.seconds : 0.0);
+    if (w.reached) return 0;
+    fmt::print(stderr, "saker_loadgen: {} holds {} lines, expected {} (gave up after {:.1f} s)\n", o.wait_file, w.lines,
+               o.expect_lines, w.seconds);
+    return 2;
+  };
 
   if (!o.tcp.empty()) {
     const auto r = lg::send_stream(lg::split_host_port(o.tcp), corpus.text);
     fmt::print(report, "sent_alerts={}\nsent_bytes={}\nsend_seconds={:.3f}\n", corpus.alerts, r.bytes, r.seconds);
-    if (!o.wait_file.empty()) {
-      const auto w = lg::wait_for_lines(o.wait_file, o.expect_lines, r.first_byte, o.timeout_s, o.stall_s);
-      fmt::print(report, "lines={}\nexpected_lines={}\nelapsed_seconds={:.3f}\nalerts_per_second={:.0f}\n", w.lines,
-                 o.expect_lines, w.seconds, w.seconds > 0 ? corpus.alerts / w.seconds : 0.0);
-      if (!w.reached) {
-        fmt::print(stderr, "saker_loadgen: {} holds {} lines, expected {} (gave up after {:.1f} s)\n", o.wait_file,
-                   w.lines, o.expect_lines, w.seconds);
-        return 2;
-      }
-    }
+    if (int rc = wait_output(r.first_byte); rc != 0) return rc;
   }
 
   if (!o.http.empty()) {
+    const auto t0 = lg::Clock::now();
     auto r = lg::post_all(lg::parse_http_url(o.http), lines_of(corpus.text), o.connections);
     std::sort(r.latencies_us.begin(), r.latencies_us.end());
     auto pct = [&](double p) {
@@ -155,6 +161,7 @@ int run(const Options& o) {
                r.requests, r.non_2xx, r.reconnects, r.seconds, r.seconds > 0 ? r.requests / r.seconds : 0.0, pct(0.50),
                pct(0.99));
     if (r.non_2xx) return 2;
+    if (int rc = wait_output(t0); rc != 0) return rc;
   }
   return 0;
 }
@@ -175,7 +182,7 @@ int main(int argc, char** argv) {
   app.add_option("--http", o.http, "POST one alert per request to this http:// URL (keep-alive)");
   app.add_option("--connections", o.connections, "concurrent HTTP connections")->capture_default_str();
   app.add_flag("--stats", o.stats, "print how many alerts there are and how many are Warning or above");
-  app.add_option("--wait-file", o.wait_file, "after --tcp: wait until this file holds --expect-lines lines");
+  app.add_option("--wait-file", o.wait_file, "after sending: wait until this file holds --expect-lines lines");
   app.add_option("--expect-lines", o.expect_lines, "lines to wait for in --wait-file");
   app.add_option("--timeout", o.timeout_s, "give up waiting after this many seconds")->capture_default_str();
   app.add_option("--stall", o.stall_s, "give up when no line arrived for this many seconds")->capture_default_str();
@@ -185,8 +192,8 @@ int main(int argc, char** argv) {
     std::cerr << "saker_loadgen: say what to do: --out FILE, --tcp HOST:PORT, --http URL or --stats (see --help)\n";
     return 64;
   }
-  if (!o.wait_file.empty() && (o.tcp.empty() || o.expect_lines == 0)) {
-    std::cerr << "saker_loadgen: --wait-file needs --tcp and --expect-lines N\n";
+  if (!o.wait_file.empty() && ((o.tcp.empty() && o.http.empty()) || o.expect_lines == 0)) {
+    std::cerr << "saker_loadgen: --wait-file needs --tcp or --http, and --expect-lines N\n";
     return 64;
   }
   try {

@@ -4,10 +4,24 @@
 #include "format/json.hpp"
 
 namespace saker {
+namespace {
+
+using Factory = std::shared_ptr<const Formatter> (*)();
+
+// One line per format.
+const std::pair<std::string_view, Factory> kFormats[] = {
+    {"json", [] { return std::shared_ptr<const Formatter>(std::make_shared<JsonFormatter>()); }},
+};
+
+}  // namespace
 
 Result<std::shared_ptr<const Formatter>> make_formatter(std::string_view name) {
-  if (name == "json") return std::shared_ptr<const Formatter>(std::make_shared<JsonFormatter>());
-  return make_error("unknown_format", fmt::format("unknown format \"{}\"; known formats: json", name));
+  std::string known;
+  for (const auto& [n, factory] : kFormats) {
+    if (n == name) return factory();
+    known.append(known.empty() ? "" : ", ").append(n);
+  }
+  return make_error("unknown_format", fmt::format("unknown format \"{}\"; known formats: {}", name, known));
 }
 
 }  // namespace saker

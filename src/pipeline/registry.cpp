@@ -1,24 +1,32 @@
 #include "pipeline/registry.hpp"
 
-#include <array>
 #include <utility>
 
 #include "sinks/file.hpp"
 #include "sinks/stdout.hpp"
+#include "sources/file.hpp"
+#include "sources/http.hpp"
+#include "sources/stdin.hpp"
+#include "sources/tcp.hpp"
 
 namespace saker {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, SourceParser>, 0> kSources{{
-}};
+// One line per component type.
+const std::pair<std::string_view, SourceParser> kSources[] = {
+    {"http", &parse_http_source},
+    {"tcp", &parse_tcp_source},
+    {"file", &parse_file_source},
+    {"stdin", &parse_stdin_source},
+};
 
-constexpr std::array<std::pair<std::string_view, SinkParser>, 2> kSinks{{
+const std::pair<std::string_view, SinkParser> kSinks[] = {
     {"stdout", &parse_stdout_sink},
     {"file", &parse_file_sink},
-}};
+};
 
-template <typename Table>
-auto find(const Table& table, std::string_view type) -> typename Table::value_type::second_type {
+template <typename Parser, std::size_t N>
+Parser find(const std::pair<std::string_view, Parser> (&table)[N], std::string_view type) {
   for (const auto& [name, parser] : table) {
     if (name == type) return parser;
   }

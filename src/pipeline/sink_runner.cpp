@@ -24,7 +24,8 @@ SinkRunner::SinkRunner(const SinkSpec& spec, Metrics& metrics, std::string data_
 SinkRunner::~SinkRunner() { stop(std::chrono::milliseconds(0)); }
 
 Result<bool> SinkRunner::start() {
-  SinkContext ctx{spec_.name, metrics_, data_dir_, spec_.formatter};
+  dead_letters_ = std::make_unique<DeadLetterFile>(data_dir_, spec_.name, metrics_);
+  SinkContext ctx{spec_.name, metrics_, data_dir_, spec_.formatter, *dead_letters_};
   sink_ = spec_.build(ctx);
   if (auto r = sink_->open(); !r) return r;
   thread_ = std::thread([this] { run(); });

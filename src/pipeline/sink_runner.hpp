@@ -50,6 +50,7 @@ class SinkRunner {
   SinkSpec spec_;
   std::string data_dir_;
   Metrics& metrics_;
+  std::unique_ptr<DeadLetterFile> dead_letters_;
   std::unique_ptr<Sink> sink_;
 
   mutable std::mutex mu_;

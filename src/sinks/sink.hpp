@@ -12,6 +12,7 @@
 #include "core/result.hpp"
 #include "format/formatter.hpp"
 #include "observe/metrics.hpp"
+#include "sinks/dead_letter.hpp"
 
 namespace saker {
 
@@ -20,6 +21,7 @@ struct SinkContext {
   Metrics& metrics;
   std::string data_dir;
   std::shared_ptr<const Formatter> formatter;
+  DeadLetterFile& dead_letters;  // for alerts the destination rejects for good (with the reason)
 };
 
 class Sink {
@@ -27,7 +29,10 @@ class Sink {
   virtual ~Sink() = default;
   // Opens connections/files; an error here is reported at start-up.
   virtual Result<bool> open() { return true; }
-  // Delivers the batch in order. An error means the batch should be retried (after backoff).
+  // Delivers the batch in order. On an error the runner waits (exponential backoff with jitter) and calls write()
+  // again with exactly the same batch, until it succeeds or shutdown gives up; a sink may remember which alerts
+  // of the batch were already delivered and skip them. Alerts rejected for good go to ctx.dead_letters and
+  // count as done. Called only from the sink's own thread.
   virtual Result<bool> write(std::span<const AlertPtr> batch) = 0;
   // Makes what was written durable/visible (file: fflush). Called when the queue runs empty and at shutdown.
   virtual void flush() {}

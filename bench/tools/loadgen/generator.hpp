@@ -127,10 +127,14 @@ class AlertGenerator {
 
     fields_.clear();
     for (const std::string& f : rule.fields) fields_.push_back({f, resolve(f)});
-    for (std::string_view f : kAppendedFields) {
+    auto add_field = [&](std::string_view f) {
       if (std::none_of(fields_.begin(), fields_.end(), [&](const auto& p) { return p.first == f; })) {
         fields_.push_back({std::string(f), resolve(f)});
       }
+    };
+    for (std::string_view f : kAppendedFields) add_field(f);
+    if (in_k8s_) {
+      for (std::string_view f : kContextFields) add_field(f);
     }
     FieldValue evt_time;
     evt_time.kind = FieldValue::Kind::Int;
@@ -194,10 +198,12 @@ class AlertGenerator {
  private:
   static constexpr std::uint64_t kMask62 = (1ULL << 62) - 1;
   // Falco's append_output for container and Kubernetes context, with the labels Falco's own rules use.
-  static constexpr std::array<std::string_view, 6> kAppendedFields = {
-      "container.id", "container.name", "container.image.repository", "container.image.tag", "k8s.ns.name", "k8s.pod.name"};
-  static constexpr std::array<std::string_view, 6> kAppendedLabels = {
-      "container_id", "container_name", "container_image_repository", "container_image_tag", "k8s_ns_name", "k8s_pod_name"};
+  // Falco's append_output puts container_id and container_name into the text; the image and Kubernetes
+  // context travel only in output_fields (extra fields), and only when there is one.
+  static constexpr std::array<std::string_view, 2> kAppendedFields = {"container.id", "container.name"};
+  static constexpr std::array<std::string_view, 2> kAppendedLabels = {"container_id", "container_name"};
+  static constexpr std::array<std::string_view, 3> kContextFields = {"container.image.repository", "k8s.ns.name",
+                                                                     "k8s.pod.name"};
 
   struct Workload {
     std::size_t app;
@@ -232,9 +238,9 @@ class AlertGenerator {
   void build_world() {
     Rng w(opt_.seed ^ 0xC0FFEEULL);
     for (int i = 0; i < 24; ++i) {
-      hosts_.push_back(fmt::format("ip-10-0-{}-{}.ec2.internal", w.below(16), 10 + w.below(240)));
+      hosts_.push_back(fmt::format("ip-10-0-{}-{}", w.below(16), 10 + w.below(240)));
     }
-    for (int i = 0; i < 8; ++i) hosts_.push_back(fmt::format("gke-prod-pool-1-{:08x}-{:04x}", w.next() & 0xFFFFFFFF, w.next() & 0xFFFF));
+    for (int i = 0; i < 8; ++i) hosts_.push_back(fmt::format("gke-prod-1-{:04x}", w.next() & 0xFFFF));
     static constexpr std::string_view kPodChars = "bcdfghjklmnpqrstvwxz2456789";
     for (int i = 0; i < 160; ++i) {
       Workload wl;
@@ -242,7 +248,7 @@ class AlertGenerator {
       wl.container_id = fmt::format("{:012x}", w.next() & 0xFFFFFFFFFFFFULL);
       std::string suffix;
       for (int c = 0; c < 5; ++c) suffix += kPodChars[w.below(kPodChars.size())];
-      wl.pod = fmt::format("{}-{:x}-{}", kApps[wl.app].app, 0x5000000 + w.below(0xAFFFFFF), suffix);
+      wl.pod = fmt::format("{}-{:x}-{}", kApps[wl.app].app, 0x50000 + w.below(0xAFFFF), suffix);
       workloads_.push_back(std::move(wl));
     }
   }
@@ -315,6 +321,7 @@ class AlertGenerator {
     const Family fam = families_[rule_index];
     host_ = rng_.below(hosts_.size());
     in_container_ = rng_.chance(800);
+    in_k8s_ = in_container_ && rng_.chance(750);
     workload_ = rng_.below(workloads_.size());
     user_ = rng_.chance(600) ? 0 : rng_.below(kUsers.size());
     proc_ = &pick_process(fam);
@@ -341,6 +348,7 @@ class AlertGenerator {
       return rng_.pick(k);
     }
     if (fam == Family::Shell || fam == Family::Package || fam == Family::Miner) return "execve";
+    if (fam == Family::Reader) return "openat";
     if (std::find(rule.fields.begin(), rule.fields.end(), "fd.name") != rule.fields.end()) {
       static constexpr std::array<std::string_view, 4> k = {"openat", "openat", "open", "unlinkat"};
       return rng_.pick(k);
@@ -370,8 +378,8 @@ class AlertGenerator {
     if (f == "container.name") return str(in_container_ ? app.app : "host");
     if (f == "container.image.repository") return in_container_ ? str(app.repository) : FieldValue{};
     if (f == "container.image.tag") return in_container_ ? str(app.tag) : FieldValue{};
-    if (f == "k8s.ns.name") return in_container_ ? str(app.ns) : FieldValue{};
-    if (f == "k8s.pod.name") return in_container_ ? str(workloads_[workload_].pod) : FieldValue{};
+    if (f == "k8s.ns.name") return in_k8s_ ? str(app.ns) : FieldValue{};
+    if (f == "k8s.pod.name") return in_k8s_ ? str(workloads_[workload_].pod) : FieldValue{};
     if (f == "container.start_ts") return num(now_ns_ - static_cast<std::int64_t>(3600000000000LL + pid_ * 1000000LL));
     if (f == "container.mounts") return str("/var/lib/kubelet/pods:/host/pods:ro:false:rprivate,/proc:/host/proc:ro:false:rprivate");
     if (f == "evt.type") return str(evt_type_);
@@ -494,7 +502,7 @@ class AlertGenerator {
 
   // the scene of the current alert
   std::size_t host_ = 0, workload_ = 0, user_ = 0, remote_ = 0, flags_ = 0;
-  bool in_container_ = true, hostile_ = false;
+  bool in_container_ = true, in_k8s_ = true, hostile_ = false;
   const ProcEntry* proc_ = nullptr;
   const ParentEntry* parent_ = nullptr;
   std::string_view cmdline_, file_, evt_type_;
