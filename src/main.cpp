@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
   const sigset_t set = control_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);  // a file-size limit makes write() fail with EFBIG (handled) instead of killing us
 
   CLI::App app{"saker: receives Falco alerts, filters and routes them, delivers them to the SOC's tools"};
   app.require_subcommand(1);

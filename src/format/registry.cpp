@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "format/formatter.hpp"
+#include "format/ecs.hpp"
 #include "format/json.hpp"
 
 namespace saker {
@@ -11,6 +12,7 @@ using Factory = std::shared_ptr<const Formatter> (*)();
 // One line per format.
 const std::pair<std::string_view, Factory> kFormats[] = {
     {"json", [] { return std::shared_ptr<const Formatter>(std::make_shared<JsonFormatter>()); }},
+    {"ecs", [] { return std::shared_ptr<const Formatter>(std::make_shared<EcsFormatter>()); }},
 };
 
 }  // namespace

@@ -25,13 +25,50 @@ void parse_limits(const ConfigReader& r, DecodeLimits& limits) {
       static_cast<std::size_t>(r.integer("max_fields", static_cast<std::int64_t>(limits.max_fields), 1, 1000000));
 }
 
-void parse_queue(const ConfigReader& r, QueueSpec& q) {
-  r.only({"max_alerts", "max_bytes", "batch", "retry_initial", "retry_max"});
-  q.max_alerts = static_cast<std::size_t>(r.integer("max_alerts", static_cast<std::int64_t>(q.max_alerts), 1, 100000000));
-  q.max_bytes = r.size("max_bytes", q.max_bytes);
-  q.batch = static_cast<std::size_t>(r.integer("batch", static_cast<std::int64_t>(q.batch), 1, 1000000));
-  q.retry_initial = r.duration("retry_initial", q.retry_initial);
-  q.retry_max = r.duration("retry_max", q.retry_max);
+void parse_buffer(const ConfigReader& r, BufferSpec& b) {
+  r.only({"type", "max_bytes", "max_alerts", "when_full", "fsync", "fsync_interval", "segment_bytes"});
+  const std::string type = r.string("type", "memory");
+  if (type == "disk") {
+    b.type = BufferSpec::Type::Disk;
+    b.max_bytes = 256ULL * 1024 * 1024;
+  } else if (type != "memory") {
+    r.errors.add(r.node["type"], r.key_name("type"), "must be memory or disk");
+  }
+  b.max_bytes = r.size("max_bytes", b.max_bytes);
+  b.max_alerts = static_cast<std::size_t>(r.integer("max_alerts", static_cast<std::int64_t>(b.max_alerts), 1, 100000000));
+  if (b.type == BufferSpec::Type::Disk && r.has("max_alerts")) {
+    r.errors.add(r.node["max_alerts"], r.key_name("max_alerts"), "applies to memory buffers; a disk buffer is bounded by max_bytes");
+  }
+  const std::string when_full = r.string("when_full", "block");
+  if (when_full == "block") {
+    b.when_full = WhenFull::Block;
+  } else if (when_full == "drop_newest") {
+    b.when_full = WhenFull::DropNewest;
+  } else if (when_full == "drop_oldest" && b.type == BufferSpec::Type::Memory) {
+    b.when_full = WhenFull::DropOldest;
+  } else {
+    r.errors.add(r.node["when_full"], r.key_name("when_full"),
+                 b.type == BufferSpec::Type::Disk ? "must be block or drop_newest for a disk buffer"
+                                                  : "must be block, drop_newest or drop_oldest");
+  }
+  const std::string fsync = r.string("fsync", "interval");
+  if (fsync == "always") {
+    b.fsync = FsyncPolicy::Always;
+  } else if (fsync == "interval") {
+    b.fsync = FsyncPolicy::Interval;
+  } else if (fsync == "never") {
+    b.fsync = FsyncPolicy::Never;
+  } else {
+    r.errors.add(r.node["fsync"], r.key_name("fsync"), "must be always, interval or never");
+  }
+  b.fsync_interval = r.duration("fsync_interval", b.fsync_interval);
+  b.segment_bytes = r.size("segment_bytes", b.segment_bytes);
+}
+
+void parse_retry(const ConfigReader& r, SinkSpec& spec) {
+  r.only({"initial", "max"});
+  spec.retry_initial = std::max(r.duration("initial", spec.retry_initial), std::chrono::milliseconds(1));
+  spec.retry_max = std::max(r.duration("max", spec.retry_max), spec.retry_initial);
 }
 
 // A filter error's column inside the expression becomes a column in the file: past the opening quote if any.
@@ -117,7 +154,9 @@ void parse_sinks(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& erro
     } else {
       errors.add(node["format"], r.key_name("format"), f.error().message);
     }
-    if (r.has("queue")) parse_queue(ConfigReader{node["queue"], r.key_name("queue"), errors}, spec.queue);
+    if (r.has("buffer")) parse_buffer(ConfigReader{node["buffer"], r.key_name("buffer"), errors}, spec.buffer);
+    spec.batch_size = static_cast<std::size_t>(r.integer("batch_size", 1024, 1, 1000000));
+    if (r.has("retry")) parse_retry(ConfigReader{node["retry"], r.key_name("retry"), errors}, spec);
     spec.build = parser(r);
     cfg.sinks.push_back(std::move(spec));
   }

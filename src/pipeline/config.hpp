@@ -11,6 +11,7 @@
 #include "core/decode.hpp"
 #include "format/formatter.hpp"
 #include "route/route.hpp"
+#include "sinks/queue/buffer.hpp"
 #include "sinks/sink.hpp"
 #include "sources/source.hpp"
 
@@ -22,21 +23,16 @@ struct SourceSpec {
   SourceBuilder build;
 };
 
-struct QueueSpec {
-  std::size_t max_alerts = 10000;             // alerts waiting in memory for this sink
-  std::size_t max_bytes = 32 * 1024 * 1024;   // their (estimated) memory
-  std::size_t batch = 1024;                   // alerts handed to the sink per write
-  std::chrono::milliseconds retry_initial{100};
-  std::chrono::milliseconds retry_max{30000};
-};
-
 struct SinkSpec {
   std::string type;
   std::string name;
   Route route;
   std::string format = "json";
   std::shared_ptr<const Formatter> formatter;
-  QueueSpec queue;
+  BufferSpec buffer;
+  std::size_t batch_size = 1024;  // alerts handed to the sink per write
+  std::chrono::milliseconds retry_initial{100};
+  std::chrono::milliseconds retry_max{30000};
   SinkBuilder build;
 };
 

@@ -18,7 +18,7 @@ Pipeline::~Pipeline() { stop(); }
 
 Result<bool> Pipeline::start(bool with_sources) {
   for (const auto& spec : config_->sinks) {
-    auto runner = std::make_unique<SinkRunner>(spec, metrics_, config_->data_dir);
+    auto runner = std::make_unique<SinkRunner>(spec, metrics_, config_->data_dir, config_->limits);
     if (auto r = runner->start(); !r) {
       stop();
       return make_error(r.error().code, fmt::format("sink {}: {}", spec.name, r.error().message));
@@ -72,7 +72,13 @@ bool Pipeline::submit(std::vector<AlertPtr>& batch) {
     }
   }
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
-    if (!routed[i].empty()) sinks_[i]->push(routed[i]);
+    if (!routed[i].empty() && !sinks_[i]->push(routed[i])) {
+      // A buffer refused after all (disk full, or filled by another source meanwhile). Sinks before it already
+      // hold their copy: the retry delivers those twice, which at-least-once allows.
+      for (auto& r : routed) r.clear();
+      backpressure_.inc();
+      return false;
+    }
   }
   if (unrouted) unrouted_.inc(unrouted);
   batch.clear();

@@ -3,7 +3,13 @@
 #include <utility>
 
 #include "sinks/file.hpp"
+#include "sinks/kafka.hpp"
+#include "sinks/elasticsearch/sink.hpp"
+#include "sinks/loki.hpp"
+#include "sinks/splunk_hec.hpp"
 #include "sinks/stdout.hpp"
+#include "sinks/syslog/sink.hpp"
+#include "sinks/webhook.hpp"
 #include "sources/file.hpp"
 #include "sources/http.hpp"
 #include "sources/stdin.hpp"
@@ -23,6 +29,12 @@ const std::pair<std::string_view, SourceParser> kSources[] = {
 const std::pair<std::string_view, SinkParser> kSinks[] = {
     {"stdout", &parse_stdout_sink},
     {"file", &parse_file_sink},
+    {"elasticsearch", &parse_elasticsearch_sink},
+    {"webhook", &parse_webhook_sink},
+    {"splunk_hec", &parse_splunk_hec_sink},
+    {"loki", &parse_loki_sink},
+    {"kafka", &parse_kafka_sink},
+    {"syslog", &parse_syslog_sink},
 };
 
 template <typename Parser, std::size_t N>

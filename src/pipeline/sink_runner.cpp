@@ -7,14 +7,16 @@
 
 namespace saker {
 
-SinkRunner::SinkRunner(const SinkSpec& spec, Metrics& metrics, std::string data_dir)
+SinkRunner::SinkRunner(const SinkSpec& spec, Metrics& metrics, std::string data_dir, DecodeLimits limits)
     : spec_(spec),
       data_dir_(std::move(data_dir)),
+      limits_(limits),
       metrics_(metrics),
       sent_(metrics.counter("saker_sink_sent_total", "Alerts delivered, by sink", {{"sink", spec.name}})),
       failed_(metrics.counter("saker_sink_failed_total", "Failed delivery attempts (batches), by sink",
                               {{"sink", spec.name}})),
-      dropped_(metrics.counter("saker_sink_dropped_total", "Alerts given up on at shutdown, by sink",
+      dropped_(metrics.counter("saker_sink_dropped_total",
+                               "Alerts of a memory buffer given up at shutdown after the grace period, by sink",
                                {{"sink", spec.name}})),
       queued_gauge_(metrics.gauge("saker_sink_queued", "Alerts waiting for delivery, by sink", {{"sink", spec.name}})),
       healthy_gauge_(metrics.gauge("saker_sink_healthy", "1 when the sink's last delivery succeeded", {{"sink", spec.name}})) {
@@ -24,6 +26,9 @@ SinkRunner::SinkRunner(const SinkSpec& spec, Metrics& metrics, std::string data_
 SinkRunner::~SinkRunner() { stop(std::chrono::milliseconds(0)); }
 
 Result<bool> SinkRunner::start() {
+  auto buffer = open_buffer(spec_.buffer, BufferContext{spec_.name, data_dir_, metrics_, limits_});
+  if (!buffer) return buffer.error();
+  buffer_ = std::move(buffer).value();
   dead_letters_ = std::make_unique<DeadLetterFile>(data_dir_, spec_.name, metrics_);
   SinkContext ctx{spec_.name, metrics_, data_dir_, spec_.formatter, *dead_letters_};
   sink_ = spec_.build(ctx);
@@ -33,32 +38,36 @@ Result<bool> SinkRunner::start() {
 }
 
 void SinkRunner::stop(std::chrono::milliseconds grace) {
+  if (!thread_.joinable()) return;
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
-    stopping_ = true;
     deadline_ = std::chrono::steady_clock::now() + grace;
+    stopping_ = true;
   }
+  buffer_->close();
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  thread_.join();
 }
 
-void SinkRunner::push(std::vector<AlertPtr>& alerts) {
-  const std::size_t n = alerts.size();
-  std::size_t bytes = 0;
-  for (const auto& a : alerts) bytes += estimate_bytes(*a);
-  {
-    std::lock_guard lock(mu_);
-    if (incoming_.empty()) {
-      incoming_.swap(alerts);
-    } else {
-      incoming_.insert(incoming_.end(), std::make_move_iterator(alerts.begin()), std::make_move_iterator(alerts.end()));
-    }
+bool SinkRunner::past_deadline() const {
+  std::lock_guard lock(mu_);
+  return stopping_ && std::chrono::steady_clock::now() >= deadline_;
+}
+
+bool SinkRunner::push(std::vector<AlertPtr>& alerts) {
+  auto r = buffer_->push(alerts);
+  if (r) {
+    if (!r.value()) return false;
+    queued_gauge_.set(static_cast<std::int64_t>(buffer_->queued()));
+    return true;
   }
-  alerts.clear();
-  queued_.fetch_add(n, std::memory_order_relaxed);
-  queued_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-  wake_.notify_one();
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_push_error_log_ >= std::chrono::seconds(5)) {
+    last_push_error_log_ = now;
+    spdlog::error("sink {}: {}; sources push back until it can be written", spec_.name, r.error().message);
+  }
+  return false;
 }
 
 std::string SinkRunner::last_error() const {
@@ -67,45 +76,51 @@ std::string SinkRunner::last_error() const {
 }
 
 bool SinkRunner::wait_idle(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  return idle_cv_.wait_for(lock, timeout, [&] { return incoming_.empty() && !busy_; });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (buffer_->queued() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
 }
 
 void SinkRunner::run() {
   std::vector<AlertPtr> work;
+  const bool durable = spec_.buffer.type == BufferSpec::Type::Disk;
   for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      if (incoming_.empty()) {
-        busy_ = false;
-        idle_cv_.notify_all();
-        if (stopping_) break;
-        wake_.wait(lock, [&] { return !incoming_.empty() || stopping_; });
-        if (incoming_.empty()) break;
-      }
-      busy_ = true;
-      work.swap(incoming_);
-    }
-    bool gave_up = false;
-    for (std::size_t at = 0; at < work.size(); at += spec_.queue.batch) {
-      const std::size_t n = std::min(spec_.queue.batch, work.size() - at);
-      std::span<const AlertPtr> slice(work.data() + at, n);
-      std::size_t bytes = 0;
-      for (const auto& a : slice) bytes += estimate_bytes(*a);
-      if (!gave_up && !deliver(slice)) gave_up = true;
-      if (gave_up) dropped_.inc(n);
-      queued_.fetch_sub(n, std::memory_order_relaxed);
-      queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-      queued_gauge_.set(static_cast<std::int64_t>(queued_.load(std::memory_order_relaxed)));
-    }
     work.clear();
-    sink_->flush();
+    const bool open = buffer_->take(work, spec_.batch_size, std::chrono::milliseconds(200));
+    if (work.empty()) {
+      sink_->flush();
+      if (!open || past_deadline()) break;
+      continue;
+    }
+    if (!deliver(work)) {
+      // Stopping past the grace period: a disk buffer keeps these for the next start.
+      if (!durable) dropped_.inc(buffer_->queued());
+      break;
+    }
+    buffer_->ack(work.size());
+    queued_gauge_.set(static_cast<std::int64_t>(buffer_->queued()));
+    if (past_deadline()) {
+      if (buffer_->queued() > 0) {
+        if (durable) {
+          spdlog::warn("sink {}: shutdown grace period over; {} alerts stay in the disk buffer for the next start",
+                       spec_.name, buffer_->queued());
+        } else {
+          spdlog::error("sink {}: shutdown grace period over; {} alerts in memory are dropped", spec_.name,
+                        buffer_->queued());
+          dropped_.inc(buffer_->queued());
+        }
+      }
+      break;
+    }
   }
   sink_->flush();
 }
 
 bool SinkRunner::deliver(std::span<const AlertPtr> slice) {
-  std::chrono::milliseconds backoff = spec_.queue.retry_initial;
+  std::chrono::milliseconds backoff = spec_.retry_initial;
   std::minstd_rand jitter(std::random_device{}());
   for (;;) {
     auto r = sink_->write(slice);
@@ -124,7 +139,7 @@ bool SinkRunner::deliver(std::span<const AlertPtr> slice) {
     }
     if (healthy_.exchange(false)) {
       spdlog::error("sink {}: {} (retrying with backoff up to {} ms)", spec_.name, r.error().message,
-                    spec_.queue.retry_max.count());
+                    spec_.retry_max.count());
       healthy_gauge_.set(0);
     }
     // Sleep with ±25% jitter, waking early only to give up once stopping past the grace period.
@@ -134,10 +149,10 @@ bool SinkRunner::deliver(std::span<const AlertPtr> slice) {
     std::unique_lock lock(mu_);
     wake_.wait_for(lock, sleep, [&] { return stopping_ && std::chrono::steady_clock::now() >= deadline_; });
     if (stopping_ && std::chrono::steady_clock::now() >= deadline_) {
-      spdlog::error("sink {}: shutdown grace period over, giving up on undelivered alerts", spec_.name);
+      spdlog::error("sink {}: shutdown grace period over while the sink fails", spec_.name);
       return false;
     }
-    backoff = std::min(backoff * 2, spec_.queue.retry_max);
+    backoff = std::min(backoff * 2, spec_.retry_max);
   }
 }
 

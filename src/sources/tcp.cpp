@@ -166,7 +166,9 @@ void TcpSource::Impl::Worker::close_all() {
 
 void TcpSource::Impl::accept() {
   Worker& target = *workers[next_worker++ % workers.size()];
-  acceptor->async_accept(target.ctx, [this, &target](const boost::system::error_code& ec, auto socket) {
+  // The socket is created on its worker's io_context so all its I/O runs on that worker's thread.
+  auto socket = std::make_shared<tcp::socket>(target.ctx);
+  acceptor->async_accept(*socket, [this, &target, socket](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted || stopping.load()) return;
     if (ec) {
       std::uint64_t suppressed = 0;
@@ -186,13 +188,13 @@ void TcpSource::Impl::accept() {
         spdlog::warn("source {}: refusing a connection: max_connections ({}) are open", name, opt.max_connections);
       }
       boost::system::error_code ignored;
-      socket.close(ignored);
+      socket->close(ignored);
     } else {
       // Counted here, on the acceptor's thread, so concurrent accepts cannot overshoot max_connections.
       open.fetch_add(1, std::memory_order_relaxed);
       conn_gauge.add(1);
-      asio::post(target.ctx, [&target, s = tcp::socket(std::move(socket))]() mutable {
-        auto conn = std::make_shared<Connection>(target, std::move(s));
+      asio::post(target.ctx, [&target, socket] {
+        auto conn = std::make_shared<Connection>(target, std::move(*socket));
         if (target.closing) return;
         conn->read();
       });

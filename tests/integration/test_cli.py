@@ -33,7 +33,7 @@ class CliTest(unittest.TestCase):
         r = subprocess.run([BINARY, "check", "-c", path], capture_output=True, text=True)
         self.assertEqual(r.returncode, 1)
         err = r.stderr
-        self.assertIn(f"{path}:2:5: sources[0].type: unknown source type \"htp\"", err)
+        self.assertIn(f"{path}:2:12: sources[0].type: unknown source type \"htp\"", err)
         self.assertIn(f"{path}:4:5: sinks[0].path: is required", err)
         self.assertIn("sinks[0].min_priority: must be a Falco priority", err)
         self.assertRegex(err, rf"{path}:5:\d+: sinks\[1\].filter: ")

@@ -76,7 +76,7 @@ TEST(Pipeline, FullQueuePushesBackWithoutTakingAnything) {
   std::filesystem::create_directories(dir.path / "blocked");
   auto cfg = config(fmt::format(R"(sources: []
 sinks:
-  - {{name: slow, type: file, path: {0}/out.ndjson, queue: {{max_alerts: 2, retry_initial: 50ms}}}}
+  - {{name: slow, type: file, path: {0}/out.ndjson, buffer: {{max_alerts: 2}}, retry: {{initial: 50ms}}}}
 )", dir.path.string()));
   Metrics metrics;
   Pipeline p(cfg, metrics);
@@ -115,7 +115,7 @@ TEST(FileSink, RotatesBySize) {
   TempDir dir;
   auto cfg = config(fmt::format(R"(sources: []
 sinks:
-  - {{name: f, type: file, path: {0}/a.ndjson, max_size: 100, max_files: 2, queue: {{batch: 1}}}}
+  - {{name: f, type: file, path: {0}/a.ndjson, max_size: 100, max_files: 2, batch_size: 1}}
 )", dir.path.string()));
   Metrics metrics;
   Pipeline p(cfg, metrics);

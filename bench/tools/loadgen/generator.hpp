@@ -10,97 +10,12 @@
 
 #include <fmt/format.h>
 
+#include "falco_json.hpp"
 #include "pools.hpp"
+#include "rng.hpp"
 #include "rules.hpp"
 
 namespace saker::loadgen {
-
-// xoshiro256** seeded through splitmix64.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) {
-    for (auto& s : s_) s = splitmix(seed);
-  }
-  std::uint64_t next() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-  // Uniform in [0, n) (multiply-shift; the bias is far below anything a benchmark can see).
-  std::uint64_t below(std::uint64_t n) { return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64); }
-  bool chance(unsigned per_mille) { return below(1000) < per_mille; }
-  template <class Array>
-  const auto& pick(const Array& a) {
-    return a[below(a.size())];
-  }
-  static std::uint64_t splitmix(std::uint64_t& x) {
-    std::uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4]{};
-};
-
-// Appends `s` as a JSON string body (no quotes): escapes '"', '\\' and control characters; UTF-8 passes through.
-inline void append_json_escaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += ch;
-        }
-    }
-  }
-}
-
-// RFC 3339 UTC with nanoseconds, "2025-06-02T08:00:00.123456789Z"; `clock_only` gives "08:00:00.123456789".
-inline void append_time(std::string& out, std::int64_t ns, bool clock_only) {
-  const std::int64_t secs = ns / 1000000000, nanos = ns % 1000000000;
-  std::int64_t days = secs / 86400, sod = secs % 86400;
-  // days since 1970-01-01 -> civil date (H. Hinnant's algorithm)
-  days += 719468;
-  const std::int64_t era = days / 146097, doe = days - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = yoe + era * 400 + (m <= 2);
-  if (clock_only) {
-    fmt::format_to(std::back_inserter(out), "{:02}:{:02}:{:02}.{:09}", sod / 3600, sod / 60 % 60, sod % 60, nanos);
-  } else {
-    fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", y, m, d, sod / 3600,
-                   sod / 60 % 60, sod % 60, nanos);
-  }
-}
-
-// A field's value in output_fields: Falco writes strings, integers, booleans and null (no value).
-struct FieldValue {
-  enum class Kind { Null, Str, Int, Bool } kind = Kind::Null;
-  std::string str;
-  std::int64_t num = 0;
-};
 
 struct GeneratorOptions {
   std::uint64_t seed = 1;
@@ -152,7 +67,7 @@ class AlertGenerator {
     text += ' ';
     for (const TemplatePiece& p : rule.pieces) {
       if (p.is_field) {
-        append_rendered(text, value_of(p.text));
+        append_text(text, value_of(p.text));
       } else {
         text += p.text;
       }
@@ -161,7 +76,7 @@ class AlertGenerator {
       text += ' ';
       text += kAppendedLabels[i];
       text += '=';
-      append_rendered(text, value_of(kAppendedFields[i]));
+      append_text(text, value_of(kAppendedFields[i]));
     }
     append_json_escaped(out, text);
     out += "\",\"priority\":\"";
@@ -179,7 +94,7 @@ class AlertGenerator {
       out += '"';
       append_json_escaped(out, name);
       out += "\":";
-      append_json_value(out, value);
+      append_json(out, value);
     }
     out += "},\"source\":\"syscall\",\"tags\":[";
     for (std::size_t i = 0; i < rule.tags.size(); ++i) {
@@ -335,6 +250,8 @@ class AlertGenerator {
     flags_ = rng_.below(4);
     evt_type_ = evt_type_for(rule, fam);
     hostile_ = opt_.hostile_per_mille > 0 && rng_.chance(opt_.hostile_per_mille);
+    hostile_cmdline_.clear();
+    hostile_file_.clear();
     if (hostile_) {
       hostile_cmdline_ = rng_.pick(kHostileStrings);
       hostile_file_ = rng_.chance(500) ? std::string(rng_.pick(kHostileStrings)) : std::string();
@@ -441,28 +358,6 @@ class AlertGenerator {
       if (n == name) return v;
     }
     return kNull;
-  }
-
-  static void append_rendered(std::string& out, const FieldValue& v) {
-    switch (v.kind) {
-      case FieldValue::Kind::Null: out += "<NA>"; break;
-      case FieldValue::Kind::Str: out += v.str; break;
-      case FieldValue::Kind::Int: fmt::format_to(std::back_inserter(out), "{}", v.num); break;
-      case FieldValue::Kind::Bool: out += v.num ? "true" : "false"; break;
-    }
-  }
-
-  static void append_json_value(std::string& out, const FieldValue& v) {
-    switch (v.kind) {
-      case FieldValue::Kind::Null: out += "null"; break;
-      case FieldValue::Kind::Str:
-        out += '"';
-        append_json_escaped(out, v.str);
-        out += '"';
-        break;
-      case FieldValue::Kind::Int: fmt::format_to(std::back_inserter(out), "{}", v.num); break;
-      case FieldValue::Kind::Bool: out += v.num ? "true" : "false"; break;
-    }
   }
 
   // Version-4 layout; the low 62 bits are a bijection of the alert's index, so uuids never repeat in a run.

@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# saker's benchmark (`make bench`): the same job for saker, rsyslog and syslog-ng in one run —
+# Falco alerts as NDJSON over ONE loopback TCP connection -> parse JSON -> keep priority >= Warning
+# -> NDJSON file — then Falco-style HTTP (one alert per POST, keep-alive) against saker with wrk.
+# Prints a table; it is not a test and never fails on slowness. See docs/benchmarks.md.
+#
+# Environment:
+#   BENCH_ALERTS=N        alerts in the TCP workload (default 1000000)
+#   BENCH_QUICK=1         smoke run: 100000 alerts, 3 s of HTTP
+#   BENCH_SYSTEMS="..."   subset of "saker rsyslog syslog-ng" (default all three)
+#   BENCH_HTTP=0          skip the HTTP part; BENCH_HTTP_SECONDS (10), BENCH_HTTP_CONNECTIONS (16)
+#   BENCH_SEED=N          load generator seed (default 1)
+#   BENCH_KEEP=1          keep the work directory (outputs, configs, logs) for inspection
+#   BUILD_DIR=DIR         where saker and saker_loadgen are (default build/)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD_DIR:-$ROOT/build}
+SAKER=$BUILD/saker
+LOADGEN=$BUILD/saker_loadgen
+if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
+  ALERTS=${BENCH_ALERTS:-100000}
+  HTTP_SECONDS=${BENCH_HTTP_SECONDS:-3}
+else
+  ALERTS=${BENCH_ALERTS:-1000000}
+  HTTP_SECONDS=${BENCH_HTTP_SECONDS:-10}
+fi
+HTTP_CONNECTIONS=${BENCH_HTTP_CONNECTIONS:-16}
+SEED=${BENCH_SEED:-1}
+SYSTEMS=${BENCH_SYSTEMS:-saker rsyslog syslog-ng}
+CLK_TCK=$(getconf CLK_TCK)
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+wants() { [[ " $SYSTEMS " == *" $1 "* ]]; }
+
+build_hint="build them with: cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build saker saker_loadgen"
+[[ -x "$LOADGEN" ]] || die "$LOADGEN not found; $build_hint"
+if wants saker || [[ "${BENCH_HTTP:-1}" != 0 ]]; then
+  [[ -x "$SAKER" ]] || die "$SAKER not found; $build_hint (or run only the peers: BENCH_SYSTEMS=\"rsyslog syslog-ng\" BENCH_HTTP=0)"
+fi
+
+mkdir -p "$BUILD/bench/cache"
+WORK=$(mktemp -d "$BUILD/bench/run-XXXXXX")
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then log "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- helpers -------------------------------------------------------------------------------------
+
+# Waits until something listens on 127.0.0.1:$2 (from /proc/net/tcp, so no probe connection is made);
+# fails early when process $1 died. $3 names the system, $4 is its log.
+wait_listening() {
+  local pid=$1 port=$2 name=$3 logf=$4 hex i
+  hex=$(printf '%04X' "$port")
+  for ((i = 0; i < 400; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "$name exited during startup; last lines of $logf:"
+      tail -n 20 "$logf" >&2 || true
+      return 1
+    fi
+    if awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {found=1} END {exit !found}' /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  log "$name did not listen on 127.0.0.1:$port within 20 s; last lines of $logf:"
+  tail -n 20 "$logf" >&2 || true
+  return 1
+}
+
+# utime+stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat, counted after the
+# command name, which may hold spaces).
+cpu_ticks() {
+  local stat
+  stat=$(<"/proc/$1/stat")
+  stat=${stat##*) }
+  awk '{print $12 + $13}' <<<"$stat"
+}
+
+peak_rss_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+kv() { awk -F= -v k="$1" '$1 == k {print $2}' "$2" | tail -n 1; }
+
+free_port() { "$LOADGEN" --free-port; }
+
+declare -A R_RATE R_WALL R_CPU R_RSS R_LINES R_OK R_NOTE
+
+# Runs the TCP workload against a receiver that is already listening; fills the R_* tables.
+measure() {
+  local name=$1 pid=$2 port=$3 out=$4 res="$WORK/$1.result" c0 c1 rc=0
+  c0=$(cpu_ticks "$pid")
+  "$LOADGEN" --in "$ALERTS_FILE" --tcp "127.0.0.1:$port" --wait-file "$out" --expect-lines "$EXPECTED" \
+    --timeout 1800 --stall 60 >"$res" || rc=$?
+  if ! kill -0 "$pid" 2>/dev/null; then
+    R_NOTE[$name]="died during the run"
+    R_OK[$name]=no
+    return
+  fi
+  c1=$(cpu_ticks "$pid")
+  R_RSS[$name]=$(awk -v kb="$(peak_rss_kb "$pid")" 'BEGIN {printf "%.1f", kb / 1024}')
+  R_CPU[$name]=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", t / hz}')
+  R_WALL[$name]=$(kv elapsed_seconds "$res")
+  R_RATE[$name]=$(kv alerts_per_second "$res")
+  # correctness: every kept line is valid JSON at Warning or above, and there are exactly EXPECTED of them
+  "$LOADGEN" --in "$out" --stats >"$WORK/$name.check"
+  local lines kept invalid
+  lines=$(kv alerts "$WORK/$name.check")
+  kept=$(kv warning_or_above "$WORK/$name.check")
+  invalid=$(kv invalid "$WORK/$name.check")
+  R_LINES[$name]=$lines
+  if [[ $rc -eq 0 && "$lines" == "$EXPECTED" && "$kept" == "$EXPECTED" && "$invalid" == 0 ]]; then
+    R_OK[$name]=yes
+  else
+    R_OK[$name]=no
+    R_NOTE[$name]="lines=$lines (expected $EXPECTED), >=Warning=$kept, invalid JSON=$invalid, loadgen rc=$rc"
+  fi
+}
+
+stop() {
+  local pid=$1
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+saker_config() {  # $1 = source yaml line, $2 = config path
+  cat >"$2" <<EOF
+data_dir: $WORK/data
+sources:
+  - $1
+sinks:
+  - {name: out, type: file, path: $WORK/out/saker.ndjson, format: json, min_priority: warning}
+EOF
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${LOAD_BEFORE%% *}" -v n="$(nproc)" 'BEGIN {exit !(l > n / 2)}'; then
+  log "warning: load average is $LOAD_BEFORE on $(nproc) cores; other work skews every figure"
+fi
+
+# --- the workload --------------------------------------------------------------------------------
+
+mkdir -p "$WORK/out" "$WORK/data"
+lg_sum=$(cksum <"$LOADGEN" | cut -d' ' -f1)
+ALERTS_FILE="$BUILD/bench/cache/alerts-$ALERTS-s$SEED-$lg_sum.ndjson"
+if [[ ! -s "$ALERTS_FILE" || ! -s "$ALERTS_FILE.stats" ]]; then
+  find "$BUILD/bench/cache" -name 'alerts-*.ndjson*' -delete
+  log "generating $ALERTS alerts (seed $SEED) once into $ALERTS_FILE"
+  "$LOADGEN" --count "$ALERTS" --seed "$SEED" --out "$ALERTS_FILE" --stats >"$ALERTS_FILE.stats.tmp"
+  mv "$ALERTS_FILE.stats.tmp" "$ALERTS_FILE.stats"
+fi
+EXPECTED=$(kv warning_or_above "$ALERTS_FILE.stats")
+AVG_BYTES=$(kv avg_bytes "$ALERTS_FILE.stats")
+log "workload: $ALERTS alerts, ${AVG_BYTES} bytes on average, $EXPECTED (Warning or above) to keep"
+
+# --- saker -----------------------------------------------------------------------------------------
+
+if wants saker; then
+  port=$(free_port)
+  saker_config "{type: tcp, listen: \"127.0.0.1:$port\"}" "$WORK/saker-tcp.yaml"
+  log "saker: $SAKER run -c saker-tcp.yaml (tcp 127.0.0.1:$port)"
+  "$SAKER" run -c "$WORK/saker-tcp.yaml" >"$WORK/saker-tcp.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  if wait_listening "$pid" "$port" saker "$WORK/saker-tcp.log"; then
+    measure saker "$pid" "$port" "$WORK/out/saker.ndjson"
+  else
+    R_OK[saker]=no
+    R_NOTE[saker]="did not start (see above)"
+  fi
+  stop "$pid"
+fi
+
+# --- rsyslog ---------------------------------------------------------------------------------------
+
+RSYSLOG_VERSION=""
+if wants rsyslog; then
+  if ! command -v rsyslogd >/dev/null; then
+    R_OK[rsyslog]=skipped
+    R_NOTE[rsyslog]="rsyslogd not installed (apt-get install rsyslog; scripts/setup.sh does)"
+  else
+    RSYSLOG_VERSION=$(rsyslogd -v 2>/dev/null | head -n 1 | awk '{print $2}' | tr -d ',')
+    port=$(free_port)
+    mkdir -p "$WORK/rsyslog-work"
+    sed -e "s|@WORK_DIR@|$WORK|g" -e "s|@PORT@|$port|g" "$ROOT/bench/peers/rsyslog.conf" >"$WORK/rsyslog.conf"
+    log "rsyslog $RSYSLOG_VERSION: rsyslogd -n -f rsyslog.conf (imptcp 127.0.0.1:$port)"
+    rsyslogd -n -f "$WORK/rsyslog.conf" -i "$WORK/rsyslog.pid" >"$WORK/rsyslog.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    if wait_listening "$pid" "$port" rsyslog "$WORK/rsyslog.log"; then
+      measure rsyslog "$pid" "$port" "$WORK/out/rsyslog.ndjson"
+    else
+      R_OK[rsyslog]=no
+      R_NOTE[rsyslog]="did not start (see above)"
+    fi
+    stop "$pid"
+  fi
+fi
+
+# --- syslog-ng (unpacked beside rsyslog, see bench/peers/syslog-ng.conf) ----------------------------
+
+SNG_VERSION=""
+# Prints the unpacked root on success; on failure prints nothing and logs why.
+syslog_ng_root() {
+  local dir="$BUILD/bench/cache/syslog-ng" missing pkgs
+  if [[ ! -x "$dir/root/usr/sbin/syslog-ng" ]]; then
+    command -v apt-get >/dev/null || { log "syslog-ng: no apt-get here"; return 1; }
+    rm -rf "$dir" && mkdir -p "$dir"
+    if ! (cd "$dir" && apt-get download syslog-ng-core >"$dir/download.log" 2>&1); then
+      log "syslog-ng: apt-get download syslog-ng-core failed:"
+      tail -n 3 "$dir/download.log" >&2
+      return 1
+    fi
+    dpkg -x "$dir"/syslog-ng-core_*.deb "$dir/root" || return 1
+  fi
+  missing=$(LD_LIBRARY_PATH="$dir/root/usr/lib/syslog-ng" ldd "$dir/root/usr/sbin/syslog-ng" \
+    "$dir/root/usr/lib/syslog-ng/3.38/libafsocket.so" "$dir/root/usr/lib/syslog-ng/3.38/libjson-plugin.so" \
+    2>/dev/null | awk '/not found/ {print $1}' | sort -u)
+  if [[ -n "$missing" ]]; then
+    # the package's runtime libraries (libivykis0, libnet1, libwrap0, ...) install without conflict
+    pkgs=$(dpkg-deb -f "$dir"/syslog-ng-core_*.deb Depends | tr ',' '\n' | awk '{print $1}' | grep '^lib' || true)
+    log "syslog-ng: $(echo $missing) missing; installing the package's libraries: $(echo $pkgs)"
+    if [[ $(id -u) -ne 0 ]] || ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs \
+      >"$dir/install.log" 2>&1; then
+      log "syslog-ng: could not install $(echo $missing) (run as root: apt-get install $(echo $pkgs))"
+      return 1
+    fi
+  fi
+  echo "$dir/root"
+}
+
+if wants syslog-ng; then
+  if SNG=$(syslog_ng_root) && [[ -n "$SNG" ]]; then
+    SNG_LIB="$SNG/usr/lib/syslog-ng"
+    SNG_VERSION=$(LD_LIBRARY_PATH="$SNG_LIB" "$SNG/usr/sbin/syslog-ng" --version 2>/dev/null | awk '/^syslog-ng/ {gsub(/[()]/, "", $3); print $3; exit}')
+    port=$(free_port)
+    mkdir -p "$WORK/sng"
+    sed -e "s|@WORK_DIR@|$WORK|g" -e "s|@PORT@|$port|g" "$ROOT/bench/peers/syslog-ng.conf" >"$WORK/syslog-ng.conf"
+    log "syslog-ng $SNG_VERSION: syslog-ng -F -f syslog-ng.conf (network tcp 127.0.0.1:$port)"
+    LD_LIBRARY_PATH="$SNG_LIB" "$SNG/usr/sbin/syslog-ng" -F --no-caps -f "$WORK/syslog-ng.conf" \
+      --module-path="$SNG_LIB/3.38" --persist-file="$WORK/sng/persist" --pidfile="$WORK/sng/pid" \
+      --control="$WORK/sng/ctl" >"$WORK/syslog-ng.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    if wait_listening "$pid" "$port" syslog-ng "$WORK/syslog-ng.log"; then
+      measure syslog-ng "$pid" "$port" "$WORK/out/syslog-ng.ndjson"
+    else
+      R_OK[syslog-ng]=no
+      R_NOTE[syslog-ng]="did not start (see above)"
+    fi
+    stop "$pid"
+  else
+    R_OK[syslog-ng]=skipped
+    R_NOTE[syslog-ng]="could not be unpacked and run beside rsyslog (see the note above)"
+  fi
+fi
+
+# --- HTTP: Falco's http_output, one alert per POST --------------------------------------------------
+
+HTTP_CHECK="" HTTP_WRK=""
+if [[ "${BENCH_HTTP:-1}" != 0 ]]; then
+  if ! command -v wrk >/dev/null; then
+    HTTP_WRK="skipped: wrk not installed (apt-get install wrk)"
+  else
+    port=$(free_port)
+    rm -f "$WORK/out/saker.ndjson"
+    saker_config "{type: http, listen: \"127.0.0.1:$port\"}" "$WORK/saker-http.yaml"
+    log "saker: $SAKER run -c saker-http.yaml (http 127.0.0.1:$port)"
+    "$SAKER" run -c "$WORK/saker-http.yaml" >"$WORK/saker-http.log" 2>&1 &
+    pid=$!
+    PIDS+=("$pid")
+    if wait_listening "$pid" "$port" saker "$WORK/saker-http.log"; then
+      # correctness first: 20,000 distinct alerts over 8 connections, all kept ones must land in the file
+      head -n 20000 "$ALERTS_FILE" >"$WORK/http-alerts.ndjson"
+      "$LOADGEN" --in "$WORK/http-alerts.ndjson" --stats >"$WORK/http-alerts.stats"
+      http_expected=$(kv warning_or_above "$WORK/http-alerts.stats")
+      if "$LOADGEN" --in "$WORK/http-alerts.ndjson" --http "http://127.0.0.1:$port/" --connections 8 \
+        --wait-file "$WORK/out/saker.ndjson" --expect-lines "$http_expected" --stall 30 >"$WORK/http-check.result" 2>&1; then
+        HTTP_CHECK="ok: $(kv requests "$WORK/http-check.result") POSTs, $http_expected kept lines in the file"
+      else
+        HTTP_CHECK="FAILED: $(tr '\n' ' ' <"$WORK/http-check.result")"
+      fi
+      log "wrk -t2 -c$HTTP_CONNECTIONS -d${HTTP_SECONDS}s -s bench/lua/falco_post.lua"
+      c0=$(cpu_ticks "$pid")
+      SAKER_BENCH_ALERTS="$WORK/http-alerts.ndjson" wrk -t2 -c"$HTTP_CONNECTIONS" -d"${HTTP_SECONDS}s" \
+        -s "$ROOT/bench/lua/falco_post.lua" "http://127.0.0.1:$port/" >"$WORK/wrk.out" 2>&1 || true
+      c1=$(cpu_ticks "$pid")
+      HTTP_WRK=$(awk '/^wrk_result/ {$1=""; print substr($0, 2)}' "$WORK/wrk.out")
+      if [[ -z "$HTTP_WRK" ]]; then
+        HTTP_WRK="wrk failed: $(tail -n 3 "$WORK/wrk.out" | tr '\n' ' ')"
+      else
+        HTTP_WRK="$HTTP_WRK saker_cpu_s=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN {printf "%.2f", t / hz}')"
+        HTTP_WRK="$HTTP_WRK saker_peak_rss_mb=$(awk -v kb="$(peak_rss_kb "$pid")" 'BEGIN {printf "%.1f", kb / 1024}')"
+      fi
+    else
+      HTTP_WRK="saker with an http source did not start"
+    fi
+    stop "$pid"
+  fi
+fi
+
+# --- report --------------------------------------------------------------------------------------
+
+report() {
+  local cpu_model
+  cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+  echo
+  echo "saker benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($cpu_model), $(uname -sr)"
+  echo "workload: $ALERTS Falco alerts (seed $SEED, $AVG_BYTES bytes on average) over one TCP connection on"
+  echo "loopback -> parse JSON -> keep priority >= Warning ($EXPECTED alerts) -> NDJSON file"
+  echo "versions: rsyslog ${RSYSLOG_VERSION:-n/a}, syslog-ng ${SNG_VERSION:-n/a}; load average before the run: $LOAD_BEFORE"
+  echo
+  printf '%-10s %12s %9s %8s %7s %13s %10s  %s\n' system alerts/s wall_s cpu_s cores peak_rss_MB kept_lines correct
+  local s
+  for s in saker rsyslog syslog-ng; do
+    wants "$s" || continue
+    if [[ -n "${R_RATE[$s]:-}" ]]; then
+      printf '%-10s %12s %9s %8s %7s %13s %10s  %s\n' "$s" "${R_RATE[$s]}" "${R_WALL[$s]}" "${R_CPU[$s]}" \
+        "$(awk -v c="${R_CPU[$s]}" -v w="${R_WALL[$s]}" 'BEGIN {printf "%.2f", (w > 0 ? c / w : 0)}')" \
+        "${R_RSS[$s]}" "${R_LINES[$s]}" "${R_OK[$s]}"
+    else
+      printf '%-10s %12s %9s %8s %7s %13s %10s  %s\n' "$s" - - - - - - "${R_OK[$s]:-no}"
+    fi
+    [[ -n "${R_NOTE[$s]:-}" ]] && printf '           note: %s\n' "${R_NOTE[$s]}"
+  done
+  echo
+  local peer
+  for peer in rsyslog syslog-ng; do
+    if [[ -n "${R_RATE[saker]:-}" && -n "${R_RATE[$peer]:-}" ]]; then
+      awk -v a="${R_RATE[saker]}" -v b="${R_RATE[$peer]}" -v ca="${R_CPU[saker]}" -v cb="${R_CPU[$peer]}" \
+        -v ra="${R_RSS[saker]}" -v rb="${R_RSS[$peer]}" -v p="$peer" 'BEGIN {
+          printf "saker/%-9s throughput %.2fx, CPU seconds %.2fx, peak RSS %.2fx\n", p, a / b, (cb > 0 ? ca / cb : 0), (rb > 0 ? ra / rb : 0) }'
+    fi
+  done
+  if [[ "${BENCH_HTTP:-1}" != 0 ]]; then
+    echo
+    echo "HTTP (saker http source, one alert per POST, keep-alive; wrk -t2 -c$HTTP_CONNECTIONS -d${HTTP_SECONDS}s):"
+    echo "  correctness: ${HTTP_CHECK:-not run}"
+    echo "  wrk: ${HTTP_WRK:-not run}"
+  fi
+}
+
+report | tee "$BUILD/bench/last-results.txt"

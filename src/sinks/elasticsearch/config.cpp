@@ -1,0 +1,77 @@
+#include "sinks/elasticsearch/config.hpp"
+
+#include <simdjson.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace saker {
+namespace {
+
+void parse_template(const ConfigReader& sink, EsConfig& cfg) {
+  const YAML::Node node = sink.node["template"];
+  ConfigReader r{node, sink.key_name("template"), sink.errors};
+  if (!node.IsMap()) {
+    sink.errors.add(node, r.ctx, "must be a map: {name: falco, body_file: /etc/saker/falco-template.json}");
+    return;
+  }
+  r.only({"name", "body_file"});
+  EsTemplate t;
+  t.name = r.string("name", "", true);
+  t.file = r.string("body_file", "", true);
+  if (t.name.empty() || t.file.empty()) return;
+  std::ifstream in(t.file, std::ios::binary);
+  if (!in) {
+    r.errors.add(node["body_file"], r.key_name("body_file"), "cannot read " + t.file);
+    return;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  t.body = ss.str();
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (auto err = parser.parse(t.body).get(doc); err || !doc.is_object()) {
+    r.errors.add(node["body_file"], r.key_name("body_file"),
+                 fmt::format("{} is not a JSON object{}", t.file, err ? std::string(": ") + simdjson::error_message(err) : ""));
+    return;
+  }
+  cfg.index_template = std::move(t);
+}
+
+}  // namespace
+
+EsConfig parse_es_config(const ConfigReader& r) {
+  r.only({"url", "index", "op_type", "pipeline", "max_bytes", "add_timestamp", "template"}, http_sink_keys());
+  EsConfig cfg;
+  cfg.http = parse_http_client_options(r, "ApiKey");
+  std::vector<std::string> urls = r.strings("url");
+  if (!r.has("url") || urls.empty()) r.errors.add(r.node, r.key_name("url"), "is required, e.g. https://es.example:9200");
+  for (auto& u : urls) cfg.urls.push_back(check_http_url(r, r.node["url"], std::move(u), cfg.http.tls));
+
+  const std::string index = r.string("index", "falco-%Y.%m.%d");
+  if (auto p = IndexPattern::parse(index)) {
+    cfg.index = std::move(p).value();
+  } else {
+    r.errors.add(r.node["index"], r.key_name("index"), p.error().message);
+  }
+  const std::string op = r.string("op_type", "index");
+  if (op == "create") {
+    cfg.op_type = EsOpType::create;
+  } else if (op != "index") {
+    r.errors.add(r.node["op_type"], r.key_name("op_type"), "must be index or create (create for data streams)");
+  }
+  cfg.pipeline = r.string("pipeline");
+  cfg.max_bytes = r.size("max_bytes", cfg.max_bytes);
+  if (cfg.max_bytes < 1024) r.errors.add(r.node["max_bytes"], r.key_name("max_bytes"), "must be at least 1KiB");
+  cfg.add_timestamp = r.boolean("add_timestamp", true);
+  if (r.has("template")) parse_template(r, cfg);
+  // ECS is what Kibana's security views expect; fall back to the sink's format (json) when saker lacks it.
+  if (!r.has("format")) {
+    if (auto f = make_formatter("ecs")) cfg.default_formatter = std::move(f).value();
+  }
+  return cfg;
+}
+
+}  // namespace saker

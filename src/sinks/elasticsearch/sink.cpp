@@ -1,0 +1,190 @@
+#include "sinks/elasticsearch/sink.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "sinks/elasticsearch/bulk_request.hpp"
+#include "sinks/elasticsearch/bulk_response.hpp"
+#include "sinks/elasticsearch/config.hpp"
+#include "sinks/http_client.hpp"
+
+namespace saker {
+namespace {
+
+class EsSink final : public Sink {
+ public:
+  EsSink(EsConfig cfg, SinkContext& ctx)
+      : cfg_(std::move(cfg)),
+        ctx_(ctx),
+        formatter_(cfg_.default_formatter ? cfg_.default_formatter : ctx.formatter),
+        client_(cfg_.http, ctx.name, ctx.metrics),
+        builder_(cfg_.index, cfg_.op_type, cfg_.add_timestamp, *formatter_),
+        created_(item_counter("created")),
+        updated_(item_counter("updated")),
+        duplicate_(item_counter("duplicate")),
+        retried_(item_counter("retried")),
+        dead_(item_counter("dead_letter")),
+        template_pending_(cfg_.index_template.has_value()) {}
+
+  // The template goes in on the sink's thread before the first bulk (which creates the index it shapes), so an
+  // unreachable cluster neither delays start-up nor a reload.
+  Result<bool> write(std::span<const AlertPtr> batch) override {
+    if (template_pending_) {
+      if (auto r = put_template(); !r) return r;
+    }
+    progress_.begin(batch);
+    batch_ = batch;
+    pending_ = progress_.pending();
+    body_.clear();
+    offsets_.assign(1, 0);
+    for (const std::size_t i : pending_) {
+      builder_.append(*batch[i], body_);
+      offsets_.push_back(body_.size());
+    }
+    dead_count_ = 0;
+    auto r = send_ranges(
+        split_by_bytes(offsets_, cfg_.max_bytes), [this](Range rg) { return send_bulk(rg); },
+        [this](std::size_t pos) {
+          reject(pos, "413 Request Entity Too Large: this one document exceeds the cluster's http.max_content_length");
+        });
+    log_dead_letters(ctx_, dead_count_, first_dead_reason_);
+    if (r) progress_.clear();
+    return r;
+  }
+
+ private:
+  Counter& item_counter(const char* result) {
+    return ctx_.metrics.counter("saker_es_items_total", "Documents of _bulk requests, by outcome",
+                                {{"sink", ctx_.name}, {"result", result}});
+  }
+
+  std::string bulk_url(const std::string& base) const {
+    return cfg_.pipeline.empty() ? base + "/_bulk" : base + "/_bulk?pipeline=" + url_encode(cfg_.pipeline);
+  }
+
+  // Tries each URL once, starting with the one that worked last, until one answers.
+  Result<HttpResponse> post(std::string_view body) {
+    for (std::size_t tries = 1;; ++tries) {
+      url_ = bulk_url(cfg_.urls[url_index_]);
+      auto r = client_.send("POST", url_, body, "application/x-ndjson");
+      if (r || tries >= cfg_.urls.size()) return r;
+      spdlog::warn("sink {}: {}; trying the next url", ctx_.name, r.error().message);
+      url_index_ = (url_index_ + 1) % cfg_.urls.size();
+    }
+  }
+
+  static RangeOutcome retry(std::string code, std::string message) {
+    return RangeOutcome{RangeOutcome::retry, make_error(std::move(code), std::move(message)), std::nullopt};
+  }
+
+  RangeOutcome send_bulk(Range rg) {
+    const std::string_view body(body_.data() + offsets_[rg.begin], offsets_[rg.end] - offsets_[rg.begin]);
+    auto resp = post(body);
+    if (!resp) return RangeOutcome{RangeOutcome::retry, resp.error(), std::nullopt};
+    const HttpResponse& res = resp.value();
+    if (res.status == 413) return RangeOutcome{RangeOutcome::too_large, {}, std::nullopt};
+    if (res.status == 401 || res.status == 403) {
+      return retry("auth", fmt::format("POST {}: HTTP {}: authentication or authorization failed, check `auth` ({})", url_,
+                                       res.status, parse_es_error(res.body)));
+    }
+    if (res.status == 429 || res.status >= 500) {
+      if (res.status >= 500 && cfg_.urls.size() > 1) url_index_ = (url_index_ + 1) % cfg_.urls.size();
+      return retry("busy", fmt::format("POST {}: HTTP {}: the cluster is busy or unavailable ({})", url_, res.status,
+                                       parse_es_error(res.body)));
+    }
+    if (res.status < 200 || res.status >= 300) {
+      return retry("http_status", fmt::format("POST {}: unexpected HTTP {} ({}); check `url` and `pipeline`", url_,
+                                              res.status, parse_es_error(res.body)));
+    }
+    auto parsed = parse_bulk_response(res.body);
+    if (!parsed) return retry(parsed.error().code, fmt::format("POST {}: {}", url_, parsed.error().message));
+    const auto& items = parsed->items;
+    if (items.size() != rg.size()) {
+      return retry("bad_response", fmt::format("POST {}: {} results for {} documents", url_, items.size(), rg.size()));
+    }
+    std::size_t retried = 0;
+    std::string first_retry;
+    for (std::size_t k = rg.begin; k < rg.end; ++k) {
+      const BulkItemResult& item = items[k - rg.begin];
+      switch (classify_item(item, cfg_.op_type)) {
+        case EsItemOutcome::created: created_.inc(); progress_.settle(pending_[k]); break;
+        case EsItemOutcome::updated: updated_.inc(); progress_.settle(pending_[k]); break;
+        case EsItemOutcome::duplicate: duplicate_.inc(); progress_.settle(pending_[k]); break;
+        case EsItemOutcome::dead_letter: reject(k, describe_item_error(item)); break;
+        case EsItemOutcome::retry:
+          retried_.inc();
+          if (retried++ == 0) first_retry = describe_item_error(item);
+          break;
+      }
+    }
+    if (retried > 0) {
+      return retry("item_retry", fmt::format("POST {}: {} of {} documents refused for now ({}); retrying those", url_,
+                                             retried, rg.size(), first_retry));
+    }
+    return RangeOutcome{};
+  }
+
+  void reject(std::size_t pos, const std::string& why) {
+    const std::string reason = "elasticsearch: " + why;
+    ctx_.dead_letters.add(*batch_[pending_[pos]], reason);
+    progress_.settle(pending_[pos]);
+    dead_.inc();
+    if (dead_count_++ == 0) first_dead_reason_ = reason;
+  }
+
+  // 429/5xx and transport errors hold delivery back (retried); any other refusal is logged and skipped.
+  Result<bool> put_template() {
+    const EsTemplate& t = *cfg_.index_template;
+    const std::string url = cfg_.urls[url_index_] + "/_index_template/" + url_encode(t.name);
+    auto r = client_.send("PUT", url, t.body, "application/json");
+    if (!r) return make_error(r.error().code, "index template: " + r.error().message);
+    const long status = r->status;
+    if (status == 429 || status >= 500) {
+      return make_error("template", fmt::format("index template: PUT {}: HTTP {} ({})", url, status, parse_es_error(r->body)));
+    }
+    template_pending_ = false;
+    const bool ok = status >= 200 && status < 300;
+    ctx_.metrics
+        .counter("saker_es_template_total", "Index template installs, by outcome",
+                 {{"sink", ctx_.name}, {"result", ok ? "installed" : "refused"}})
+        .inc();
+    if (ok) {
+      spdlog::info("sink {}: index template \"{}\" installed from {}", ctx_.name, t.name, t.file);
+    } else {
+      spdlog::error("sink {}: PUT {} refused the index template from {}: HTTP {} ({}); delivering without it", ctx_.name,
+                    url, t.file, status, parse_es_error(r->body));
+    }
+    return true;
+  }
+
+  EsConfig cfg_;
+  SinkContext ctx_;
+  std::shared_ptr<const Formatter> formatter_;
+  HttpClient client_;
+  BulkBuilder builder_;
+  Counter& created_;
+  Counter& updated_;
+  Counter& duplicate_;
+  Counter& retried_;
+  Counter& dead_;
+  bool template_pending_;
+  std::size_t url_index_ = 0;
+  std::string url_;  // of the request in flight, for messages
+
+  BatchProgress progress_;
+  std::span<const AlertPtr> batch_;
+  std::vector<std::size_t> pending_;  // batch positions not yet settled, in order
+  std::string body_;                  // their action and source lines, back to back
+  std::vector<std::size_t> offsets_;  // where each one's lines start in body_ (plus the end)
+  std::size_t dead_count_ = 0;
+  std::string first_dead_reason_;
+};
+
+}  // namespace
+
+SinkBuilder parse_elasticsearch_sink(const ConfigReader& r) {
+  EsConfig cfg = parse_es_config(r);
+  return [cfg](SinkContext& ctx) -> std::unique_ptr<Sink> { return std::make_unique<EsSink>(cfg, ctx); };
+}
+
+}  // namespace saker

@@ -1,0 +1,236 @@
+"""The elasticsearch sink end to end against a faithful _bulk test server (es_bulk_server.py), not a real cluster:
+wire format, daily indices from the alert's time, _id = uuid, retries of only what was refused, dead letters with the
+server's reason, 409-on-create as delivered, 413 halving, auth, templates, TLS, failover."""
+import base64
+import datetime
+import json
+import os
+import re
+import shutil
+import tempfile
+import unittest
+
+from es_bulk_server import EsBulkServer
+from fake_http import SinkDaemon, make_test_pki, server_tls_context
+from harness import free_port, sample_alerts, wait_for
+
+FAST_RETRY = {"retry_initial": "50ms", "retry_max": "200ms"}
+UUID_06 = "7466e462-ddde-434d-8dee-390ca5656f83"  # sample 06 carries its own uuid
+
+
+def alert_day(doc):
+    t = doc["time"]
+    if isinstance(t, int):
+        return datetime.datetime.fromtimestamp(t // 10**9, datetime.timezone.utc)
+    m = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)", t)
+    return datetime.datetime.fromisoformat(m.group(1)).replace(tzinfo=datetime.timezone.utc)
+
+
+def ms_timestamp(t):
+    m = re.match(r"(.{19})(?:\.(\d+))?Z$", t)
+    return f"{m.group(1)}.{(m.group(2) or '').ljust(3, '0')[:3]}Z"
+
+
+class EsSinkTest(unittest.TestCase):
+    def setUp(self):
+        self.servers, self.daemons = [], []
+        self.samples = [json.loads(t) for _, t in sample_alerts()]
+
+    def tearDown(self):
+        for d in self.daemons:
+            d.cleanup()
+        for s in self.servers:
+            s.stop()
+
+    def server(self, **kw):
+        s = EsBulkServer(**kw).start()
+        self.servers.append(s)
+        return s
+
+    def saker(self, server_or_url, **sink):
+        url = server_or_url if isinstance(server_or_url, (str, list)) else server_or_url.url
+        cfg = {"name": "es", "type": "elasticsearch", "url": url, "format": "json", "timeout": "2s",
+               "queue": FAST_RETRY, **sink}
+        d = SinkDaemon(cfg)
+        self.daemons.append(d)
+        return d
+
+    def wait_docs(self, server, n, timeout=15):
+        return wait_for(lambda: len(server.docs()) == n and server.docs(), timeout, f"{n} documents")
+
+    def test_es_wire_format_daily_indices_uuid_ids_gzip_basic_auth(self):
+        es = self.server(auth=("elastic", "changeme"))
+        d = self.saker(es, compression="gzip", pipeline="falco-geo ip", auth={"user": "elastic", "password": "changeme"})
+        d.post(self.samples)
+        docs = self.wait_docs(es, 10)
+        for req in es.bulk_requests():
+            self.assertEqual(req.method, "POST")
+            self.assertEqual(req.path, "/_bulk")
+            self.assertEqual(req.header("Content-Type"), "application/x-ndjson")
+            self.assertEqual(req.header("Content-Encoding"), "gzip")
+            self.assertEqual(req.raw[:2], b"\x1f\x8b")
+            self.assertTrue(req.body.endswith(b"\n"))
+            self.assertEqual(req.query["pipeline"], "falco-geo ip")
+            self.assertEqual(req.header("Authorization"), "Basic " + base64.b64encode(b"elastic:changeme").decode())
+            for action in req.body.split(b"\n")[:-1:2]:
+                self.assertEqual(list(json.loads(action)), ["index"])
+        by_rule_time = {(s["rule"], s["time"]): s for s in self.samples}
+        for (index, doc_id), doc in docs.items():
+            self.assertEqual(doc_id, doc["uuid"])
+            self.assertRegex(doc_id, r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+            self.assertEqual(index, alert_day(doc).strftime("falco-%Y.%m.%d"))
+            self.assertEqual(doc["@timestamp"], ms_timestamp(doc["time"]))
+            sent = by_rule_time[(doc["rule"], doc["time"])]
+            for k, v in sent.items():
+                self.assertEqual(doc[k], v)
+        self.assertIn("falco-2001.01.01", {index for index, _ in docs})
+        self.assertEqual(docs[("falco-2024.08.28", UUID_06)]["rule"], "Terminal shell in container")
+        wait_for(lambda: d.metric("saker_es_items_total", sink="es", result="created") == 10, 5, "created metric")
+        # Re-delivering the same alerts overwrites the same documents: _id is the (deterministic) uuid.
+        d.post(self.samples)
+        wait_for(lambda: d.metric("saker_es_items_total", sink="es", result="updated") == 10, 10, "updated metric")
+        self.assertEqual(len(es.docs()), 10)
+
+    def test_es_partial_failure_retries_only_the_refused_items(self):
+        es = self.server()
+        es.fail_item(UUID_06, 429, 503)
+        d = self.saker(es)
+        d.post(self.samples)
+        self.wait_docs(es, 10)
+        sent = [json.loads(a)["index"]["_id"] for r in es.bulk_requests() for a in r.body.split(b"\n")[:-1:2]]
+        self.assertEqual(sent.count(UUID_06), 3)
+        self.assertEqual(len(sent), 12, "the other nine are sent once")
+        self.assertEqual(len(set(sent)), 10)
+        wait_for(lambda: d.metric("saker_es_items_total", sink="es", result="retried") == 2, 5, "retried metric")
+        self.assertEqual(d.metric("saker_es_items_total", sink="es", result="created"), 10)
+        self.assertIn("refused for now (429 es_rejected_execution_exception", d.log())
+        self.assertEqual(d.dead_letters("es"), [])
+
+    def test_es_mapping_error_is_dead_lettered_with_the_servers_reason(self):
+        es = self.server(long_fields={"output_fields.fd.sport"})
+        bad = {"rule": "Outbound connection", "priority": "Warning", "output": "x", "time": "2024-05-07T10:00:00Z",
+               "uuid": "bad-doc-1", "output_fields": {"fd.sport": "http"}}
+        good = {**bad, "uuid": "good-doc-1", "output_fields": {"fd.sport": 443}}
+        d = self.saker(es)
+        d.post([good, bad] + self.samples[:3])
+        self.wait_docs(es, 4)
+        dead = wait_for(lambda: d.dead_letters("es"), 10, "dead letter")
+        self.assertEqual(len(dead), 1)
+        self.assertEqual(dead[0]["alert"]["uuid"], "bad-doc-1")
+        self.assertEqual(dead[0]["sink"], "es")
+        self.assertIn("elasticsearch: 400 mapper_parsing_exception: failed to parse field [output_fields.fd.sport] of "
+                      "type [long] in document with id 'bad-doc-1'. Preview of field's value: 'http' (caused by: "
+                      "illegal_argument_exception: For input string: \"http\")", dead[0]["reason"])
+        self.assertEqual(len(es.bulk_requests()), 1, "a mapping error is not retried")
+        self.assertEqual(d.metric("saker_es_items_total", sink="es", result="dead_letter"), 1)
+        self.assertEqual(d.metric("saker_sink_dead_letters_total", sink="es"), 1)
+        self.assertIn("1 alert(s) rejected for good", d.log())
+
+    def test_es_whole_request_429_503_500_are_retried(self):
+        es = self.server()
+        es.fail_requests(429, 503, 500)
+        d = self.saker(es)
+        d.post(self.samples)
+        self.wait_docs(es, 10)
+        self.assertEqual(len(es.bulk_requests()), 4)
+        for status in ("429", "503", "500", "200"):
+            self.assertEqual(d.metric("saker_http_requests_total", sink="es", status=status), 1, status)
+        self.assertIn("HTTP 429: the cluster is busy or unavailable (es_rejected_execution_exception", d.log())
+
+    def test_es_create_409_counts_as_already_delivered(self):
+        es = self.server()
+        es.indices["logs-falco-default"] = {UUID_06: {"_source": {"earlier": True}, "_version": 1}}
+        d = self.saker(es, op_type="create", index="logs-falco-default")
+        d.post(self.samples)
+        wait_for(lambda: len(es.docs()) == 10, 15, "documents")
+        wait_for(lambda: d.metric("saker_es_items_total", sink="es", result="duplicate") == 1, 5, "duplicate metric")
+        self.assertEqual(d.metric("saker_es_items_total", sink="es", result="created"), 9)
+        self.assertEqual(es.docs()[("logs-falco-default", UUID_06)], {"earlier": True})
+        self.assertEqual(d.dead_letters("es"), [])
+        for r in es.bulk_requests():
+            self.assertTrue(all(list(json.loads(a)) == ["create"] for a in r.body.split(b"\n")[:-1:2]))
+
+    def test_es_413_halves_the_request_and_dead_letters_a_lone_oversized_alert(self):
+        es = self.server(max_content_length=6000)
+        huge = {"rule": "Huge", "priority": "Error", "output": "x" * 8000, "time": "2024-05-07T10:00:00Z", "uuid": "huge-1"}
+        d = self.saker(es)
+        d.post(self.samples + [huge])
+        self.wait_docs(es, 10)
+        dead = wait_for(lambda: d.dead_letters("es"), 10, "dead letter")
+        self.assertEqual(dead[0]["alert"]["uuid"], "huge-1")
+        self.assertIn("413", dead[0]["reason"])
+        self.assertGreaterEqual(d.metric("saker_http_requests_total", sink="es", status="413"), 2)
+        accepted = [r for r in es.bulk_requests() if len(r.body) <= 6000]
+        self.assertEqual(sum(r.body.count(b"\n") // 2 for r in accepted), 10)
+
+    def test_es_max_bytes_splits_requests(self):
+        es = self.server()
+        d = self.saker(es, max_bytes="4KiB")
+        d.post(self.samples)
+        self.wait_docs(es, 10)
+        reqs = es.bulk_requests()
+        self.assertGreaterEqual(len(reqs), 3)
+        for r in reqs:
+            self.assertTrue(len(r.body) <= 4096 or r.body.count(b"\n") == 2, len(r.body))
+
+    def test_es_auth_failure_is_logged_counted_and_retried(self):
+        es = self.server(auth=("elastic", "right"))
+        d = self.saker(es, auth={"user": "elastic", "password": "wrong"})
+        d.post(self.samples[:2])
+        wait_for(lambda: d.metric("saker_http_requests_total", sink="es", status="401") >= 2, 10, "401s")
+        self.assertIn("HTTP 401: authentication or authorization failed, check `auth` (security_exception: unable to "
+                      "authenticate user [elastic] for REST request [/_bulk])", d.log())
+        self.assertEqual(es.docs(), {})
+        es.auth = ("elastic", "wrong")  # the operator fixes the cluster side
+        self.wait_docs(es, 2)
+        self.assertTrue(d.alive())
+
+    def test_es_api_key_and_template_bootstrap(self):
+        es = self.server(api_key="VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==")
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        body = {"index_patterns": ["falco-*"], "template": {"mappings": {"properties": {"@timestamp": {"type": "date"}}}}}
+        path = os.path.join(tmp, "falco-template.json")
+        with open(path, "w") as f:
+            json.dump(body, f)
+        d = self.saker(es, auth={"api_key": es.api_key}, template={"name": "falco", "body_file": path})
+        d.post(self.samples[:3])
+        self.wait_docs(es, 3)
+        first = es.received()[0]
+        self.assertEqual((first.method, first.path), ("PUT", "/_index_template/falco"))
+        self.assertEqual(first.header("Authorization"), "ApiKey " + es.api_key)
+        self.assertEqual(es.templates["falco"], body)
+        self.assertEqual(d.metric("saker_es_template_total", sink="es", result="installed"), 1)
+
+    def test_es_unreachable_first_url_fails_over_to_the_next(self):
+        es = self.server()
+        dead_url = f"http://127.0.0.1:{free_port()}"
+        d = self.saker([dead_url, es.url])
+        d.post(self.samples)
+        self.wait_docs(es, 10)
+        self.assertGreaterEqual(d.metric("saker_http_requests_total", sink="es", status="refused"), 1)
+        self.assertIn("connection refused or unreachable", d.log())
+        self.assertIn("trying the next url", d.log())
+
+    def test_es_tls_with_ca_mtls_server_name_and_a_wrong_ca(self):
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        pki = make_test_pki(tmp)
+        es = self.server(tls=server_tls_context(pki, require_client_cert=True))
+        ok = self.saker(es, tls={"ca": pki["ca.pem"], "cert": pki["client.pem"], "key": pki["client.key"],
+                                 "server_name": "siem.test"})
+        ok.post(self.samples[:2])
+        self.wait_docs(es, 2)
+        wrong = {"name": "es2", "type": "elasticsearch", "url": es.url, "format": "json", "timeout": "2s",
+                 "queue": FAST_RETRY, "tls": {"ca": pki["other-ca.pem"], "cert": pki["client.pem"], "key": pki["client.key"]}}
+        bad = SinkDaemon(wrong)
+        self.daemons.append(bad)
+        bad.post(self.samples[2:4])
+        wait_for(lambda: bad.metric("saker_http_requests_total", sink="es2", status="tls") >= 1, 10, "tls error")
+        self.assertIn("TLS handshake failed; check tls.ca", bad.log())
+        self.assertEqual(len(es.docs()), 2)
+        self.assertTrue(bad.alive())
+
+
+if __name__ == "__main__":
+    unittest.main()

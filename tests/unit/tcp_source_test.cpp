@@ -1,0 +1,280 @@
+// The tcp source: NDJSON over many connections, split lines, limits, bad input and backpressure.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "sources/tcp.hpp"
+
+namespace saker {
+namespace {
+
+// Records every accepted alert; `full` makes submit() refuse like a pipeline whose sink queues are full.
+class FakeIngest : public Ingest {
+ public:
+  bool submit(std::vector<AlertPtr>& batch) override {
+    std::lock_guard lk(mu_);
+    ++calls_;
+    if (full) return false;
+    for (auto& a : batch) outputs_.emplace_back(a->output);
+    batch.clear();
+    return true;
+  }
+  std::string health(bool& healthy) const override {
+    healthy = true;
+    return "{}";
+  }
+  std::vector<std::string> outputs() const {
+    std::lock_guard lk(mu_);
+    return outputs_;
+  }
+  std::size_t count() const {
+    std::lock_guard lk(mu_);
+    return outputs_.size();
+  }
+  std::size_t calls() const {
+    std::lock_guard lk(mu_);
+    return calls_;
+  }
+  std::atomic<bool> full{false};
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> outputs_;
+  std::size_t calls_ = 0;
+};
+
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return cond();
+}
+
+std::string alert(const std::string& output) {
+  return fmt::format(R"({{"rule":"Terminal shell in container","priority":"Notice","time":"2024-08-28T21:35:04.518808525Z","output":"{}","hostname":"h1","source":"syscall","output_fields":{{"proc.name":"sh"}}}})",
+                     output);
+}
+
+int connect_to(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    ASSERT_GT(n, 0) << "send failed";
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+class TcpSourceTest : public ::testing::Test {
+ protected:
+  void start(TcpSourceOptions o = {}) {
+    o.host = "127.0.0.1";
+    o.port = 0;
+    source_ = std::make_unique<TcpSource>(ctx_, o);
+    auto r = source_->start();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_NE(source_->port(), 0);
+  }
+  void TearDown() override {
+    if (source_) source_->stop();
+  }
+  std::uint64_t refused(const std::string& reason) {
+    return metrics_.counter_value("saker_alerts_refused_total", {{"source", "tcp"}, {"reason", reason}});
+  }
+
+  FakeIngest ingest_;
+  Metrics metrics_;
+  SourceContext ctx_{"tcp", ingest_, metrics_, {}, ""};
+  std::unique_ptr<TcpSource> source_;
+};
+
+TEST_F(TcpSourceTest, JoinsLinesSplitAcrossWritesAndAcceptsCrlfAndBlankLines) {
+  start();
+  const int fd = connect_to(source_->port());
+  ASSERT_GE(fd, 0);
+  const std::string a = alert("one"), b = alert("two");
+  send_all(fd, a.substr(0, 40));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a separate read for each part
+  send_all(fd, a.substr(40) + "\r\n\n  \r\n" + b.substr(0, 10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  send_all(fd, b.substr(10) + "\n" + alert("three"));  // the last line ends with the connection
+  ::close(fd);
+  ASSERT_TRUE(eventually([&] { return ingest_.count() == 3; })) << ingest_.count();
+  EXPECT_EQ(ingest_.outputs(), (std::vector<std::string>{"one", "two", "three"}));
+  EXPECT_EQ(metrics_.counter_value("saker_alerts_received_total", {{"source", "tcp"}}), 3u);
+  EXPECT_EQ(refused("invalid_json"), 0u);
+}
+
+TEST_F(TcpSourceTest, ServesManyConnectionsAtOnceInPerConnectionOrder) {
+  TcpSourceOptions o;
+  o.threads = 2;
+  start(o);
+  constexpr int kConns = 40, kLines = 50;
+  std::vector<int> fds;
+  for (int c = 0; c < kConns; ++c) {
+    fds.push_back(connect_to(source_->port()));
+    ASSERT_GE(fds.back(), 0);
+  }
+  ASSERT_TRUE(eventually([&] { return source_->connections() == kConns; }));
+  for (int i = 0; i < kLines; ++i) {
+    for (int c = 0; c < kConns; ++c) send_all(fds[c], alert(fmt::format("c{}-{}", c, i)) + "\n");
+  }
+  for (int fd : fds) ::close(fd);
+  ASSERT_TRUE(eventually([&] { return ingest_.count() == kConns * kLines; })) << ingest_.count();
+  std::vector<int> next(kConns, 0);
+  for (const auto& out : ingest_.outputs()) {
+    int c = 0, i = 0;
+    ASSERT_EQ(std::sscanf(out.c_str(), "c%d-%d", &c, &i), 2) << out;
+    EXPECT_EQ(i, next[c]++) << "connection " << c << " out of order";
+  }
+  ASSERT_TRUE(eventually([&] { return source_->connections() == 0; }));
+}
+
+TEST_F(TcpSourceTest, OverlongLineIsDroppedAndCountedWhileLaterLinesArrive) {
+  TcpSourceOptions o;
+  o.max_line = 300;
+  start(o);
+  const int fd = connect_to(source_->port());
+  ASSERT_GE(fd, 0);
+  const std::string huge = alert(std::string(1000, 'x'));
+  // Once whole in one read, once in pieces so the splitter gives up before the newline arrives.
+  send_all(fd, alert("before") + "\n" + huge + "\n" + alert("middle") + "\n");
+  send_all(fd, huge.substr(0, 500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  send_all(fd, huge.substr(500, 300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  send_all(fd, huge.substr(800) + "\n" + alert("after") + "\n");
+  ASSERT_TRUE(eventually([&] { return ingest_.count() == 3; }));
+  EXPECT_EQ(ingest_.outputs(), (std::vector<std::string>{"before", "middle", "after"}));
+  EXPECT_EQ(refused("too_large"), 2u);
+  ::close(fd);
+}
+
+TEST_F(TcpSourceTest, BadLinesAreCountedAndTheRestContinue) {
+  start();
+  const int fd = connect_to(source_->port());
+  ASSERT_GE(fd, 0);
+  send_all(fd, alert("a") + "\n{not json\n[1,2]\n{\"priority\":\"Notice\"}\n" + alert("b") + "\n");
+  ASSERT_TRUE(eventually([&] { return ingest_.count() == 2; }));
+  EXPECT_EQ(ingest_.outputs(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(refused("invalid_json"), 1u);
+  EXPECT_EQ(refused("not_object"), 1u);
+  EXPECT_EQ(refused("missing_rule"), 1u);
+  ::close(fd);
+}
+
+TEST_F(TcpSourceTest, BackpressureLosesNothingOnceSinksFree) {
+  start();
+  ingest_.full = true;
+  constexpr int kLines = 5000;  // ~1.1 MB: more than one read chunk, so reading must pause and resume
+  std::string payload;
+  for (int i = 0; i < kLines; ++i) payload += alert(std::to_string(i)) + "\n";
+  const int fd = connect_to(source_->port());
+  ASSERT_GE(fd, 0);
+  std::thread writer([&] { send_all(fd, payload); });
+  ASSERT_TRUE(eventually([&] { return ingest_.calls() >= 3; }));  // refused, retried on the timer
+  const auto calls_before = ingest_.calls();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_LT(ingest_.calls() - calls_before, 40u) << "retries should be paced by the timer, not spin";
+  EXPECT_EQ(ingest_.count(), 0u);
+  ingest_.full = false;
+  writer.join();
+  ASSERT_TRUE(eventually([&] { return ingest_.count() == kLines; })) << ingest_.count();
+  const auto outs = ingest_.outputs();
+  for (int i = 0; i < kLines; ++i) ASSERT_EQ(outs[i], std::to_string(i));
+  ::close(fd);
+}
+
+TEST_F(TcpSourceTest, StopSubmitsWhatWasDecoded) {
+  start();
+  ingest_.full = true;
+  const int fd = connect_to(source_->port());
+  ASSERT_GE(fd, 0);
+  send_all(fd, alert("x") + "\n" + alert("y") + "\n");
+  ASSERT_TRUE(eventually([&] { return ingest_.calls() >= 1; }));
+  ingest_.full = false;
+  source_->stop();
+  EXPECT_EQ(ingest_.outputs(), (std::vector<std::string>{"x", "y"}));
+  ::close(fd);
+}
+
+TEST_F(TcpSourceTest, ConnectionsOverTheLimitAreClosed) {
+  TcpSourceOptions o;
+  o.max_connections = 2;
+  start(o);
+  const int a = connect_to(source_->port()), b = connect_to(source_->port());
+  ASSERT_TRUE(eventually([&] { return source_->connections() == 2; }));
+  const int c = connect_to(source_->port());
+  ASSERT_GE(c, 0);
+  pollfd p{c, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  char byte = 0;
+  EXPECT_LE(::recv(c, &byte, 1, 0), 0) << "the third connection should be closed by the source";
+  EXPECT_EQ(metrics_.counter_value("saker_source_connections_rejected_total", {{"source", "tcp"}}), 1u);
+  send_all(a, alert("still served") + "\n");
+  ASSERT_TRUE(eventually([&] { return ingest_.count() == 1; }));
+  for (int fd : {a, b, c}) ::close(fd);
+}
+
+TEST_F(TcpSourceTest, StartReportsAPortInUse) {
+  start();
+  TcpSourceOptions o;
+  o.host = "127.0.0.1";
+  o.port = source_->port();
+  TcpSource second(ctx_, o);
+  auto r = second.start();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "listen_failed");
+  EXPECT_NE(r.error().message.find("cannot listen on 127.0.0.1:"), std::string::npos) << r.error().message;
+}
+
+TEST(TcpSourceConfig, DefaultsAndErrors) {
+  {
+    const YAML::Node n = YAML::Load("{type: tcp}");
+    ConfigErrors errors;
+    auto b = parse_tcp_source(ConfigReader{n, "sources[0]", errors});
+    EXPECT_TRUE(errors.empty()) << errors.to_string();
+    EXPECT_TRUE(static_cast<bool>(b));
+  }
+  {
+    const YAML::Node n = YAML::Load("{type: tcp, listen: nowhere, max_connections: 0, threads: 2, lisen: x}");
+    ConfigErrors errors;
+    parse_tcp_source(ConfigReader{n, "sources[0]", errors});
+    const std::string text = errors.to_string();
+    EXPECT_EQ(errors.errors().size(), 3u) << text;
+    EXPECT_NE(text.find("sources[0].listen"), std::string::npos) << text;
+    EXPECT_NE(text.find("sources[0].max_connections"), std::string::npos) << text;
+    EXPECT_NE(text.find("lisen"), std::string::npos) << text;
+  }
+}
+
+}  // namespace
+}  // namespace saker
