@@ -151,7 +151,8 @@ fi
 # --- the workload --------------------------------------------------------------------------------
 
 mkdir -p "$WORK/out" "$WORK/data"
-lg_sum=$(cksum <"$LOADGEN" | cut -d' ' -f1)
+# the cache key is a fingerprint of what this generator makes, so a changed generator regenerates
+lg_sum=$("$LOADGEN" --count 2000 --seed "$SEED" --out - 2>/dev/null | cksum | cut -d' ' -f1)
 ALERTS_FILE="$BUILD/bench/cache/alerts-$ALERTS-s$SEED-$lg_sum.ndjson"
 if [[ ! -s "$ALERTS_FILE" || ! -s "$ALERTS_FILE.stats" ]]; then
   find "$BUILD/bench/cache" -name 'alerts-*.ndjson*' -delete

@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pipeline/config.hpp"
+#include "pipeline/dlq.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/replay.hpp"
 
@@ -145,6 +146,13 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   replay->add_option("files", replay_files, "NDJSON files of Falco alerts")->required();
 
+  std::string dlq_sink;
+  auto* dlq = app.add_subcommand("dlq", "Dead letters: alerts a sink rejected for good");
+  auto* dlq_replay = dlq->add_subcommand("replay", "Re-send a sink's dead letters through that sink");
+  dlq->require_subcommand(1);
+  dlq_replay->add_option("-c,--config", config_path, "YAML config file")->required()->check(CLI::ExistingFile);
+  dlq_replay->add_option("sink", dlq_sink, "the sink's name")->required();
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -156,6 +164,12 @@ int main(int argc, char** argv) {
     if (!cfg) return 1;
     setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level);
     return saker::run_replay(cfg, replay_files, isatty(STDERR_FILENO) != 0);
+  }
+  if (*dlq_replay) {
+    auto cfg = load(config_path);
+    if (!cfg) return 1;
+    setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level);
+    return saker::run_dlq_replay(cfg, dlq_sink);
   }
   if (*version) {
     std::printf("saker %s\n", SAKER_VERSION);

@@ -101,7 +101,10 @@ class Alert {
   friend class Decoder;
   std::string json_;
   std::string generated_uuid_;
-  std::string arena_;  // unescaped strings the views above point into
+  // Unescaped strings the views above point into; grown only by AlertBuilder, which moves the views along.
+  std::unique_ptr<char[]> arena_;
+  std::size_t arena_size_ = 0;
+  std::size_t arena_cap_ = 0;
   std::vector<Value> items_;
   Value tags_value_;  // `tags` as an Array value over items_
 };

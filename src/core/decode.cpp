@@ -36,22 +36,24 @@ class AlertBuilder {
 };
 
 std::string_view AlertBuilder::store(std::string_view s) {
-  std::string& arena = a_.arena_;
-  if (arena.size() + s.size() > arena.capacity()) {
-    const char* old_base = arena.data();
-    std::string bigger;
-    bigger.reserve(std::max(arena.capacity() * 2, arena.size() + s.size() + 64));
-    bigger.append(arena);
-    arena.swap(bigger);
-    rebase(old_base, arena.data());
+  const std::size_t at = a_.arena_size_;
+  if (at + s.size() > a_.arena_cap_) [[unlikely]] {
+    const std::size_t cap = std::max(a_.arena_cap_ * 2, at + s.size() + 64);
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (at) std::memcpy(bigger.get(), a_.arena_.get(), at);
+    const char* old_base = a_.arena_.get();
+    a_.arena_.swap(bigger);
+    a_.arena_cap_ = cap;
+    rebase(old_base, a_.arena_.get());
   }
-  const std::size_t at = arena.size();
-  arena.append(s);
-  return std::string_view(arena.data() + at, s.size());
+  char* dst = a_.arena_.get() + at;
+  if (!s.empty()) std::memcpy(dst, s.data(), s.size());
+  a_.arena_size_ = at + s.size();
+  return std::string_view(dst, s.size());
 }
 
 void AlertBuilder::rebase(const char* old_base, const char* new_base) {
-  const char* old_end = old_base + a_.arena_.size();
+  const char* old_end = old_base + a_.arena_size_;
   auto fix = [&](std::string_view& v) {
     if (v.data() >= old_base && v.data() < old_end) v = std::string_view(new_base + (v.data() - old_base), v.size());
   };
@@ -141,7 +143,9 @@ Error bad_type(std::string_view key, std::string_view want) {
 Result<bool> AlertBuilder::build(simdjson::dom::object root) {
   bool have_rule = false, have_priority = false, have_time = false;
   std::string_view priority_raw;
-  a_.fields.reserve(root.size() + 24);
+  std::size_t expected_fields = root.size();
+  if (simdjson::dom::object of; !root["output_fields"].get(of)) expected_fields += of.size();
+  a_.fields.reserve(expected_fields);
   for (auto [key, val] : root) {
     if (++count_ > limits_.max_fields) return too_many();
     if (key == "output_fields" && val.is_object()) {
@@ -187,6 +191,7 @@ Result<bool> AlertBuilder::build(simdjson::dom::object root) {
     } else if (key == "tags") {
       if (!val.is_array()) return bad_type(key, "a list of strings");
       const simdjson::dom::array arr = val.get_array().value_unsafe();
+      a_.tags.reserve(arr.size());
       for (simdjson::dom::element t : arr) {
         if (++count_ > limits_.max_fields) return too_many();
         if (!t.is_string()) return bad_type(key, "a list of strings");
@@ -220,6 +225,7 @@ Result<bool> AlertBuilder::build(simdjson::dom::object root) {
   tv.kind = Value::Kind::Array;
   tv.first_item = static_cast<std::uint32_t>(a_.items_.size());
   tv.item_count = static_cast<std::uint32_t>(a_.tags.size());
+  a_.items_.reserve(a_.items_.size() + a_.tags.size());
   for (auto t : a_.tags) a_.items_.push_back(Value::string(t));
   a_.tags_value_ = tv;
   return true;
@@ -272,13 +278,14 @@ Result<AlertPtr> Decoder::decode(std::string_view json) {
   }
 
   auto alert = std::make_shared<Alert>();
-  alert->arena_.reserve(json.size() + 64);
+  alert->arena_cap_ = json.size() + 64;
+  alert->arena_.reset(new char[alert->arena_cap_]);
   AlertBuilder builder(*alert, limits_);
   if (auto r = builder.build(doc.get_object().value_unsafe()); !r) return r.error();
 
   // The alert as received, on one line: only text with raw line breaks needs minifying.
   std::string& out = alert->json_;
-  if (std::memchr(json.data(), '\n', json.size()) || std::memchr(json.data(), '\r', json.size())) {
+  if (std::memchr(json.data(), '\n', json.size()) || std::memchr(json.data(), '\r', json.size())) [[unlikely]] {
     out = simdjson::minify(doc);
   } else {
     out.reserve(json.size() + (alert->uuid.empty() ? 50 : 1));

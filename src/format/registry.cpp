@@ -1,8 +1,11 @@
 #include <fmt/format.h>
 
 #include "format/formatter.hpp"
+#include "format/cef.hpp"
 #include "format/ecs.hpp"
 #include "format/json.hpp"
+#include "format/leef.hpp"
+#include "format/ocsf.hpp"
 
 namespace saker {
 namespace {
@@ -13,6 +16,9 @@ using Factory = std::shared_ptr<const Formatter> (*)();
 const std::pair<std::string_view, Factory> kFormats[] = {
     {"json", [] { return std::shared_ptr<const Formatter>(std::make_shared<JsonFormatter>()); }},
     {"ecs", [] { return std::shared_ptr<const Formatter>(std::make_shared<EcsFormatter>()); }},
+    {"ocsf", [] { return std::shared_ptr<const Formatter>(std::make_shared<OcsfFormatter>()); }},
+    {"cef", [] { return std::shared_ptr<const Formatter>(std::make_shared<CefFormatter>()); }},
+    {"leef", [] { return std::shared_ptr<const Formatter>(std::make_shared<LeefFormatter>()); }},
 };
 
 }  // namespace

@@ -39,13 +39,19 @@ class FileSink final : public Sink {
     std::error_code ec;
     const auto dir = std::filesystem::path(cfg_.path).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-    fd_ = ::open(cfg_.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, cfg_.mode);
+    fd_ = ::open(cfg_.path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, cfg_.mode);
     if (fd_ < 0) {
       return make_error("open_failed", fmt::format("file sink: cannot open {}: {}", cfg_.path, std::strerror(errno)));
     }
     struct stat st {};
     ::fstat(fd_, &st);
     size_ = static_cast<std::uint64_t>(st.st_size);
+    // A crash mid-write can leave a last line without its newline: end it, so the next record starts clean.
+    char last = '\n';
+    if (size_ > 0 && ::pread(fd_, &last, 1, static_cast<off_t>(size_ - 1)) == 1 && last != '\n' &&
+        ::write(fd_, "\n", 1) == 1) {
+      ++size_;
+    }
     opened_ = std::chrono::steady_clock::now();
     return true;
   }

@@ -141,6 +141,7 @@ HttpClientOptions parse_http_client_options(const ConfigReader& r, std::string_v
 }
 
 std::string check_http_url(const ConfigReader& r, const YAML::Node& at, std::string url, const TlsOptions& tls) {
+  if (url.empty()) return url;  // already reported as required
   const std::string key = r.key_name("url");
   CURLU* u = curl_url();
   const CURLUcode rc = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);

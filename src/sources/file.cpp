@@ -179,7 +179,8 @@ bool FileSource::Impl::flush_blocking() {
 }
 
 int FileSource::Impl::open_file(bool at_start) {
-  const int f = ::open(opt.path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not block until a writer appears (it is refused just below).
+  const int f = ::open(opt.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (f < 0) return errno;
   struct stat st {};
   if (::fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -170,7 +170,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void read_header() {
-    if (w_.stopping) return finish();
+    if (w_.stopping) return close_now();  // between requests: nothing to drain or answer
     idle_ = true;
     parser_.emplace();
     parser_->body_limit(src_.cfg.max_body);
@@ -188,8 +188,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                      req[http::field::content_encoding]};
     HttpReply reply;
     route_ = w_.handler.route(head_, reply);
-    if (route_ == HttpRoute::None) return respond(std::move(reply), parser_->is_done());
-    if (!parser_->is_done() && iequals(req[http::field::expect], "100-continue")) {
+    const bool expects_continue = iequals(req[http::field::expect], "100-continue");
+    if (route_ == HttpRoute::None) {
+      // Answered from the header alone. A body that was sent anyway (within max_body) is read and dropped so the
+      // connection stays usable; one the client waits to send (Expect: 100-continue) is never asked for.
+      if (parser_->is_done() || expects_continue) return respond(std::move(reply), parser_->is_done());
+      early_ = std::move(reply);
+      return read_body();
+    }
+    if (!parser_->is_done() && expects_continue) {
       continue_.emplace(http::status::continue_, req.version());
       lowest().expires_after(src_.cfg.idle_timeout);
       http::async_write(stream_, *continue_,
@@ -212,6 +219,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void on_body(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
+    if (early_) {
+      HttpReply reply = std::move(*early_);
+      early_.reset();
+      return respond(std::move(reply), true);
+    }
     respond(w_.handler.serve(route_, head_, parser_->get().body()), true);
   }
 
@@ -292,6 +304,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   http::response<http::string_body> res_;
   HttpHead head_;
   HttpRoute route_ = HttpRoute::None;
+  std::optional<HttpReply> early_;  // an answer decided from the header, sent once the body is read
   bool idle_ = true;  // between requests (or handshaking/closing): stop() may close it at once
 };
 

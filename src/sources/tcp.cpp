@@ -276,9 +276,10 @@ void TcpSource::stop() {
     if (w->thread.joinable()) w->thread.join();
   }
   // Threads are gone: what was decoded but not yet taken by the sinks gets a last, bounded chance.
+  const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
   for (auto& w : m.workers) {
     const std::size_t pending = w->intake.pending();
-    if (!flush_until(w->intake, std::chrono::steady_clock::now() + kStopGrace)) {
+    if (!flush_until(w->intake, deadline)) {
       spdlog::error("source {}: sinks stayed full at shutdown, dropping {} decoded alerts", m.name, pending);
       w->intake.discard();
     }

@@ -114,14 +114,14 @@ TEST(EsTimestamp, AddedOnlyToObjectsWithoutOne) {
 }
 
 TEST(EsBulkResponse, ItemsInOrderWithReasons) {
-  const std::string body = R"({"took":30,"errors":true,"items":[
+  const std::string body = R"json({"took":30,"errors":true,"items":[
     {"index":{"_index":"falco-2024.05.07","_id":"a","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1,"status":201}},
     {"index":{"_index":"falco-2024.05.07","_id":"b","_version":2,"result":"updated","status":200}},
     {"index":{"_index":"falco-2024.05.07","_id":"c","status":429,"error":{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation"}}},
     {"index":{"_index":"falco-2024.05.07","_id":"d","status":400,"error":{"type":"mapper_parsing_exception","reason":"failed to parse field [output_fields.fd.sport] of type [long] in document with id 'd'. Preview of field's value: 'http'","caused_by":{"type":"illegal_argument_exception","reason":"For input string: \"http\""}}}},
     {"create":{"_index":"falco-2024.05.07","_id":"e","status":409,"error":{"type":"version_conflict_engine_exception","reason":"[e]: version conflict, document already exists (current version [1])"}}},
     {"index":{"_index":"falco-2024.05.07","_id":"f","status":503,"error":{"type":"unavailable_shards_exception","reason":"primary shard is not active"}}}
-  ]})";
+  ]})json";
   auto r = parse_bulk_response(body);
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->items.size(), 6u);

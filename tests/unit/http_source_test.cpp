@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -399,6 +401,29 @@ TEST(HttpSource, AcceptsOneAlert) {
   EXPECT_EQ(s.requests(200), 1u);
 }
 
+TEST(HttpSource, AcceptsTheSharedSampleAlerts) {
+  const std::filesystem::path dir = std::filesystem::path(SAKER_SOURCE_DIR) / ".." / "shared" / "research" / "sample_alerts";
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no sample alerts next to the repository";
+  Server s;
+  Client c(s.port);
+  std::string all;
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const Response res = c.post(text);  // one alert per request, as Falco sends them
+    EXPECT_EQ(res.result_int(), 200u) << entry.path().filename() << ": " << res.body();
+    all += text;
+    if (all.back() != '\n') all += '\n';
+    ++n;
+  }
+  ASSERT_GT(n, 0u);
+  const Response res = c.post(gzip(all), {{"Content-Encoding", "gzip"}});  // and all of them as gzipped NDJSON
+  EXPECT_EQ(res.body(), "{\"accepted\":" + std::to_string(n) + "}\n");
+  EXPECT_EQ(s.ingest.count(), 2 * n);
+}
+
 TEST(HttpSource, NdjsonWithABadLineAnswers400AndKeepsTheGoodOnes) {
   Server s;
   Client c(s.port);
@@ -571,11 +596,17 @@ TEST(HttpSource, UnknownPathIs404AndWrongMethodIs405) {
   res = c.send(make_request(http::verb::delete_, "/ping"));
   EXPECT_EQ(res.result_int(), 405u);
   EXPECT_EQ(res[http::field::allow], "GET");
-  // A POST with a body to an unknown path: answered, then the connection closes (its body was not read).
+  // A POST with a body to an unknown path: the body is read and dropped, the connection stays usable.
   res = c.send(make_request(http::verb::post, "/elsewhere", std::string(kAlert1)));
   EXPECT_EQ(res.result_int(), 404u);
+  EXPECT_TRUE(res.keep_alive());
+  EXPECT_EQ(c.post(std::string(kAlert2)).result_int(), 200u);
+  EXPECT_EQ(s.ingest.count(), 1u);
+  // With Expect: 100-continue the body is never asked for: the answer closes the connection.
+  res = c.send(make_request(http::verb::put, "/", std::string(kAlert1), {{"Expect", "100-continue"}}));
+  EXPECT_EQ(res.result_int(), 405u);
   EXPECT_FALSE(res.keep_alive());
-  EXPECT_EQ(s.ingest.count(), 0u);
+  EXPECT_EQ(s.ingest.count(), 1u);
 }
 
 TEST(HttpSource, KeepAliveServesManyRequestsOnOneConnection) {

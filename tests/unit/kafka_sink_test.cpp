@@ -118,10 +118,10 @@ class KafkaSinkTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  // A sink for the mock cluster; `extra` adds YAML keys to the sink's flow map.
+  // A sink for the mock cluster; `extra` adds or replaces keys of the sink's config (a YAML flow map's body).
   Sink& make(const std::string& extra = "") {
-    const YAML::Node node = YAML::Load("{type: kafka, brokers: \"" + mock_.bootstraps + "\", topic: alerts, flush_timeout: 3s" +
-                                       (extra.empty() ? "" : ", " + extra) + "}");
+    YAML::Node node = YAML::Load("{type: kafka, brokers: \"" + mock_.bootstraps + "\", topic: alerts, flush_timeout: 3s}");
+    for (const auto& kv : YAML::Load("{" + extra + "}")) node[kv.first.Scalar()] = kv.second;
     ConfigErrors errors;
     auto build = parse_kafka_sink(ConfigReader{node, "sinks[0]", errors});
     EXPECT_TRUE(errors.empty()) << errors.to_string();

@@ -192,7 +192,8 @@ class AlertGenerator {
     if (has("log")) return Family::LogTamper;
     if (has("package") || has("pip")) return Family::Package;
     if (has("k8s") || has("kube") || has("service account") || has("serviceaccount") || has("metadata")) return Family::Kube;
-    if (has("netcat") || has("network") || has("outbound") || has("inbound") || has("connection") || has("ssh") ||
+    if (has("netcat")) return Family::Netcat;
+    if (has("network") || has("outbound") || has("inbound") || has("connection") || has("ssh") ||
         has("socket") || has("egress") || has("port")) {
       return Family::Network;
     }
@@ -209,6 +210,7 @@ class AlertGenerator {
       case Family::Shell: return rng_.pick(kShells);
       case Family::Reader: return rng_.pick(kReaders);
       case Family::Network: return rng_.pick(kNetwork);
+      case Family::Netcat: return rng_.pick(kNetcat);
       case Family::Package: return rng_.pick(kPackage);
       case Family::Writer: return rng_.pick(kWriters);
       case Family::LogTamper: return rng_.pick(kLogTamper);
@@ -260,13 +262,18 @@ class AlertGenerator {
   }
 
   std::string_view evt_type_for(const FalcoRule& rule, Family fam) {
-    if (std::find(rule.fields.begin(), rule.fields.end(), "fd.l4proto") != rule.fields.end() || fam == Family::Network) {
+    auto names = [&](std::string_view f) { return std::find(rule.fields.begin(), rule.fields.end(), f) != rule.fields.end(); };
+    if (names("fd.l4proto") || names("fd.rport") || names("fd.sip")) {
       static constexpr std::array<std::string_view, 3> k = {"connect", "accept", "sendto"};
       return rng_.pick(k);
     }
-    if (fam == Family::Shell || fam == Family::Package || fam == Family::Miner) return "execve";
+    // Rules about a new process print exe_flags=%evt.arg.flags.
+    if (rule.output_template.find("exe_flags=") != std::string::npos || fam == Family::Shell ||
+        fam == Family::Package || fam == Family::Miner || fam == Family::Network) {
+      return "execve";
+    }
     if (fam == Family::Reader) return "openat";
-    if (std::find(rule.fields.begin(), rule.fields.end(), "fd.name") != rule.fields.end()) {
+    if (names("fd.name")) {
       static constexpr std::array<std::string_view, 4> k = {"openat", "openat", "open", "unlinkat"};
       return rng_.pick(k);
     }

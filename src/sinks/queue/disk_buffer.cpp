@@ -264,59 +264,63 @@ bool DiskBuffer::read_some(std::vector<AlertPtr>& out, std::size_t max) {
     if (rfd_ >= 0) ::close(rfd_);
     rfd_ = ::open(seg_path(rpos_.seg).c_str(), O_RDONLY | O_CLOEXEC);
     rfd_seg_ = rpos_.seg;
+    rbuf_.clear();
     if (rfd_ < 0) {
       spdlog::error("sink {}: cannot read disk buffer {}: {}", sink_, seg_path(rpos_.seg), errno_text());
       return false;
     }
   }
-  const std::uint64_t want = std::min<std::uint64_t>(seg_limit - rpos_.off, 4 * 1024 * 1024);
-  rbuf_.resize(want);
-  const ssize_t n = ::pread(rfd_, rbuf_.data(), want, static_cast<off_t>(rpos_.off));
-  if (n <= 0) return false;
-  const auto got = static_cast<std::uint64_t>(n);
-  std::uint64_t off = 0;
   bool any = false;
-  while (out.size() < max && off + kHeader <= got) {
-    const std::uint32_t len = get_u32(rbuf_.data() + off);
-    if (len > kMaxRecord || rpos_.off + off + kHeader + len > seg_limit) {
+  while (out.size() < max && rpos_.off < seg_limit) {
+    // The read-ahead window [rbuf_off_, rbuf_off_ + rbuf_.size()) of this segment; refilled when a record
+    // does not lie wholly inside it.
+    std::uint64_t in_buf = rpos_.off >= rbuf_off_ && rpos_.off < rbuf_off_ + rbuf_.size() ? rpos_.off - rbuf_off_ : rbuf_.size();
+    std::uint64_t avail = rbuf_.size() - std::min<std::uint64_t>(in_buf, rbuf_.size());
+    std::uint32_t len = avail >= kHeader ? get_u32(rbuf_.data() + in_buf) : 0;
+    if (avail < kHeader || (len <= kMaxRecord && avail < kHeader + len)) {
+      const std::uint64_t need = avail >= kHeader ? kHeader + len : kHeader;
+      const std::uint64_t want = std::min<std::uint64_t>(seg_limit - rpos_.off, std::max<std::uint64_t>(need, 1024 * 1024));
+      rbuf_.resize(want);
+      const ssize_t n = ::pread(rfd_, rbuf_.data(), want, static_cast<off_t>(rpos_.off));
+      rbuf_off_ = rpos_.off;
+      rbuf_.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+      in_buf = 0;
+      avail = rbuf_.size();
+      if (avail < kHeader) return any;
+      len = get_u32(rbuf_.data());
+    }
+    if (len > kMaxRecord || rpos_.off + kHeader + len > seg_limit || avail < kHeader + len) {
       // Only external damage after start-up gets here: skip the rest of this segment.
       corrupt_records_.inc();
       spdlog::error("sink {}: corrupt record in {} at {}; skipping the rest of the segment", sink_, seg_path(rpos_.seg),
-                    rpos_.off + off);
+                    rpos_.off);
       rpos_.off = seg_limit;
       return any;
     }
-    if (off + kHeader + len > got) {
-      if (off == 0) {  // a record larger than the read: read exactly it
-        rbuf_.resize(kHeader + len);
-        if (::pread(rfd_, rbuf_.data(), kHeader + len, static_cast<off_t>(rpos_.off)) != static_cast<ssize_t>(kHeader + len)) return any;
-        return read_some(out, max);
-      }
-      break;
-    }
-    const char* payload = rbuf_.data() + off + kHeader;
-    const std::uint64_t rec = kHeader + len;
-    if (crc32c(payload, len) == get_u32(rbuf_.data() + off + 4)) {
+    const char* rec = rbuf_.data() + in_buf;
+    const char* payload = rec + kHeader;
+    const std::uint64_t size = kHeader + len;
+    if (crc32c(payload, len) == get_u32(rec + 4)) {
       if (auto r = decoder_.decode(std::string_view(payload, len))) {
         out.push_back(std::move(r).value());
-        taken_.push_back({Pos{rpos_.seg, rpos_.off + off + rec}, rec});
+        taken_.push_back({Pos{rpos_.seg, rpos_.off + size}, size});
         any = true;
       } else {
         corrupt_records_.inc();
         spdlog::error("sink {}: a buffered alert no longer decodes ({}); skipped", sink_, r.error().message);
         count_.fetch_sub(1, std::memory_order_relaxed);
-        bytes_.fetch_sub(rec, std::memory_order_relaxed);
+        bytes_.fetch_sub(size, std::memory_order_relaxed);
       }
     } else {
       corrupt_records_.inc();
       count_.fetch_sub(1, std::memory_order_relaxed);
-      bytes_.fetch_sub(rec, std::memory_order_relaxed);
-      spdlog::error("sink {}: CRC mismatch in {} at {}; record skipped", sink_, seg_path(rpos_.seg), rpos_.off + off);
+      bytes_.fetch_sub(size, std::memory_order_relaxed);
+      spdlog::error("sink {}: CRC mismatch in {} at {}; record skipped", sink_, seg_path(rpos_.seg), rpos_.off);
     }
-    off += rec;
+    rpos_.off += size;
+    any = true;
   }
-  rpos_.off += off;
-  return any || off > 0;
+  return any;
 }
 
 bool DiskBuffer::take(std::vector<AlertPtr>& out, std::size_t max, std::chrono::milliseconds wait) {

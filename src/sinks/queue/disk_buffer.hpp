@@ -67,7 +67,8 @@ class DiskBuffer final : public Buffer {
   std::deque<std::pair<Pos, std::uint64_t>> taken_;  // end position and size of each record handed out
   int rfd_ = -1;
   std::uint64_t rfd_seg_ = 0;
-  std::string rbuf_;
+  std::string rbuf_;  // read-ahead of segment rfd_seg_ from offset rbuf_off_
+  std::uint64_t rbuf_off_ = 0;
   std::chrono::steady_clock::time_point last_cursor_write_{};
 
   std::atomic<std::size_t> count_{0};

@@ -1,0 +1,85 @@
+#include "pipeline/dlq.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <simdjson.h>
+#include <fmt/format.h>
+
+#include "core/time.hpp"
+#include "pipeline/pipeline.hpp"
+#include "sources/source.hpp"
+
+namespace saker {
+
+int run_dlq_replay(std::shared_ptr<const PipelineConfig> config, const std::string& sink) {
+  namespace fs = std::filesystem;
+  auto only = std::make_shared<PipelineConfig>();
+  only->file = config->file;
+  only->data_dir = config->data_dir;
+  only->limits = config->limits;
+  only->shutdown_grace = config->shutdown_grace;
+  for (const auto& s : config->sinks) {
+    if (s.name == sink) {
+      only->sinks.push_back(s);
+      only->sinks.back().route = Route{};  // they matched this sink's route when first sent
+    }
+  }
+  if (only->sinks.empty()) {
+    std::fprintf(stderr, "dlq: no sink named \"%s\" in %s\n", sink.c_str(), config->file.c_str());
+    return 1;
+  }
+  const fs::path dlq = fs::path(config->data_dir) / "dead_letter" / (sink + ".ndjson");
+  if (!fs::exists(dlq)) {
+    std::printf("dlq: %s has no dead letters (%s does not exist)\n", sink.c_str(), dlq.string().c_str());
+    return 0;
+  }
+  const fs::path replaying = dlq.string() + fmt::format(".replaying-{}", now_ns());
+  std::error_code ec;
+  fs::rename(dlq, replaying, ec);
+  if (ec) {
+    std::fprintf(stderr, "dlq: cannot move %s aside: %s\n", dlq.string().c_str(), ec.message().c_str());
+    return 1;
+  }
+
+  Metrics metrics;
+  Pipeline pipeline(only, metrics);
+  if (auto r = pipeline.start(false); !r) {
+    fs::rename(replaying, dlq, ec);
+    std::fprintf(stderr, "dlq: cannot start sink %s: %s\n", sink.c_str(), r.error().message.c_str());
+    return 1;
+  }
+  AlertIntake intake("dlq", pipeline, metrics, config->limits);
+  simdjson::dom::parser parser;
+  std::ifstream in(replaying);
+  std::uint64_t lines = 0, unreadable = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    ++lines;
+    simdjson::dom::element alert;
+    if (parser.parse(line).at_key("alert").get(alert) || !intake.add(simdjson::minify(alert))) {
+      ++unreadable;
+      continue;
+    }
+    if (intake.pending() >= 256) {
+      while (!intake.flush()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  while (!intake.flush()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  pipeline.stop();
+  const auto sent = metrics.counter_value("saker_sink_sent_total", {{"sink", sink}});
+  const auto again = metrics.counter_value("saker_sink_dead_letters_total", {{"sink", sink}});
+  std::printf("dlq: %llu dead letters read, %llu re-sent, %llu rejected again (in %s), %llu unreadable\n",
+              static_cast<unsigned long long>(lines), static_cast<unsigned long long>(sent - std::min(sent, again)),
+              static_cast<unsigned long long>(again), dlq.string().c_str(), static_cast<unsigned long long>(unreadable));
+  if (unreadable == 0) {
+    fs::remove(replaying, ec);
+  } else {
+    std::printf("dlq: unreadable lines stay in %s\n", replaying.string().c_str());
+  }
+  return 0;
+}
+
+}  // namespace saker
