@@ -14,7 +14,7 @@ setup:
 	@./scripts/setup.sh
 
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DSAKER_TESTS=OFF
 
 build: setup $(BUILD)/build.ninja
 	ninja -C $(BUILD) -j $(JOBS)

@@ -172,7 +172,7 @@ void Writer::rest() {
     const std::size_t key = out_.size();
     if (f.name.find('.') == string_view::npos) out_.append("falco.");
     for (char c : f.name) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.';
       out_.push_back(ok ? c : '_');
     }
     const string_view k(out_.data() + key, out_.size() - key);

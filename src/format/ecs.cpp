@@ -5,50 +5,74 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "core/json_text.hpp"
 #include "core/time.hpp"
+#include "format/ecs_rules.hpp"
 
 namespace saker {
 namespace {
 
 using std::string_view;
 
-// The Falco fields the mapping reads; one pass over the alert fills a slot per name (first occurrence wins).
-enum Slot : std::uint8_t {
-  kCip, kCipName, kCport, kDirectory, kFdName, kFdType, kFilename, kIno, kLip, kLipName, kLport, kRip, kRipName,
-  kRport, kSip, kSipName, kSport, kCId, kCImage, kCDigest, kCIp, kCMounts, kCName, kCPriv, kCType, kEvtCategory,
-  kEvtFailed, kEvtNum, kEvtRawtime, kEvtRes, kEvtTime, kEvtIso, kEvtType, kGid, kGname, kNs, kPodIp, kPodLabels,
-  kPodName, kPodUid, kArgs, kCmdline, kCmdnargs, kCwd, kDuration, kEnv, kExepath, kSidLeader, kVpgidLeader, kName,
-  kPcmdline, kPexepath, kPid, kPidTs, kPname, kPpid, kPpidDuration, kPpidTs, kPvpid, kSid, kSidExe, kSname, kVpgid,
-  kVpgidExe, kVpgidName, kVpid, kCapEff, kCapPerm, kTid, kUserName, kUid, kSlots
-};
+// The Falco fields the mapping reads, sorted; one pass over the alert fills a slot per name (first one wins).
+constexpr string_view kNames[] = {
+    "container.id", "container.image", "container.image.digest", "container.ip", "container.mounts",
+    "container.name", "container.privileged", "container.type", "evt.category", "evt.failed", "evt.num",
+    "evt.rawtime", "evt.res", "evt.time", "evt.time.iso8601", "evt.type", "fd.cip", "fd.cip.name", "fd.cport",
+    "fd.directory", "fd.filename", "fd.ino", "fd.lip", "fd.lip.name", "fd.lport", "fd.name", "fd.rip", "fd.rip.name",
+    "fd.rport", "fd.sip", "fd.sip.name", "fd.sport", "fd.type", "group.gid", "group.name", "k8s.ns.name",
+    "k8s.pod.ip", "k8s.pod.labels", "k8s.pod.name", "k8s.pod.uid", "proc.args", "proc.cmdline", "proc.cmdnargs",
+    "proc.cwd", "proc.duration", "proc.env", "proc.exepath", "proc.is_sid_leader", "proc.is_vpgid_leader",
+    "proc.name", "proc.pcmdline", "proc.pexepath", "proc.pid", "proc.pid.ts", "proc.pname", "proc.ppid",
+    "proc.ppid.duration", "proc.ppid.ts", "proc.pvpid", "proc.sid", "proc.sid.exepath", "proc.sname", "proc.vpgid",
+    "proc.vpgid.exepath", "proc.vpgid.name", "proc.vpid", "thread.cap_effective", "thread.cap_permitted",
+    "thread.tid", "user.name", "user.uid"};
+static_assert(std::ranges::is_sorted(kNames));
+constexpr std::size_t kSlots = std::size(kNames);
 
-constexpr std::pair<string_view, Slot> kSlotNames[] = {
-    {"container.id", kCId}, {"container.image", kCImage}, {"container.image.digest", kCDigest},
-    {"container.ip", kCIp}, {"container.mounts", kCMounts}, {"container.name", kCName},
-    {"container.privileged", kCPriv}, {"container.type", kCType}, {"evt.category", kEvtCategory},
-    {"evt.failed", kEvtFailed}, {"evt.num", kEvtNum}, {"evt.rawtime", kEvtRawtime}, {"evt.res", kEvtRes},
-    {"evt.time", kEvtTime}, {"evt.time.iso8601", kEvtIso}, {"evt.type", kEvtType}, {"fd.cip", kCip},
-    {"fd.cip.name", kCipName}, {"fd.cport", kCport}, {"fd.directory", kDirectory}, {"fd.filename", kFilename},
-    {"fd.ino", kIno}, {"fd.lip", kLip}, {"fd.lip.name", kLipName}, {"fd.lport", kLport}, {"fd.name", kFdName},
-    {"fd.rip", kRip}, {"fd.rip.name", kRipName}, {"fd.rport", kRport}, {"fd.sip", kSip}, {"fd.sip.name", kSipName},
-    {"fd.sport", kSport}, {"fd.type", kFdType}, {"group.gid", kGid}, {"group.name", kGname}, {"k8s.ns.name", kNs},
-    {"k8s.pod.ip", kPodIp}, {"k8s.pod.labels", kPodLabels}, {"k8s.pod.name", kPodName}, {"k8s.pod.uid", kPodUid},
-    {"proc.args", kArgs}, {"proc.cmdline", kCmdline}, {"proc.cmdnargs", kCmdnargs}, {"proc.cwd", kCwd},
-    {"proc.duration", kDuration}, {"proc.env", kEnv}, {"proc.exepath", kExepath}, {"proc.is_sid_leader", kSidLeader},
-    {"proc.is_vpgid_leader", kVpgidLeader}, {"proc.name", kName}, {"proc.pcmdline", kPcmdline},
-    {"proc.pexepath", kPexepath}, {"proc.pid", kPid}, {"proc.pid.ts", kPidTs}, {"proc.pname", kPname},
-    {"proc.ppid", kPpid}, {"proc.ppid.duration", kPpidDuration}, {"proc.ppid.ts", kPpidTs}, {"proc.pvpid", kPvpid},
-    {"proc.sid", kSid}, {"proc.sid.exepath", kSidExe}, {"proc.sname", kSname}, {"proc.vpgid", kVpgid},
-    {"proc.vpgid.exepath", kVpgidExe}, {"proc.vpgid.name", kVpgidName}, {"proc.vpid", kVpid},
-    {"thread.cap_effective", kCapEff}, {"thread.cap_permitted", kCapPerm}, {"thread.tid", kTid},
-    {"user.name", kUserName}, {"user.uid", kUid},
+// A field's slot, found at compile time (a name missing from kNames does not compile).
+consteval std::size_t slot(string_view name) {
+  const auto* it = std::ranges::lower_bound(kNames, name);
+  if (it == std::end(kNames) || *it != name) throw "not in kNames";
+  return static_cast<std::size_t>(it - std::begin(kNames));
+}
+
+// ECS field <- Falco field, copied as it is when present (neither null nor "").
+constexpr std::pair<string_view, std::size_t> kCopies[] = {
+    {"event.sequence", slot("evt.num")}, {"process.executable", slot("proc.exepath")},
+    {"process.parent.executable", slot("proc.pexepath")}, {"process.name", slot("proc.name")},
+    {"process.parent.name", slot("proc.pname")}, {"process.command_line", slot("proc.cmdline")},
+    {"process.parent.command_line", slot("proc.pcmdline")}, {"process.args_count", slot("proc.cmdnargs")},
+    {"process.working_directory", slot("proc.cwd")}, {"process.pid", slot("proc.pid")},
+    {"process.parent.pid", slot("proc.ppid")}, {"process.vpid", slot("proc.vpid")},
+    {"process.parent.vpid", slot("proc.pvpid")}, {"process.session_leader.pid", slot("proc.sid")},
+    {"process.session_leader.name", slot("proc.sname")},
+    {"process.session_leader.executable", slot("proc.sid.exepath")},
+    {"process.group_leader.vpid", slot("proc.vpgid")}, {"process.group_leader.name", slot("proc.vpgid.name")},
+    {"process.group_leader.executable", slot("proc.vpgid.exepath")},
+    {"process.parent.uptime", slot("proc.ppid.duration")}, {"process.start", slot("proc.pid.ts")},
+    {"process.parent.start", slot("proc.ppid.ts")},
+    {"process.session_leader.same_as_process", slot("proc.is_sid_leader")},
+    {"process.group_leader.same_as_process", slot("proc.is_vpgid_leader")},
+    {"process.thread.capabilities.permitted", slot("thread.cap_permitted")},
+    {"process.thread.capabilities.effective", slot("thread.cap_effective")}, {"process.thread.id", slot("thread.tid")},
+    {"process.user.id", slot("user.uid")}, {"process.user.name", slot("user.name")},
+    {"process.group.id", slot("group.gid")}, {"process.group.name", slot("group.name")},
+    {"container.id", slot("container.id")}, {"container.name", slot("container.name")},
+    {"container.image.name", slot("container.image")}, {"container.runtime", slot("container.type")},
+    {"container.security_context.privileged", slot("container.privileged")},
+    {"container.image.hash.all", slot("container.image.digest")}, {"file.directory", slot("fd.directory")},
+    {"file.name", slot("fd.filename")}, {"file.inode", slot("fd.ino")}, {"client.port", slot("fd.cport")},
+    {"server.port", slot("fd.sport")}, {"source.port", slot("fd.lport")}, {"destination.port", slot("fd.rport")},
+    {"client.domain", slot("fd.cip.name")}, {"server.domain", slot("fd.sip.name")},
+    {"source.domain", slot("fd.lip.name")}, {"destination.domain", slot("fd.rip.name")},
+    {"orchestrator.namespace", slot("k8s.ns.name")}, {"orchestrator.resource.name", slot("k8s.pod.name")},
+    {"orchestrator.resource.id", slot("k8s.pod.uid")}, {"orchestrator.resource.label", slot("k8s.pod.labels")},
 };
-static_assert(std::size(kSlotNames) == kSlots);
-static_assert(std::ranges::is_sorted(kSlotNames, {}, &std::pair<string_view, Slot>::first));
 
 // The pipeline renames these before expanding dots, so they do not collide with their sub-fields.
 constexpr std::pair<string_view, string_view> kRenames[] = {
@@ -75,131 +99,6 @@ constexpr string_view kMappedRemoved[] = {
     "proc.vpgid.exepath", "proc.vpgid.name", "proc.vpid", "thread.cap_effective", "thread.cap_permitted",
     "thread.tid", "user.name", "user.uid"};
 static_assert(std::ranges::is_sorted(kMappedRemoved));
-
-// syscall -> ECS event.type, in the pipeline's order of precedence; anything else is "info".
-constexpr std::pair<string_view, string_view> kEventTypes[] = {
-    {"access", "faccessat faccessat2 fsopen name_to_handle_at nfsservctl open open_by_handle_at open_tree openat "
-               "openat2 pciconfig_read pidfd_open read readahead readdir readlink readlinkat readv "
-               "s390_pci_mmio_read uselib vm86old vm86"},
-    {"admin", "bdflush membarrier ptrace reboot restart_syscall"},
-    {"allowed", "fallocate finit_module"},
-    {"change", "llseek sysctl acct adjtimex alarm arch_prctl bind bpf brk capset chdir chmod chown chown32 chroot "
-               "clock_adjtime clock_nanosleep clock_settime close close_range epoll_ctl fchdir fchmod fchmodat fchown "
-               "fchown32 fchownat fcntl fcntl64 flock free_hugepages fsetxattr fsconfig ftruncate ftruncate64 "
-               "futimesat io_setup io_uring_setup ioctl ioperm iopl ioprio_set keyctl landlock_restrict_self lchown "
-               "lchown32 madvise mbind memory_ordering migrate_pages mlock mlock2 mlockall mmap mmap2 modify_ldt "
-               "move_mount move_pages mprotect mq_getsetattr mremap msgctl munlock munlockall munmap nanosleep nice "
-               "old_adjtimex pause pciconfig_write personality perfctr perfmonctl pivot_root pkey_alloc pkey_free "
-               "pkey_mprotect prctl prlimit64 process_madvise process_vm_writev pwrite64 pwritev pwritev2 quotactl "
-               "quotactl_fd rename renameat renameat2 rseq rt_sigaction rt_sigpending rt_sigprocmask "
-               "rt_sigqueueinfo rt_sigreturn rtas s390_pci_mmio_write s390_guarded_storage sched_setaffinity "
-               "sched_setattr sched_setparam sched_setscheduler seccomp semctl semop semtimedop set_mempolicy "
-               "set_robust_list set_thread_area set_tid_address set_tls set_domainname set_fsgid setfsgid32 "
-               "setfsuid setfsuid32 setgid setgid32 sethae sethostimer setitimer setns setpgid setpgrp setpriority "
-               "setregid setregid32 setresgid setresgid32 setresuid setresuid32 setreuid setreuid32 setrlimit "
-               "setsid setsockopt settimeofday setuid setuid32 setup setxattr shmat shmctl shmdt sigaction "
-               "sigaltstack subpage_prot swapcontext switch_endian sys_debug_setcontext timer_settime "
-               "timerfd_settime truncate truncate64 umask utime utimesat utimes write writev xtensa"},
-    {"connection", "accept accept4 connect mq_timedreceive mq_timedsend msgrcv msgsnd pidfd_send_signal recv "
-                   "recvfrom recvmsg recvmmsg rt_tgsigqueueinfo send sendfile sendfile64 sendmmsg sendmsg sendto "
-                   "signal signalfd signalfd4 socket socketcall socketpair syscall"},
-    {"creation", "add_key clone clone2 clone3 copy_file_range creat create_module dup dup2 dup3 epoll_create "
-                 "epoll_create1 eventfd eventfd2 fdatasync fork fsmount fsync init_module inotify_add_watch "
-                 "inotify_init inotify_init1 kexec_file_load kexec_load landlock_add_rule landlock_create_ruleset "
-                 "link linkat memfd_create memfd_secret mkdir mkdirat mknod mknodat mount mq_notify mq_open msync "
-                 "pidfd_getfd pipe pipe2 remap_file_pages splice spu_create symlink symlinkat sync sync_file_range "
-                 "sync_file_range2 syncfs tee timer_create timerfd_create vfork vmsplice"},
-    {"deletion", "cacheflush delete_module fremovexattr inotify_rm_watch io_destroy lremovexattr mq_unlink "
-                 "oldumount removexattr riscv_flush_icache rmdir spill timer_delete umount unlink unlinkat unshare"},
-    {"end", "exit exit_group io_cancel kill shutdown swapoff tgkill tkill vhangup"},
-    {"group", "fanotify_init fanotify_mark setgroups setgroups32"},
-    {"installation", "utrap_install"},
-    {"protocol", "ipc"},
-    {"start", "execve execveat execv io_uring_enter perf_event_open spu_run swapon"},
-    {"user", "userfaultfd usr26 usr32"},
-};
-
-bool iequals(string_view a, string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) { return (x >= 'A' && x <= 'Z' ? x + 32 : x) == y; });
-}
-
-string_view event_type(string_view syscall) {
-  static constexpr string_view kAllowed[] = {"access", "admin", "allowed", "change", "connection", "creation",
-                                             "deletion", "denied", "end", "error", "group", "indicator", "info",
-                                             "installation", "protocol", "start", "user"};
-  for (string_view a : kAllowed) {
-    if (iequals(syscall, a)) return syscall;
-  }
-  // Built once: every syscall name with its type, the first list naming it winning.
-  static const std::vector<std::pair<string_view, string_view>> table = [] {
-    std::vector<std::pair<string_view, string_view>> t;
-    for (const auto& [type, names] : kEventTypes) {
-      for (std::size_t p = 0; p < names.size();) {
-        std::size_t e = names.find(' ', p);
-        if (e == string_view::npos) e = names.size();
-        t.emplace_back(names.substr(p, e - p), type);
-        p = e + 1;
-      }
-    }
-    std::ranges::stable_sort(t, {}, &std::pair<string_view, string_view>::first);
-    return t;
-  }();
-  auto it = std::ranges::lower_bound(table, syscall, {}, &std::pair<string_view, string_view>::first);
-  return it != table.end() && it->first == syscall ? it->second : "info";
-}
-
-string_view event_category(string_view c) {
-  static constexpr string_view kAllowed[] = {"api", "authentication", "configuration", "database", "driver",
-                                             "email", "file", "host", "iam", "intrusion_detection", "library",
-                                             "malware", "network", "package", "process", "registry", "session",
-                                             "threat", "vulnerability", "web"};
-  for (string_view a : kAllowed) {
-    if (iequals(c, a)) return c;
-  }
-  if (c == "time" || c == "scheduler") return "configuration";
-  if (c == "system" || c == "memory" || c == "sleep" || c == "wait" || c == "internal") return "host";
-  if (c == "ipc" || c == "net" || c == "signal") return "network";
-  if (c == "user") return "session";
-  return "process";
-}
-
-// Falco priority -> ECS event.severity (Elastic's 21/47/73/99 scale).
-int ecs_severity(Priority p) {
-  switch (p) {
-    case Priority::Debug:
-    case Priority::Informational: return 21;
-    case Priority::Notice:
-    case Priority::Warning: return 47;
-    case Priority::Error: return 73;
-    case Priority::Critical:
-    case Priority::Alert:
-    case Priority::Emergency: return 99;
-  }
-  return 47;
-}
-
-bool digits_at(string_view s, std::size_t i, std::size_t n) {
-  if (i + n > s.size()) return false;
-  return std::all_of(s.begin() + static_cast<std::ptrdiff_t>(i), s.begin() + static_cast<std::ptrdiff_t>(i + n),
-                     [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// The first match of the pipeline's /T\d{4}/ (sub = false) or /T\d{4}.\d{3}/ (sub = true) in a tag.
-string_view mitre_match(string_view tag, bool sub) {
-  for (std::size_t i = 0; i < tag.size(); ++i) {
-    if (tag[i] != 'T' || !digits_at(tag, i + 1, 4)) continue;
-    if (!sub) return tag.substr(i, 5);
-    const std::size_t p = i + 5;
-    if (p >= tag.size()) continue;
-    const auto lead = static_cast<unsigned char>(tag[p]);
-    const std::size_t n = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
-    const string_view ch = tag.substr(p, n);
-    // Java's '.' matches one code point except line terminators.
-    if (ch == "\n" || ch == "\r" || ch == "\xC2\x85" || ch == "\xE2\x80\xA8" || ch == "\xE2\x80\xA9") continue;
-    if (digits_at(tag, p + n, 3)) return tag.substr(i, 5 + n + 3);
-  }
-  return {};
-}
 
 bool present(const Value* v) { return v && !v->is_null() && !(v->kind == Value::Kind::String && v->text.empty()); }
 bool is_str(const Value* v) { return v && v->kind == Value::Kind::String; }
@@ -315,7 +214,7 @@ class Writer {
   void run();
 
  private:
-  const Value* s(Slot x) const { return slot_[x]; }
+  const Value* s(std::size_t i) const { return slot_[i]; }
   void add(string_view path, const Value* v) {
     if (present(v)) members_.push_back({path, Member::K::Val, *v, {}});
   }
@@ -342,16 +241,16 @@ class Writer {
 void Writer::map_ecs() {
   add("event.kind", Value::string("alert"));
   if (o_.preserve_original) add("event.original", Value::string(a_.json()));
-  add1("event.category", is_str(s(kEvtCategory)) ? event_category(s(kEvtCategory)->text) : "process");
-  add1("event.type", is_str(s(kEvtType)) ? event_type(s(kEvtType)->text) : "info");
-  if (is_str(s(kEvtRes)) && s(kEvtRes)->text == "SUCCESS") {
+  const Value *cat = s(slot("evt.category")), *type = s(slot("evt.type")), *res = s(slot("evt.res"));
+  add1("event.category", is_str(cat) ? ecs_rules::event_category(cat->text) : "process");
+  add1("event.type", is_str(type) ? ecs_rules::event_type(type->text) : "info");
+  const Value* failed = s(slot("evt.failed"));
+  if (is_str(res) && res->text == "SUCCESS") {
     add("event.outcome", Value::string("success"));
-  } else if (present(s(kEvtRes)) && s(kEvtFailed) && s(kEvtFailed)->kind == Value::Kind::Bool &&
-             s(kEvtFailed)->boolean) {
+  } else if (present(res) && failed && failed->kind == Value::Kind::Bool && failed->boolean) {
     add("event.outcome", Value::string("failure"));
   }
-  add("event.severity", Value::integer(ecs_severity(a_.priority)));
-  add("event.sequence", s(kEvtNum));
+  add("event.severity", Value::integer(ecs_rules::severity(a_.priority)));
   if (!a_.source.empty()) add("event.provider", Value::string(a_.source));
   if (!a_.rule.empty()) {
     add("rule.name", Value::string(a_.rule));
@@ -359,16 +258,17 @@ void Writer::map_ecs() {
   }
   for (auto [path, sub] : {std::pair{"threat.technique.id", false}, {"threat.technique.subtechnique.id", true}}) {
     for (string_view tag : a_.tags) {
-      if (string_view m = mitre_match(tag, sub); !m.empty()) {
+      if (string_view m = ecs_rules::mitre_match(tag, sub); !m.empty()) {
         add1(path, m);
         break;
       }
     }
   }
   // @timestamp: the syscall's time (evt.time.iso8601, evt.time, evt.rawtime), else the alert's.
-  auto ts = time_of(s(kEvtIso));
-  if (!ts && !s(kEvtIso)) ts = time_of(s(kEvtTime));
-  if (!ts && !s(kEvtIso) && !s(kEvtTime)) ts = time_of(s(kEvtRawtime));
+  const Value *iso = s(slot("evt.time.iso8601")), *evt_time = s(slot("evt.time"));
+  auto ts = time_of(iso);
+  if (!ts && !iso) ts = time_of(evt_time);
+  if (!ts && !iso && !evt_time) ts = time_of(s(slot("evt.rawtime")));
   ts_ = format_rfc3339_ms(ts ? *ts / 1000000 * 1000000 : a_.time_ns);
   add("@timestamp", Value::string(ts_));
   if (!a_.hostname.empty()) {
@@ -378,126 +278,48 @@ void Writer::map_ecs() {
   add("observer.type", Value::string("sensor"));
   add("observer.vendor", Value::string("sysdig"));
   add("observer.product", Value::string("falco"));
-  // process.*
-  add("process.executable", s(kExepath));
-  add("process.parent.executable", s(kPexepath));
-  add("process.name", s(kName));
-  add("process.parent.name", s(kPname));
-  if (s(kExepath) && !s(kExepath)->is_null() && is_str(s(kArgs))) {
-    members_.push_back({"process.args", Member::K::Args, *s(kExepath), s(kArgs)->text});
-  }
-  add("process.command_line", s(kCmdline));
-  add("process.parent.command_line", s(kPcmdline));
-  add("process.args_count", s(kCmdnargs));
-  if (is_str(s(kEnv))) members_.push_back({"process.env_vars", Member::K::Env, {}, s(kEnv)->text});
-  add("process.working_directory", s(kCwd));
-  add("process.pid", s(kPid));
-  add("process.parent.pid", s(kPpid));
-  add("process.vpid", s(kVpid));
-  add("process.parent.vpid", s(kPvpid));
-  add("process.session_leader.pid", s(kSid));
-  add("process.session_leader.name", s(kSname));
-  add("process.session_leader.executable", s(kSidExe));
-  add("process.group_leader.vpid", s(kVpgid));
-  add("process.group_leader.name", s(kVpgidName));
-  add("process.group_leader.executable", s(kVpgidExe));
-  if (const Value* d = s(kDuration); d && (d->kind == Value::Kind::Int || d->kind == Value::Kind::Uint)) {
+  const Value *exe = s(slot("proc.exepath")), *args = s(slot("proc.args")), *env = s(slot("proc.env"));
+  if (exe && !exe->is_null() && is_str(args)) members_.push_back({"process.args", Member::K::Args, *exe, args->text});
+  if (is_str(env)) members_.push_back({"process.env_vars", Member::K::Env, {}, env->text});
+  if (const Value* d = s(slot("proc.duration")); d && (d->kind == Value::Kind::Int || d->kind == Value::Kind::Uint)) {
     add("process.uptime", d);
   } else if (is_str(d)) {
     std::int64_t n = 0;
     const auto r = std::from_chars(d->text.data(), d->text.data() + d->text.size(), n);
     if (r.ec == std::errc() && r.ptr == d->text.data() + d->text.size()) add("process.uptime", Value::integer(n));
   }
-  add("process.parent.uptime", s(kPpidDuration));
-  add("process.start", s(kPidTs));
-  add("process.parent.start", s(kPpidTs));
-  add("process.session_leader.same_as_process", s(kSidLeader));
-  add("process.group_leader.same_as_process", s(kVpgidLeader));
-  add("process.thread.capabilities.permitted", s(kCapPerm));
-  add("process.thread.capabilities.effective", s(kCapEff));
-  add("process.thread.id", s(kTid));
-  if (const Value* u = s(kUid); u && (u->kind == Value::Kind::Int || u->kind == Value::Kind::Uint ||
-                                      u->kind == Value::Kind::Double || u->kind == Value::Kind::Bool)) {
+  if (const Value* u = s(slot("user.uid")); u && (u->kind == Value::Kind::Int || u->kind == Value::Kind::Uint ||
+                                                  u->kind == Value::Kind::Double || u->kind == Value::Kind::Bool)) {
     // The pipeline converts user.uid to a string, in falco.output_fields too.
     const std::string t = u->to_text();
     const std::size_t n = std::min(t.size(), sizeof uid_);
     std::copy_n(t.data(), n, uid_);
     uid_value_ = Value::string(string_view(uid_, n));
     uid_src_ = u;
-    slot_[kUid] = &uid_value_;
+    slot_[slot("user.uid")] = &uid_value_;
   }
-  add("process.user.id", s(kUid));
-  add("process.user.name", s(kUserName));
-  add("process.group.id", s(kGid));
-  add("process.group.name", s(kGname));
-  // container.*, host.ip
-  add("container.id", s(kCId));
-  add("container.name", s(kCName));
-  add("container.image.name", s(kCImage));
-  add("container.runtime", s(kCType));
-  add("container.security_context.privileged", s(kCPriv));
-  add("container.image.hash.all", s(kCDigest));
-  if (present(s(kCIp))) add1("host.ip", is_str(s(kCIp)) ? s(kCIp)->text : (scratch_ = s(kCIp)->to_text()));
-  // file.*
-  if (is_str(s(kFdType)) && (s(kFdType)->text == "file" || s(kFdType)->text == "directory") && is_str(s(kFdName))) {
-    add("file.path", s(kFdName));
-    add("file.type", s(kFdType));
+  for (const auto& [path, from] : kCopies) add(path, s(from));
+  const Value* cip = s(slot("container.ip"));
+  if (present(cip)) add1("host.ip", is_str(cip) ? cip->text : (scratch_ = cip->to_text()));
+  const Value *fd_type = s(slot("fd.type")), *fd_name = s(slot("fd.name"));
+  if (is_str(fd_type) && (fd_type->text == "file" || fd_type->text == "directory") && is_str(fd_name)) {
+    add("file.path", fd_name);
+    add("file.type", fd_type);
   }
-  add("file.directory", s(kDirectory));
-  add("file.name", s(kFilename));
-  add("file.inode", s(kIno));
-  // client/server/source/destination from the fd's endpoints
-  struct Ep { string_view ip, address, port, domain; Slot sip, sport, sname; };
-  static constexpr Ep kEps[] = {
-      {"client.ip", "client.address", "client.port", "client.domain", kCip, kCport, kCipName},
-      {"server.ip", "server.address", "server.port", "server.domain", kSip, kSport, kSipName},
-      {"source.ip", "source.address", "source.port", "source.domain", kLip, kLport, kLipName},
-      {"destination.ip", "destination.address", "destination.port", "destination.domain", kRip, kRport, kRipName}};
-  for (const Ep& e : kEps) {
-    if (is_str(s(e.sip)) && valid_ip(s(e.sip)->text)) {
-      add(e.ip, s(e.sip));
-      add(e.address, s(e.sip));
-    }
-    add(e.port, s(e.sport));
-    add(e.domain, s(e.sname));
+  // The fd's endpoints: ip and address only for valid IP addresses.
+  static constexpr std::tuple<string_view, string_view, std::size_t> kIps[] = {
+      {"client.ip", "client.address", slot("fd.cip")}, {"server.ip", "server.address", slot("fd.sip")},
+      {"source.ip", "source.address", slot("fd.lip")}, {"destination.ip", "destination.address", slot("fd.rip")}};
+  for (const auto& [ip, address, from] : kIps) {
+    if (const Value* v = s(from); is_str(v) && valid_ip(v->text)) add(ip, v), add(address, v);
   }
-  // orchestrator.*
-  add("orchestrator.namespace", s(kNs));
-  add("orchestrator.resource.name", s(kPodName));
-  add("orchestrator.resource.id", s(kPodUid));
-  add("orchestrator.resource.label", s(kPodLabels));
-  if (is_str(s(kPodIp)) && valid_ip(s(kPodIp)->text)) add("orchestrator.resource.ip", s(kPodIp));
-  if (s(kPodName) && !s(kPodName)->is_null()) {
+  const Value *pod_ip = s(slot("k8s.pod.ip")), *pod = s(slot("k8s.pod.name"));
+  if (is_str(pod_ip) && valid_ip(pod_ip->text)) add("orchestrator.resource.ip", pod_ip);
+  if (pod && !pod->is_null()) {
     add("orchestrator.resource.type", Value::string("pod"));
     add("orchestrator.type", Value::string("kubernetes"));
   }
   members_.push_back({"falco", Member::K::Falco, {}, {}});
-}
-
-// splitOnToken(" ") keeps every empty piece; Java's split("\\s+") keeps a leading one and drops trailing ones.
-void append_split(std::string& out, string_view text, bool java_whitespace) {
-  auto ws = [&](char c) {
-    return java_whitespace ? (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') : c == ' ';
-  };
-  std::vector<string_view> parts;
-  for (std::size_t p = 0;;) {
-    std::size_t e = p;
-    while (e < text.size() && !ws(text[e])) ++e;
-    parts.push_back(text.substr(p, e - p));
-    if (e == text.size()) break;
-    p = e + 1;
-    if (java_whitespace) {
-      while (p < text.size() && ws(text[p])) ++p;
-      if (p == text.size()) break;
-    }
-  }
-  if (java_whitespace && parts.size() > 1) {
-    while (!parts.empty() && parts.back().empty()) parts.pop_back();
-  }
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i) out.push_back(',');
-    append_json_string(out, parts[i]);
-  }
 }
 
 void Writer::write_member(const Member& m) {
@@ -512,12 +334,12 @@ void Writer::write_member(const Member& m) {
       out_.push_back('[');
       m.v.append_json(out_);
       out_.push_back(',');
-      append_split(out_, m.text, false);
+      ecs_rules::append_split(out_, m.text, false);
       out_.push_back(']');
       break;
     case Member::K::Env:
       out_.push_back('[');
-      append_split(out_, m.text, true);
+      ecs_rules::append_split(out_, m.text, true);
       out_.push_back(']');
       break;
     case Member::K::Falco: write_falco(); break;
@@ -537,9 +359,9 @@ void Writer::write_output_fields() {
     Value v = f.value;
     if (&f.value == uid_src_) {
       v = uid_value_;
-    } else if (&f.value == s(kEvtIso) && v.kind == Value::Kind::Int) {
+    } else if (&f.value == s(slot("evt.time.iso8601")) && v.kind == Value::Kind::Int) {
       v = Value::integer(v.i / 1000000);  // the pipeline keeps milliseconds
-    } else if (&f.value == s(kEvtIso) && v.kind == Value::Kind::String) {
+    } else if (&f.value == s(slot("evt.time.iso8601")) && v.kind == Value::Kind::String) {
       if (auto ns = parse_rfc3339_ns(v.text)) v = Value::string(iso_ = format_rfc3339_ms(*ns));
     }
     leaves_.push_back({path, v});
@@ -652,8 +474,9 @@ void Writer::write_mounts(string_view mounts) {
 void Writer::run() {
   for (const Field& f : a_.fields) {
     if (a_.has_output_fields && f.top_level) continue;
-    auto it = std::ranges::lower_bound(kSlotNames, f.name, {}, &std::pair<string_view, Slot>::first);
-    if (it != std::end(kSlotNames) && it->first == f.name && !slot_[it->second]) slot_[it->second] = &f.value;
+    const auto* it = std::ranges::lower_bound(kNames, f.name);
+    const auto i = static_cast<std::size_t>(it - std::begin(kNames));
+    if (it != std::end(kNames) && *it == f.name && !slot_[i]) slot_[i] = &f.value;
   }
   members_.reserve(96);
   map_ecs();
@@ -665,7 +488,7 @@ void Writer::run() {
     write_member(m);
   }
   nest.close();
-  if (is_str(s(kCMounts))) write_mounts(s(kCMounts)->text);
+  if (const Value* m = s(slot("container.mounts")); is_str(m)) write_mounts(m->text);
   out_.push_back('}');
 }
 

@@ -156,7 +156,7 @@ void Writer::rest() {
     const std::size_t k = out_.size();
     if (f.name.find('.') == string_view::npos) out_.append("falco.");
     for (char c : f.name) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.';
       out_.push_back(ok ? c : '_');
     }
     const string_view name(out_.data() + k, out_.size() - k);

@@ -44,10 +44,10 @@ bool key_char(char c) {
 
 void unique_keys(simdjson::dom::element e) {
   if (e.is_array()) {
-    for (auto v : e.get_array().value_unsafe()) unique_keys(v);
+    for (auto v : simdjson::dom::array(e.get_array().value_unsafe())) unique_keys(v);
   } else if (e.is_object()) {
     std::set<string_view> seen;
-    for (auto [k, v] : e.get_object().value_unsafe()) {
+    for (auto [k, v] : simdjson::dom::object(e.get_object().value_unsafe())) {
       check(seen.insert(k).second);
       unique_keys(v);
     }

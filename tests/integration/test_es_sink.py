@@ -14,7 +14,7 @@ from es_bulk_server import EsBulkServer
 from fake_http import SinkDaemon, make_test_pki, server_tls_context
 from harness import free_port, sample_alerts, wait_for
 
-FAST_RETRY = {"retry_initial": "50ms", "retry_max": "200ms"}
+FAST_RETRY = {"initial": "50ms", "max": "200ms"}
 UUID_06 = "7466e462-ddde-434d-8dee-390ca5656f83"  # sample 06 carries its own uuid
 
 
@@ -50,7 +50,7 @@ class EsSinkTest(unittest.TestCase):
     def saker(self, server_or_url, **sink):
         url = server_or_url if isinstance(server_or_url, (str, list)) else server_or_url.url
         cfg = {"name": "es", "type": "elasticsearch", "url": url, "format": "json", "timeout": "2s",
-               "queue": FAST_RETRY, **sink}
+               "retry": FAST_RETRY, **sink}
         d = SinkDaemon(cfg)
         self.daemons.append(d)
         return d
@@ -222,7 +222,7 @@ class EsSinkTest(unittest.TestCase):
         ok.post(self.samples[:2])
         self.wait_docs(es, 2)
         wrong = {"name": "es2", "type": "elasticsearch", "url": es.url, "format": "json", "timeout": "2s",
-                 "queue": FAST_RETRY, "tls": {"ca": pki["other-ca.pem"], "cert": pki["client.pem"], "key": pki["client.key"]}}
+                 "retry": FAST_RETRY, "tls": {"ca": pki["other-ca.pem"], "cert": pki["client.pem"], "key": pki["client.key"]}}
         bad = SinkDaemon(wrong)
         self.daemons.append(bad)
         bad.post(self.samples[2:4])

@@ -9,7 +9,7 @@ from fake_http import SinkDaemon
 from harness import free_port, sample_alerts, wait_for
 from sink_servers import HecServer, LokiServer, WebhookServer
 
-FAST_RETRY = {"retry_initial": "50ms", "retry_max": "200ms"}
+FAST_RETRY = {"initial": "50ms", "max": "200ms"}
 TOKEN = "6d3c8a3e-2f1b-4c9e-9a57-0d5b2c1e7f42"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -38,7 +38,7 @@ class Base(unittest.TestCase):
         return server
 
     def saker(self, **sink):
-        d = SinkDaemon({"format": "json", "timeout": "2s", "queue": FAST_RETRY, **sink})
+        d = SinkDaemon({"format": "json", "timeout": "2s", "retry": FAST_RETRY, **sink})
         self.daemons.append(d)
         return d
 

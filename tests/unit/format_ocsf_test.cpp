@@ -17,10 +17,10 @@ namespace {
 // Fails the test on a repeated key anywhere in the document.
 void expect_unique_keys(simdjson::dom::element e) {
   if (e.is_array()) {
-    for (auto v : e.get_array().value()) expect_unique_keys(v);
+    for (auto v : simdjson::dom::array(e.get_array().value())) expect_unique_keys(v);
   } else if (e.is_object()) {
     std::set<std::string_view> seen;
-    for (auto [k, v] : e.get_object().value()) {
+    for (auto [k, v] : simdjson::dom::object(e.get_object().value())) {
       EXPECT_TRUE(seen.insert(k).second) << "repeated key " << k;
       expect_unique_keys(v);
     }
@@ -86,8 +86,8 @@ TEST(FormatOcsf, MatchesTheFalcoExampleWhereTheSchemaAgrees) {
   // Each of the example's observables (a Falco field name as "Other") is here as a typed observable with the same
   // value, or under `unmapped` by its Falco name.
   std::set<std::string> values;
-  for (auto o : r["observables"].get_array().value()) values.insert(std::string(str(o, "/value")));
-  for (auto o : ex["observables"].get_array().value()) {
+  for (auto o : simdjson::dom::array(r["observables"].get_array().value())) values.insert(std::string(str(o, "/value")));
+  for (auto o : simdjson::dom::array(ex["observables"].get_array().value())) {
     const std::string_view name = str(o, "/name"), value = str(o, "/value");
     std::string_view un;
     const bool in_unmapped = !r["unmapped"][name].get(un) && un == value;
