@@ -9,7 +9,7 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev libldap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libxxhash-dev
-  rsyslog wrk curl openssl python3 procps time bc
+  rsyslog wrk curl openssl python3 procps time bc libivykis0 libnet1 libwrap0
 )
 
 missing=()

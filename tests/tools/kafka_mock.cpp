@@ -42,7 +42,7 @@ void emit_event(const char* event, const char* field, const std::string& value) 
   emit(line + "}");
 }
 
-void emit_message(const RdKafka::Message& m) {
+void emit_message(RdKafka::Message& m) {
   std::string line = "{\"event\":\"message\",\"topic\":";
   saker::append_json_string(line, m.topic_name());
   line += ",\"partition\":" + std::to_string(m.partition()) + ",\"offset\":" + std::to_string(m.offset()) + ",\"key\":";
