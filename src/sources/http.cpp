@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -21,6 +24,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <fmt/format.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
@@ -78,8 +82,8 @@ struct HttpSource::Impl {
   Impl(SourceContext& ctx, HttpSourceConfig c)
       : cfg(std::move(c)),
         shared(ctx.name, ctx.ingest, ctx.metrics),
-        connections_gauge(ctx.metrics.gauge("saker_http_connections", "Open HTTP connections, by source",
-                                            {{"source", ctx.name}})),
+        connections_gauge(
+            ctx.metrics.gauge("saker_http_connections", "Open HTTP connections, by source", {{"source", ctx.name}})),
         rejected(ctx.metrics.counter("saker_http_connections_rejected_total",
                                      "HTTP connections closed at once because max_connections was reached, by source",
                                      {{"source", ctx.name}})),
@@ -107,9 +111,9 @@ struct HttpSource::Impl {
   Counter& tls_failures;
   std::optional<ssl::context> tls;
   std::vector<std::unique_ptr<Worker>> workers;
-  std::optional<tcp::acceptor> acceptor;       // on workers[0]
+  std::optional<tcp::acceptor> acceptor;          // on workers[0]
   std::optional<net::steady_timer> accept_retry;  // ditto
-  std::size_t next_worker = 0;                 // acceptor thread only
+  std::size_t next_worker = 0;                    // acceptor thread only
   std::atomic<int> connections{0};
   std::uint16_t port = 0;
   bool started = false;
@@ -124,8 +128,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
  public:
   template <class... Args>
-  Session(HttpSource::Impl& src, Worker& w, Args&&... args)
-      : src_(src), w_(w), stream_(std::forward<Args>(args)...) {
+  Session(HttpSource::Impl& src, Worker& w, Args&&... args) : src_(src), w_(w), stream_(std::forward<Args>(args)...) {
     w_.sessions.insert(this);
     src_.connections_gauge.add(1);
   }
@@ -214,7 +217,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void read_body() {
     lowest().expires_after(src_.cfg.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, this->shared_from_this()));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::on_body, this->shared_from_this()));
   }
 
   void on_body(beast::error_code ec, std::size_t) {
@@ -229,14 +233,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void on_read_error(beast::error_code ec) {
     if (ec == http::error::body_limit) {
-      return respond(http_error_reply(413, "too_large",
-                                      fmt::format("body over {} bytes (max_body)", src_.cfg.max_body)),
-                     false);
+      return respond(
+          http_error_reply(413, "too_large", fmt::format("body over {} bytes (max_body)", src_.cfg.max_body)), false);
     }
     if (ec == http::error::header_limit) {
-      return respond(http_error_reply(431, "header_too_large",
-                                      fmt::format("request header over {} bytes", kHeaderLimit)),
-                     false);
+      return respond(
+          http_error_reply(431, "header_too_large", fmt::format("request header over {} bytes", kHeaderLimit)), false);
     }
     if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
         ec.category() != beast::http::make_error_code(http::error::bad_method).category()) {
@@ -305,14 +307,24 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   HttpHead head_;
   HttpRoute route_ = HttpRoute::None;
   std::optional<HttpReply> early_;  // an answer decided from the header, sent once the body is read
-  bool idle_ = true;  // between requests (or handshaking/closing): stop() may close it at once
+  bool idle_ = true;                // between requests (or handshaking/closing): stop() may close it at once
 };
 
 using PlainSession = Session<beast::tcp_stream>;
 using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
 
 Result<bool> tls_error(const std::string& what, const std::string& path, const beast::error_code& ec) {
-  return make_error("tls", fmt::format("http source: cannot load TLS {} {}: {}", what, path, ec.message()));
+  std::string why;
+  if (::access(path.c_str(), R_OK) != 0) {
+    why = std::strerror(errno);  // missing or unreadable: say so plainly
+  } else if (ec.category() == net::error::get_ssl_category()) {
+    const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()));
+    char buf[256];
+    why = reason ? reason : ERR_error_string(static_cast<unsigned long>(ec.value()), buf);
+  } else {
+    why = ec.message();
+  }
+  return make_error("tls", fmt::format("http source: cannot load TLS {} {}: {}", what, path, why));
 }
 
 }  // namespace
@@ -396,9 +408,8 @@ Result<bool> HttpSource::Impl::start() {
 void HttpSource::Impl::accept() {
   Worker& w = *workers[next_worker];
   next_worker = (next_worker + 1) % workers.size();
-  acceptor->async_accept(w.ioc, [this, &w](beast::error_code ec, tcp::socket sock) {
-    on_accept(w, ec, std::move(sock));
-  });
+  acceptor->async_accept(w.ioc,
+                         [this, &w](beast::error_code ec, tcp::socket sock) { on_accept(w, ec, std::move(sock)); });
 }
 
 void HttpSource::Impl::on_accept(Worker& w, beast::error_code ec, tcp::socket sock) {

@@ -42,24 +42,28 @@ bool key_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
-void unique_keys(simdjson::dom::element e) {
+bool unique_keys(simdjson::dom::element e) {
   if (e.is_array()) {
-    for (auto v : simdjson::dom::array(e.get_array().value_unsafe())) unique_keys(v);
+    for (auto v : simdjson::dom::array(e.get_array().value_unsafe())) {
+      if (!unique_keys(v)) return false;
+    }
   } else if (e.is_object()) {
     std::set<string_view> seen;
     for (auto [k, v] : simdjson::dom::object(e.get_object().value_unsafe())) {
-      check(seen.insert(k).second);
-      unique_keys(v);
+      if (!seen.insert(k).second || !unique_keys(v)) return false;
     }
   }
+  return true;
 }
 
+// Valid JSON, an object, and (`keys_unique`) no repeated key: saker adds none, though a list or object value it
+// copies from the alert keeps whatever the alert had.
 void check_json(string_view out, bool keys_unique) {
   static simdjson::dom::parser parser;
   simdjson::dom::element doc;
   check(!parser.parse(out.data(), out.size()).get(doc));
   check(doc.is_object());
-  if (keys_unique) unique_keys(doc);
+  if (keys_unique) check(unique_keys(doc));
 }
 
 void check_cef(string_view out) {
@@ -122,6 +126,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto r = decoder.decode(string_view(reinterpret_cast<const char*>(data), size));
   if (!r) return 0;
   const saker::Alert& alert = *r.value();
+  static simdjson::dom::parser input_parser;
+  simdjson::dom::element input;
+  check(!input_parser.parse(alert.json()).get(input));
+  const bool input_unique = unique_keys(input);
   std::string out;
   for (const auto& [name, formatter] : formats) {
     out.clear();
@@ -136,7 +144,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else if (name == "leef") {
       check_leef(out);
     } else {
-      check_json(out, name != "json");  // `json` re-emits the alert, repeated keys and all
+      check_json(out, name != "json" && input_unique);
     }
   }
   return 0;

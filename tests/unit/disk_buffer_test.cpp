@@ -174,7 +174,9 @@ TEST(DiskBuffer, CorruptBytesAreDetectedByCrc) {
     // (the flipped bytes may happen to equal the original ones, in which case nothing is lost).
     ASSERT_GE(ids.size(), intact) << "damage at " << at;
     for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], fmt::format("id-{}", i));
-    if (ids.size() < 20) EXPECT_EQ(m2.counter_value("saker_buffer_corrupt_records_total", {{"sink", "s"}}), 1u);
+    if (ids.size() < 20) {
+      EXPECT_EQ(m2.counter_value("saker_buffer_corrupt_records_total", {{"sink", "s"}}), 1u);
+    }
   }
 }
 

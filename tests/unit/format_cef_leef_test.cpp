@@ -92,7 +92,8 @@ Record parse_leef(std::string_view s) {
   }
   EXPECT_EQ(r.header[0], "LEEF:2.0");
   const std::string& d = r.header[5];
-  const char delim = d.size() == 1 ? d[0] : static_cast<char>(std::stoi(d.substr(d.starts_with("0x") ? 2 : 1), nullptr, 16));
+  const char delim =
+      d.size() == 1 ? d[0] : static_cast<char>(std::stoi(d.substr(d.starts_with("0x") ? 2 : 1), nullptr, 16));
   for (std::string_view rest = s.substr(i);;) {
     const std::size_t e = rest.find(delim);
     const std::string_view attr = rest.substr(0, e);
@@ -104,6 +105,8 @@ Record parse_leef(std::string_view s) {
   }
   return r;
 }
+
+std::string sample(const std::string& name) { return test::read_file(test::data_path("sample_alerts/" + name)); }
 
 std::string format_with(const Formatter& f, std::string_view json) {
   std::string out;
@@ -153,7 +156,7 @@ std::string hostile_alert(std::string* cmdline_json = nullptr) {
 }  // namespace
 
 TEST(FormatCef, RealAlert) {
-  const std::string out = format_with(CefFormatter(), test::read_file(test::data_path("sample_alerts/01_read_sensitive_file_untrusted_warning.json")));
+  const std::string out = format_with(CefFormatter(), sample("01_read_sensitive_file_untrusted_warning.json"));
   const Record r = parse_cef(out);
   ASSERT_EQ(r.header.size(), 7u);
   EXPECT_EQ(r.header[0], "0");
@@ -223,8 +226,9 @@ TEST(FormatCef, HostileAlertParsesBackExactly) {
 }
 
 TEST(FormatLeef, RealAlert) {
-  const std::string out = format_with(LeefFormatter(), test::read_file(test::data_path("sample_alerts/04_network_fd_ips_geoip_testnets.json")));
-  EXPECT_TRUE(out.starts_with("LEEF:2.0|Falcosecurity|Falco|" SAKER_VERSION "|Read sensitive file untrusted|0x09|devTime="));
+  const std::string out = format_with(LeefFormatter(), sample("04_network_fd_ips_geoip_testnets.json"));
+  EXPECT_TRUE(
+      out.starts_with("LEEF:2.0|Falcosecurity|Falco|" SAKER_VERSION "|Read sensitive file untrusted|0x09|devTime="));
   const Record r = parse_leef(out);
   ASSERT_EQ(r.header.size(), 6u);
   const auto m = r.map();

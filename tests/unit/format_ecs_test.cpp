@@ -173,6 +173,8 @@ EcsOptions preserve_all() {
   return o;
 }
 
+std::string sample(const std::string& name) { return test::read_file(test::data_path("sample_alerts/" + name)); }
+
 std::string ecs(std::string_view json, EcsOptions opt = {}) {
   std::string out;
   EcsFormatter(opt).format(*decode_ok(json), out);
@@ -191,7 +193,7 @@ TEST(FormatEcs, RegisteredWithElasticDefaults) {
   auto f = make_formatter("ecs");
   ASSERT_TRUE(f.ok());
   std::string out;
-  const auto a = decode_ok(test::read_file(test::data_path("sample_alerts/01_read_sensitive_file_untrusted_warning.json")));
+  const auto a = decode_ok(sample("01_read_sensitive_file_untrusted_warning.json"));
   f.value()->format(*a, out);
   const Flat got = flat_of(out);
   EXPECT_FALSE(got.count("event.original"));
@@ -201,7 +203,7 @@ TEST(FormatEcs, RegisteredWithElasticDefaults) {
 
 TEST(FormatEcs, TimestampFallsBackToAlertTime) {
   // 2025 Falco: no evt.time.* in output_fields (sample 07), so the alert's time is used.
-  const auto got = flat_of(ecs(test::read_file(test::data_path("sample_alerts/07_drop_and_execute_2025_evt_time_only.json"))));
+  const auto got = flat_of(ecs(sample("07_drop_and_execute_2025_evt_time_only.json")));
   EXPECT_EQ(got.at("@timestamp"), "\"2025-12-05T13:12:32.137Z\"");
   EXPECT_EQ(got.at("event.severity"), "99");
   EXPECT_FALSE(got.count("threat.technique.id"));  // "TA0003" is a tactic, not T\d{4}
@@ -211,7 +213,9 @@ TEST(FormatEcs, EverySampleIsValidJson) {
   for (const auto& entry : std::filesystem::directory_iterator(test::data_path("sample_alerts"))) {
     if (entry.path().extension() != ".json") continue;
     SCOPED_TRACE(entry.path().filename().string());
-    for (EcsOptions o : {EcsOptions{}, preserve_all()}) EXPECT_FALSE(flat_of(ecs(test::read_file(entry.path().string()), o)).empty());
+    for (EcsOptions o : {EcsOptions{}, preserve_all()}) {
+      EXPECT_FALSE(flat_of(ecs(test::read_file(entry.path().string()), o)).empty());
+    }
   }
 }
 
@@ -240,8 +244,8 @@ TEST(FormatEcs, ClashingDottedFieldsStayValidJson) {
 TEST(FormatEcs, HostileCommandLineRoundTrips) {
   std::string cmd = "sh -c 'a|b=c\\\\d\\n\\r\\u0000\\te \u00e9\u6f22\U0001F600 \\\"q\\\"' ";
   cmd.append(100 * 1024, 'x');
-  const std::string in = R"({"rule":"r|=\\x","priority":"Critical","time":"2024-01-01T00:00:00Z","output_fields":{"proc.cmdline":")" +
-                         cmd + R"(","proc.name":"a\tb"}})";
+  const std::string in = R"({"rule":"r|=\\x","priority":"Critical","time":"2024-01-01T00:00:00Z",)"
+                         R"("output_fields":{"proc.cmdline":")" + cmd + R"(","proc.name":"a\tb"}})";
   const auto a = decode_ok(in);
   Value want;
   ASSERT_TRUE(a->lookup("proc.cmdline", want));

@@ -66,12 +66,13 @@ TEST(FormatOcsf, MatchesTheFalcoExampleWhereTheSchemaAgrees) {
   const auto& r = d->root;
   // Equal where the example's schema (Security Finding, OCSF 0.1.0) and Detection Finding agree.
   for (auto p : {"/activity_id", "/category_uid", "/time", "/severity_id"}) EXPECT_EQ(num(r, p), num(ex, p)) << p;
-  for (auto p : {"/category_name", "/severity", "/message", "/metadata/product/name", "/metadata/product/vendor_name"}) {
+  for (auto p :
+       {"/category_name", "/severity", "/message", "/metadata/product/name", "/metadata/product/vendor_name"}) {
     EXPECT_EQ(str(r, p), str(ex, p)) << p;
   }
   EXPECT_EQ(json_of(r["metadata"]["labels"]), json_of(ex["metadata"]["labels"]));
   // The example's `finding` object is Detection Finding's `finding_info`.
-  for (auto k : {"uid", "title", "desc"}) EXPECT_EQ(str(r, std::string("/finding_info/") + k), str(ex, std::string("/finding/") + k));
+  for (std::string k : {"uid", "title", "desc"}) EXPECT_EQ(str(r, "/finding_info/" + k), str(ex, "/finding/" + k));
   EXPECT_EQ(num(r, "/finding_info/created_time"), num(ex, "/finding/created_time"));
   EXPECT_EQ(json_of(r["finding_info"]["types"]), json_of(ex["finding"]["types"]));
   // Deliberate differences (docs/formats/ocsf.md): the current class and schema, its activity and status names.
@@ -86,7 +87,9 @@ TEST(FormatOcsf, MatchesTheFalcoExampleWhereTheSchemaAgrees) {
   // Each of the example's observables (a Falco field name as "Other") is here as a typed observable with the same
   // value, or under `unmapped` by its Falco name.
   std::set<std::string> values;
-  for (auto o : simdjson::dom::array(r["observables"].get_array().value())) values.insert(std::string(str(o, "/value")));
+  for (auto o : simdjson::dom::array(r["observables"].get_array().value())) {
+    values.insert(std::string(str(o, "/value")));
+  }
   for (auto o : simdjson::dom::array(ex["observables"].get_array().value())) {
     const std::string_view name = str(o, "/name"), value = str(o, "/value");
     std::string_view un;
@@ -140,7 +143,8 @@ TEST(FormatOcsf, SeverityAndTimeOfEveryPriority) {
   const std::pair<const char*, int> cases[] = {{"Debug", 1}, {"Informational", 1}, {"Notice", 2}, {"Warning", 3},
                                                {"Error", 4}, {"Critical", 5}, {"Alert", 5}, {"Emergency", 6}};
   for (auto [p, id] : cases) {
-    const auto d = ocsf(std::string(R"({"rule":"r","priority":")") + p + R"(","time":"2024-05-07T18:54:19.341081180Z"})");
+    const auto d =
+        ocsf(std::string(R"({"rule":"r","priority":")") + p + R"(","time":"2024-05-07T18:54:19.341081180Z"})");
     EXPECT_EQ(num(d->root, "/severity_id"), id) << p;
     EXPECT_EQ(num(d->root, "/time"), 1715108059341);
   }

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <functional>
 #include <mutex>
@@ -18,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "sources/line_splitter.hpp"
 #include "sources/tcp.hpp"
 
 namespace saker {
@@ -254,6 +257,46 @@ TEST_F(TcpSourceTest, StartReportsAPortInUse) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "listen_failed");
   EXPECT_NE(r.error().message.find("cannot listen on 127.0.0.1:"), std::string::npos) << r.error().message;
+}
+
+TEST_F(TcpSourceTest, LineLongerThanTheReadChunkButWithinMaxLineArrivesWhole) {
+  start();
+  const int fd = connect_to(source_->port());
+  ASSERT_GE(fd, 0);
+  const std::string big(600 * 1024, 'b');  // over the 256 KiB read chunk: the buffer has to grow
+  std::thread writer([&] { send_all(fd, alert("small") + "\n" + alert(big) + "\n" + alert("tail") + "\n"); });
+  ASSERT_TRUE(eventually([&] { return ingest_.count() == 3; }));
+  writer.join();
+  const auto outs = ingest_.outputs();
+  EXPECT_EQ(outs[0], "small");
+  EXPECT_EQ(outs[1], big);
+  EXPECT_EQ(outs[2], "tail");
+  ::close(fd);
+}
+
+// The splitter on its own, fed byte ranges of every size, including a buffer that must grow.
+TEST(TcpLineSplitter, SplitsAtEveryBoundaryAndDropsOnlyOverlongLines) {
+  const std::string input = "a\r\nbb\n\n" + std::string(5000, 'x') + "\n" + std::string(700, 'y') + "\nlast";
+  for (std::size_t piece : {1u, 3u, 64u, 1000u, 100000u}) {
+    LineSplitter split(/*max_line=*/1000, /*chunk=*/256);
+    std::vector<std::string> lines;
+    std::vector<std::size_t> drops;
+    auto on_line = [&](std::string_view l) { lines.emplace_back(l); };
+    auto on_drop = [&](std::size_t n) { drops.push_back(n); };
+    for (std::size_t at = 0; at < input.size();) {
+      const auto space = split.space();
+      ASSERT_FALSE(space.empty());
+      const std::size_t n = std::min({piece, space.size(), input.size() - at});
+      std::memcpy(space.data(), input.data() + at, n);
+      split.commit(n, on_line, on_drop);
+      at += n;
+    }
+    EXPECT_EQ(split.partial(), 4u) << "piece " << piece;
+    split.finish(on_line, on_drop);
+    EXPECT_EQ(lines, (std::vector<std::string>{"a\r", "bb", "", std::string(700, 'y'), "last"})) << "piece " << piece;
+    EXPECT_EQ(drops.size(), 1u) << "piece " << piece;
+    EXPECT_EQ(split.consumed(), input.size());
+  }
 }
 
 TEST(TcpSourceConfig, DefaultsAndErrors) {

@@ -182,8 +182,10 @@ HttpRoute HttpHandler::route(const HttpHead& head, HttpReply& reply) const {
 
 HttpReply HttpHandler::serve(HttpRoute route, const HttpHead& head, std::string_view body) {
   switch (route) {
-    case HttpRoute::Ingest: return ingest(head, body);
-    case HttpRoute::Test: return submit_test();
+    case HttpRoute::Ingest:
+      return ingest(head, body);
+    case HttpRoute::Test:
+      return submit_test();
     case HttpRoute::Ping: {
       HttpReply r;
       r.content_type = "text/plain; charset=utf-8";
@@ -203,7 +205,8 @@ HttpReply HttpHandler::serve(HttpRoute route, const HttpHead& head, std::string_
       r.body = shared_.metrics.render();
       return r;
     }
-    case HttpRoute::None: break;
+    case HttpRoute::None:
+      break;
   }
   return http_error_reply(404, "not_found", "unknown path: POST alerts to /");
 }
@@ -237,8 +240,9 @@ HttpReply HttpHandler::ingest(const HttpHead& head, std::string_view body) {
     }
     text = scratch_;
   } else if (!enc.empty() && !iequals(enc, "identity")) {
-    return http_error_reply(415, "unsupported_encoding",
-                            fmt::format("Content-Encoding \"{}\" is not supported: use gzip or none", enc.substr(0, 64)));
+    return http_error_reply(
+        415, "unsupported_encoding",
+        fmt::format("Content-Encoding \"{}\" is not supported: use gzip or none", enc.substr(0, 64)));
   }
 
   struct Refusal {

@@ -28,9 +28,10 @@ struct HttpShared {
   std::uint64_t max_decompressed = 8 * 1024 * 1024;
   bool has_token = false;
   std::array<unsigned char, 32> token_digest{};  // SHA-256 of the token: compared in constant time
-  std::string hostname;                         // for the /test alert
+  std::string hostname;                          // for the /test alert
 
-  HttpShared(std::string source_name, Ingest& in, Metrics& m) : source(std::move(source_name)), ingest(in), metrics(m) {}
+  HttpShared(std::string source_name, Ingest& in, Metrics& m)
+      : source(std::move(source_name)), ingest(in), metrics(m) {}
   void set_token(std::string_view token);
 };
 
