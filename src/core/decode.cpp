@@ -33,6 +33,8 @@ class AlertBuilder {
   Alert& a_;
   const DecodeLimits& limits_;
   std::size_t count_ = 0;
+  // Elements of arrays still being collected (nested arrays stack up): rebase() moves their views too.
+  std::vector<std::vector<Value>*> pending_;
 };
 
 std::string_view AlertBuilder::store(std::string_view s) {
@@ -64,6 +66,9 @@ void AlertBuilder::rebase(const char* old_base, const char* new_base) {
     fix(f.value.text);
   }
   for (auto& v : a_.items_) fix(v.text);
+  for (auto* elems : pending_) {
+    for (auto& v : *elems) fix(v.text);
+  }
 }
 
 Result<bool> AlertBuilder::value_of(simdjson::dom::element e, Value& out, std::size_t depth) {
@@ -103,14 +108,21 @@ Result<bool> AlertBuilder::value_of(simdjson::dom::element e, Value& out, std::s
       out.kind = Value::Kind::Array;
       out.text = store(simdjson::minify(e));
       // Elements go into items_ contiguously: collect them first, since a nested array appends its own.
-      std::vector<Value> elems;
       const simdjson::dom::array arr = e.get_array().value_unsafe();
+      std::vector<Value> elems;
+      elems.reserve(arr.size());  // no reallocation: an element is filled in place, where rebase() sees it
+      pending_.push_back(&elems);
       for (simdjson::dom::element item : arr) {
-        if (++count_ > limits_.max_fields) return too_many();
-        Value v;
-        if (auto r = value_of(item, v, depth + 1); !r) return r;
-        elems.push_back(v);
+        if (++count_ > limits_.max_fields) {
+          pending_.pop_back();
+          return too_many();
+        }
+        if (auto r = value_of(item, elems.emplace_back(), depth + 1); !r) {
+          pending_.pop_back();
+          return r;
+        }
       }
+      pending_.pop_back();
       out.first_item = static_cast<std::uint32_t>(a_.items_.size());
       out.item_count = static_cast<std::uint32_t>(elems.size());
       a_.items_.insert(a_.items_.end(), elems.begin(), elems.end());
@@ -123,11 +135,11 @@ Result<bool> AlertBuilder::value_of(simdjson::dom::element e, Value& out, std::s
 Result<bool> AlertBuilder::add_fields(simdjson::dom::object obj, bool top_level) {
   for (auto [key, val] : obj) {
     if (++count_ > limits_.max_fields) return too_many();
-    Field f;
+    // Filled in place: a field being built is already where rebase() looks.
+    Field& f = a_.fields.emplace_back();
     f.name = store(key);
     f.top_level = top_level;
     if (auto r = value_of(val, f.value, 2); !r) return r;
-    a_.fields.push_back(f);
   }
   return true;
 }
@@ -199,11 +211,10 @@ Result<bool> AlertBuilder::build(simdjson::dom::object root) {
       }
     } else {
       if (++count_ > limits_.max_fields) return too_many();
-      Field f;
+      Field& f = a_.fields.emplace_back();
       f.name = store(key);
       f.top_level = true;
       if (auto r = value_of(val, f.value, 1); !r) return r;
-      a_.fields.push_back(f);
     }
   }
   if (!have_rule) return make_error("missing_rule", "alert has no \"rule\" (a string naming the Falco rule)");

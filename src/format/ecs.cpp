@@ -206,7 +206,14 @@ struct Member {
 struct Leaf {
   string_view path;
   Value v;
+  std::size_t order;  // position in the alert: equal paths keep it, so the first one wins
 };
+
+template <typename T>
+std::vector<T>& per_thread() {
+  thread_local std::vector<T> v;
+  return v;
+}
 
 class Writer {
  public:
@@ -230,8 +237,9 @@ class Writer {
   const EcsOptions& o_;
   std::string& out_;
   std::array<const Value*, kSlots> slot_{};
-  std::vector<Member> members_;
-  std::vector<Leaf> leaves_;
+  // Reused per thread: formatting an alert allocates nothing once these have grown.
+  std::vector<Member>& members_ = per_thread<Member>();
+  std::vector<Leaf>& leaves_ = per_thread<Leaf>();
   std::string ts_, iso_, scratch_;
   char uid_[32] = {};
   Value uid_value_;
@@ -364,9 +372,11 @@ void Writer::write_output_fields() {
     } else if (&f.value == s(slot("evt.time.iso8601")) && v.kind == Value::Kind::String) {
       if (auto ns = parse_rfc3339_ns(v.text)) v = Value::string(iso_ = format_rfc3339_ms(*ns));
     }
-    leaves_.push_back({path, v});
+    leaves_.push_back({path, v, leaves_.size()});
   }
-  std::ranges::stable_sort(leaves_, path_less, &Leaf::path);
+  std::ranges::sort(leaves_, [](const Leaf& x, const Leaf& y) {
+    return path_less(x.path, y.path) || (!path_less(y.path, x.path) && x.order < y.order);
+  });
   out_.push_back('{');
   Nest nest(out_);
   for (std::size_t i = 0; i < leaves_.size(); ++i) {
@@ -478,9 +488,9 @@ void Writer::run() {
     const auto i = static_cast<std::size_t>(it - std::begin(kNames));
     if (it != std::end(kNames) && *it == f.name && !slot_[i]) slot_[i] = &f.value;
   }
-  members_.reserve(96);
+  members_.clear();
   map_ecs();
-  std::ranges::stable_sort(members_, path_less, &Member::path);
+  std::ranges::sort(members_, path_less, &Member::path);  // every path is distinct
   out_.push_back('{');
   Nest nest(out_);
   for (const Member& m : members_) {

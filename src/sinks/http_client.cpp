@@ -225,9 +225,10 @@ Counter& HttpClient::status_counter(const std::string& status) {
   return c;
 }
 
-void HttpClient::note_failure(const std::string& kind, const std::string& message) {
-  if (!last_failure_.empty() && kind != last_failure_) spdlog::warn("sink {}: now failing with: {}", sink_, message);
-  last_failure_ = kind;
+void HttpClient::note_failure(const std::string& url, const std::string& kind, const std::string& message) {
+  auto [it, fresh] = failing_.try_emplace(url, kind);
+  if (!fresh && it->second != kind) spdlog::warn("sink {}: now failing with: {}", sink_, message);
+  it->second = kind;
 }
 
 Result<HttpResponse> HttpClient::send(std::string_view method, const std::string& url, std::string_view body,
@@ -294,16 +295,16 @@ Result<HttpResponse> HttpClient::send(std::string_view method, const std::string
     status_counter(code).inc();
     std::string message =
         fmt::format("{} {}: {} ({})", method, url, hint, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-    note_failure(code, message);
+    note_failure(url, code, message);
     return make_error(code, std::move(message));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp.status);
   const std::string status = std::to_string(resp.status);
   status_counter(status).inc();
   if (resp.status >= 200 && resp.status < 300) {
-    last_failure_.clear();
+    failing_.erase(url);
   } else {
-    note_failure(status, fmt::format("{} {}: {}", method, url, http_status_summary(resp, 200)));
+    note_failure(url, status, fmt::format("{} {}: {}", method, url, http_status_summary(resp, 200)));
   }
   return resp;
 }

@@ -80,8 +80,8 @@ class HttpClient {
 
  private:
   Counter& status_counter(const std::string& status);
-  // The runner logs the first failure of a streak; this logs each change of failure kind after it.
-  void note_failure(const std::string& kind, const std::string& message);
+  // The runner (or a sink's failover) reports the first failure at a URL; this logs each change of kind after it.
+  void note_failure(const std::string& url, const std::string& kind, const std::string& message);
 
   HttpClientOptions opts_;
   std::string sink_;
@@ -89,7 +89,7 @@ class HttpClient {
   void* curl_ = nullptr;  // CURL*, kept for its connection cache
   std::string user_agent_;
   std::map<std::string, Counter*> counters_;
-  std::string last_failure_;  // kind of the previous request's failure; empty after a success
+  std::map<std::string, std::string> failing_;  // URL -> kind of its last failure, until it answers 2xx
   Timing& duration_;
 };
 

@@ -91,6 +91,17 @@ class EsSinkTest(unittest.TestCase):
         wait_for(lambda: d.metric("saker_es_items_total", sink="es", result="updated") == 10, 10, "updated metric")
         self.assertEqual(len(es.docs()), 10)
 
+    def test_es_default_format_is_ecs(self):
+        es = self.server()
+        cfg = {"name": "es", "type": "elasticsearch", "url": es.url, "retry": FAST_RETRY}  # no `format`
+        d = SinkDaemon(cfg)
+        self.daemons.append(d)
+        d.post(self.samples[:1])
+        doc = next(iter(self.wait_docs(es, 1).values()))
+        self.assertEqual(doc["event"]["kind"], "alert")
+        self.assertIn("@timestamp", doc)
+        self.assertNotIn("output_fields", doc, "the alert as Falco sent it is not the document")
+
     def test_es_partial_failure_retries_only_the_refused_items(self):
         es = self.server()
         es.fail_item(UUID_06, 429, 503)

@@ -169,6 +169,7 @@ class SyslogTest(unittest.TestCase):
         self.copy = os.path.join(self.d.workdir, "copy.ndjson")
         self.d.write_config(f"""
 data_dir: {self.d.workdir}/data
+shutdown_grace: 2s
 sources:
   - {{type: http, listen: "127.0.0.1:{self.http_port}"}}
 sinks:
@@ -202,7 +203,7 @@ sinks:
         self.rsyslog = Rsyslog(self.tmp, [("udp", "udp", p["udp"]), ("oc", "tcp", p["oc"]), ("nl", "tcp", p["nl"]),
                                           ("bsd", "udp", p["bsd"]), ("small", "udp", p["small"])]).start()
         self.start_saker(f"""
-  - {{name: s_udp, type: syslog, address: "udp://127.0.0.1:{p['udp']}"}}
+  - {{name: s_udp, type: syslog, address: "udp://127.0.0.1:{p['udp']}", max_udp_size: 8192}}
   - {{name: s_oc, type: syslog, address: "tcp://127.0.0.1:{p['oc']}", facility: auth, app_name: saker-test, msg_id: rule}}
   - {{name: s_nl, type: syslog, address: "tcp://127.0.0.1:{p['nl']}", framing: newline, hostname: relay.example, facility: 3}}
   - {{name: s_bsd, type: syslog, address: "udp://127.0.0.1:{p['bsd']}", protocol: rfc3164, facility: local5}}

@@ -170,6 +170,20 @@ TEST(Decode, ManyLongStringsOutgrowTheArenaSafely) {
   EXPECT_EQ(a->rule, "r");
 }
 
+TEST(Decode, ArrayElementsStayValidWhenTheArenaGrows) {
+  // An array stores its text and each element: two long elements outgrow the first arena reservation.
+  const std::string json = R"({"rule":"r","priority":"Debug","output_fields":{"a":[")" + std::string(300, 'x') +
+                           R"(",")" + std::string(300, 'y') + R"(",[")" + std::string(300, 'z') + R"("]]}})";
+  auto a = decode_ok(json);
+  Value v;
+  ASSERT_TRUE(a->lookup("a", v));
+  ASSERT_EQ(a->items(v).size(), 3u);
+  EXPECT_EQ(a->items(v)[0].text, std::string(300, 'x'));
+  EXPECT_EQ(a->items(v)[1].text, std::string(300, 'y'));
+  EXPECT_EQ(a->items(a->items(v)[2])[0].text, std::string(300, 'z'));
+  EXPECT_EQ(a->find_field("a")->name, "a");
+}
+
 TEST(Decode, RefusesWithClearReasons) {
   EXPECT_EQ(decode_err(R"({"priority":"Error"})").code, "missing_rule");
   EXPECT_EQ(decode_err(R"({"rule":"r"})").code, "missing_priority");

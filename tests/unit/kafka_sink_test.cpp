@@ -125,7 +125,8 @@ class KafkaSinkTest : public ::testing::Test {
     ConfigErrors errors;
     auto build = parse_kafka_sink(ConfigReader{node, "sinks[0]", errors});
     EXPECT_TRUE(errors.empty()) << errors.to_string();
-    sink_ = build(*ctx_);
+    SinkContext ctx = *ctx_;  // like the runner's, the context dies right after the build
+    sink_ = build(ctx);
     EXPECT_TRUE(sink_->open());
     return *sink_;
   }

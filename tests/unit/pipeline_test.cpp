@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "pipeline/config.hpp"
 #include "pipeline/pipeline.hpp"
 #include "test_util.hpp"

@@ -62,13 +62,22 @@ class EsSink final : public Sink {
     return cfg_.pipeline.empty() ? base + "/_bulk" : base + "/_bulk?pipeline=" + url_encode(cfg_.pipeline);
   }
 
-  // Tries each URL once, starting with the one that worked last, until one answers.
+  // Tries each URL once, starting with the one that worked last, until one answers. Logs when a URL stops or
+  // starts answering, not at every attempt.
   Result<HttpResponse> post(std::string_view body) {
     for (std::size_t tries = 1;; ++tries) {
       url_ = bulk_url(cfg_.urls[url_index_]);
       auto r = client_.send("POST", url_, body, "application/x-ndjson");
-      if (r || tries >= cfg_.urls.size()) return r;
-      spdlog::warn("sink {}: {}; trying the next url", ctx_.name, r.error().message);
+      if (r) {
+        if (url_down_[url_index_]) spdlog::info("sink {}: {} answers again", ctx_.name, cfg_.urls[url_index_]);
+        url_down_[url_index_] = false;
+        return r;
+      }
+      if (!url_down_[url_index_] && cfg_.urls.size() > 1) {
+        spdlog::warn("sink {}: {}; trying the next url", ctx_.name, r.error().message);
+      }
+      url_down_[url_index_] = true;
+      if (tries >= cfg_.urls.size()) return r;
       url_index_ = (url_index_ + 1) % cfg_.urls.size();
     }
   }
@@ -169,6 +178,7 @@ class EsSink final : public Sink {
   Counter& dead_;
   bool template_pending_;
   std::size_t url_index_ = 0;
+  std::vector<bool> url_down_ = std::vector<bool>(cfg_.urls.size(), false);
   std::string url_;  // of the request in flight, for messages
 
   BatchProgress progress_;

@@ -309,7 +309,7 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
   }
 
   KafkaSinkConfig cfg_;
-  SinkContext& ctx_;
+  SinkContext ctx_;  // a copy: the runner's context is a temporary
   Counter& delivered_;
   Counter& retried_;
   std::map<int, Counter*> errors_;
