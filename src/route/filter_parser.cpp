@@ -75,8 +75,9 @@ class Parser {
       s_.skip_space();
       if (!s_.at_end()) root = expected("\"and\", \"or\" or end of expression", s_.pos());
     }
-    if (!root) return std::move(*error_);
-    return root;
+    if (root) return root;
+    if (!error_) fail("filter_syntax", 0, "the filter could not be read");  // unreachable: failures set error_
+    return std::move(*error_);
   }
 
  private:
@@ -250,7 +251,8 @@ class Parser {
     if (t.priority_field && is_ordering(t.op)) {
       const auto p = parse_priority(text);
       if (!p) {
-        fail("filter_priority", at, fmt::format("expected {}{} but found {}", kPriorityList, after_op(), s_.describe(at)));
+        fail("filter_priority", at,
+             fmt::format("expected {}{} but found {}", kPriorityList, after_op(), s_.describe(at)));
         return false;
       }
       t.priority = *p;

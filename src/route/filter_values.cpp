@@ -11,7 +11,9 @@ namespace {
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
-unsigned char lower(unsigned char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + 32) : c; }
+unsigned char lower(unsigned char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<unsigned char>(c + 32) : c;
+}
 
 // Exact int64-vs-double: compare integral parts as integers, then the (exact) fractional remainder.
 std::partial_ordering compare_int_double(std::int64_t i, double d) noexcept {

@@ -243,5 +243,47 @@ class EsSinkTest(unittest.TestCase):
         self.assertTrue(bad.alive())
 
 
+class EsBulkServerSelfTest(unittest.TestCase):
+    """The test server itself refuses what Elasticsearch refuses, so saker passing through it means something."""
+
+    def setUp(self):
+        self.es = EsBulkServer().start()
+        self.addCleanup(self.es.stop)
+
+    def bulk(self, body, ctype="application/x-ndjson", path="/_bulk"):
+        from harness import http_request
+        status, _, data = http_request(self.es.port, "POST", path, body=body, headers={"Content-Type": ctype})
+        return status, json.loads(data) if data else None
+
+    def test_es_server_framing_rules(self):
+        status, doc = self.bulk(b'{"index":{"_index":"a","_id":"1"}}\n{"x":1}')
+        self.assertEqual((status, doc["error"]["reason"]), (400, "The bulk request must be terminated by a newline [\\n]"))
+        status, doc = self.bulk(b'{"upsert":{"_index":"a"}}\n{}\n')
+        self.assertEqual(status, 400)
+        self.assertIn("expected field [create], [delete], [index] or [update] but found [upsert]", doc["error"]["reason"])
+        status, doc = self.bulk(b'{"index":{"_index":"a","colour":"x"}}\n{}\n')
+        self.assertIn("contains an unknown parameter [colour]", doc["error"]["reason"])
+        status, doc = self.bulk(b'{"index":{"_id":"1"}}\n{}\n')
+        self.assertEqual(doc["error"]["type"], "action_request_validation_exception")
+        status, doc = self.bulk(b'{"index":{"_index":"a"}}\n{}\n', ctype="text/plain")
+        self.assertEqual(status, 406)
+        status, doc = self.bulk(b'{"index":{"_index":"a"}}\n{}\n', ctype="application/json")
+        self.assertEqual(status, 200, "Elasticsearch also takes application/json")
+
+    def test_es_server_item_semantics(self):
+        body = (b'{"create":{"_index":"a","_id":"1"}}\n{"x":1}\n{"create":{"_index":"a","_id":"1"}}\n{"x":2}\n'
+                b'{"index":{"_index":"a","_id":"1"}}\n{"x":3}\n{"delete":{"_index":"a","_id":"1"}}\n'
+                b'{"index":{"_index":"B","_id":"2"}}\n{"x":1}\n{"index":{"_index":"a","_id":"3"}}\n[1]\n')
+        status, doc = self.bulk(body)
+        self.assertEqual(status, 200)
+        self.assertTrue(doc["errors"])
+        got = [(next(iter(i)), next(iter(i.values()))["status"]) for i in doc["items"]]
+        self.assertEqual(got, [("create", 201), ("create", 409), ("index", 200), ("delete", 200), ("index", 400),
+                               ("index", 400)])
+        self.assertEqual(doc["items"][1]["create"]["error"]["type"], "version_conflict_engine_exception")
+        self.assertEqual(doc["items"][4]["index"]["error"]["type"], "invalid_index_name_exception")
+        self.assertEqual(doc["items"][5]["index"]["error"]["type"], "mapper_parsing_exception")
+
+
 if __name__ == "__main__":
     unittest.main()

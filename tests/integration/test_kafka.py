@@ -70,7 +70,7 @@ class KafkaMock:
         self.stderr.close()
 
 
-def kafka_config(workdir, http_port, bootstrap):
+def kafka_config(workdir, http_port, bootstrap, extra=""):
     return f"""
 data_dir: {workdir}/data
 sources:
@@ -82,7 +82,7 @@ sinks:
     topic: {TOPIC}
     headers: {{env: integration}}
     flush_timeout: 2s
-"""
+{extra}"""
 
 
 def alert(i, host):
@@ -96,6 +96,9 @@ class KafkaSinkTest(unittest.TestCase):
         self.mock = KafkaMock(self.workdir)
         self.http_port = free_port()
         self.d = Daemon(kafka_config(self.workdir, self.http_port, self.mock.bootstrap), workdir=self.workdir)
+
+    def start(self, extra=""):
+        self.d.write_config(kafka_config(self.workdir, self.http_port, self.mock.bootstrap, extra))
         self.d.start(wait_port=self.http_port)
 
     def tearDown(self):
@@ -107,6 +110,7 @@ class KafkaSinkTest(unittest.TestCase):
         return wait_for(lambda: len(self.mock.messages()) >= n and self.mock.messages(), timeout, f"{n} kafka messages")
 
     def test_kafka_every_alert_arrives_with_key_and_headers(self):
+        self.start()
         samples = sample_alerts()
         for name, text in samples:
             status, _, body = post_json(self.http_port, text)
@@ -132,31 +136,43 @@ class KafkaSinkTest(unittest.TestCase):
         wait_for(lambda: metric(self.http_port, "saker_kafka_delivered_total", {"sink": "kafka"}) == len(samples), 5,
                  "delivered counter")
 
-    def test_kafka_broker_down_mid_stream_loses_nothing(self):
+    def post_with_outage(self, n, down_at, up_at, outage_s):
+        """Posts n alerts in chunks of 20 over 8 hosts; broker 1 goes down before alert down_at and comes back
+        outage_s later, before alert up_at. Returns the uuids sent, by host, in order."""
         hosts = [f"node-{h}" for h in range(8)]  # spread over the partitions, hence over all three brokers
         sent_by_host = {h: [] for h in hosts}
-        n, chunk = 300, 20
-        for start in range(0, n, chunk):
-            if start == 60:
+        for start in range(0, n, 20):
+            if start == down_at:
                 self.mock.command("down 1")
-            if start == 200:
-                time.sleep(3)  # long enough for saker's write to time out and retry while the broker is away
+            if start == up_at:
+                time.sleep(outage_s)
                 self.mock.command("up 1")
             lines = []
-            for i in range(start, start + chunk):
+            for i in range(start, start + 20):
                 host = hosts[i % len(hosts)]
                 lines.append(alert(i, host))
                 sent_by_host[host].append(f"00000000-0000-4000-8000-{i:012d}")
             self.assertEqual(post_json(self.http_port, "\n".join(lines))[0], 200)
             time.sleep(0.05)
-        sent = {u for us in sent_by_host.values() for u in us}
-        wait_for(lambda: sent <= {m["headers"]["uuid"] for m in self.mock.messages()}, 60, "every alert after the broker came back")
+        return sent_by_host
+
+    def received_after(self, sent, what):
+        """Waits until every sent uuid arrived; returns the messages and prints the duplicates."""
+        wait_for(lambda: sent <= {m["headers"]["uuid"] for m in self.mock.messages()}, 60, what)
         time.sleep(1)
         got = self.mock.messages()
         uuids = [m["headers"]["uuid"] for m in got]
         duplicates = len(uuids) - len(set(uuids))
-        print(f"\nkafka broker outage: sent {len(sent)}, received {len(uuids)}, duplicates {duplicates}", file=sys.stderr)
+        print(f"\n{what}: sent {len(sent)}, received {len(uuids)}, duplicates {duplicates}", file=sys.stderr)
         self.assertEqual(set(uuids), sent, "nothing lost, nothing foreign")
+        return got
+
+    def test_kafka_broker_down_mid_stream_loses_nothing(self):
+        self.start()
+        sent_by_host = self.post_with_outage(300, 60, 200, 3)  # long enough for a write to time out and be retried
+        sent = {u for us in sent_by_host.values() for u in us}
+        got = self.received_after(sent, "every alert after the broker came back")
+        hosts = list(sent_by_host)
         # One host's alerts share a key, hence a partition, and arrive in the order they were sent.
         for host, expected in sent_by_host.items():
             order = []
@@ -165,8 +181,19 @@ class KafkaSinkTest(unittest.TestCase):
                     order.append(m["headers"]["uuid"])
             self.assertEqual(order, expected, f"order of {host}")
         self.assertEqual(len({m["partition"] for m in got if m["key"] == hosts[0]}), 1)
-        delivered = metric(self.http_port, "saker_kafka_delivered_total", {"sink": "kafka"})
-        self.assertGreaterEqual(delivered, len(sent))
+        # The outage was noticed (a write timed out waiting for delivery reports) and retried, not skipped.
+        self.assertGreaterEqual(metric(self.http_port, "saker_sink_failed_total", {"sink": "kafka"}), 1)
+        self.assertGreaterEqual(metric(self.http_port, "saker_kafka_delivered_total", {"sink": "kafka"}), len(sent))
+        self.assertEqual(metric(self.http_port, "saker_sink_dead_letters_total", {"sink": "kafka"}), 0)
+
+    def test_kafka_outage_longer_than_message_timeout_loses_nothing(self):
+        # librdkafka gives up on its queued messages after 1.5 s; saker produces them again until the broker is back.
+        self.start("    librdkafka: {message.timeout.ms: 1500}\n")
+        sent_by_host = self.post_with_outage(200, 40, 120, 5)
+        sent = {u for us in sent_by_host.values() for u in us}
+        self.received_after(sent, "every alert after an outage longer than message.timeout.ms")
+        self.assertGreaterEqual(metric(self.http_port, "saker_kafka_errors_total", {"sink": "kafka", "reason": "msg_timed_out"}), 1)
+        self.assertGreaterEqual(metric(self.http_port, "saker_kafka_retried_total", {"sink": "kafka"}), 1)
         self.assertEqual(metric(self.http_port, "saker_sink_dead_letters_total", {"sink": "kafka"}), 0)
 
     def test_kafka_check_names_refused_passthrough(self):

@@ -34,18 +34,19 @@ TEST(Config, EveryErrorIsListedWithItsPosition) {
   auto cfg = parse(R"(sources: []
 sinks:
   - {name: a, type: file, min_priority: severe}
-  - {name: a, type: carrier_pigeon}
+  - {name: a, type: stdout}
+  - {name: c, type: carrier_pigeon}
   - {name: b, type: stdout, fromat: json}
 limits: {max_depth: 1000}
 )", errors);
   EXPECT_FALSE(cfg);
   const std::string all = errors.to_string();
   EXPECT_NE(all.find("bad.yaml:3:5: sinks[0].path: is required"), std::string::npos) << all;
-  EXPECT_NE(all.find("sinks[0].min_priority: must be a Falco priority"), std::string::npos) << all;
-  EXPECT_NE(all.find("bad.yaml:4:25: sinks[1].type: unknown sink type \"carrier_pigeon\""), std::string::npos) << all;
-  EXPECT_NE(all.find("two sinks are named \"a\""), std::string::npos) << all;
-  EXPECT_NE(all.find("sinks[2].fromat: unknown key, did you mean \"format\"?"), std::string::npos) << all;
-  EXPECT_NE(all.find("limits.max_depth: must be between 2 and 256"), std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:3:41: sinks[0].min_priority: must be a Falco priority"), std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:4:5: sinks[1].name: two sinks are named \"a\""), std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:5:21: sinks[2].type: unknown sink type \"carrier_pigeon\""), std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:6:29: sinks[3].fromat: unknown key, did you mean \"format\"?"), std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:7:21: limits.max_depth: must be between 2 and 256"), std::string::npos) << all;
   EXPECT_EQ(errors.errors().size(), 6u) << all;
 }
 

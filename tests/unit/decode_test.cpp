@@ -153,7 +153,7 @@ TEST(Decode, PrettyPrintedInputBecomesOneLine) {
 }
 
 TEST(Decode, EscapedStringsAreUnescaped) {
-  auto a = decode_ok(R"({"rule":"r","priority":"Error","output_fields":{"proc.cmdline":"sh -c \"echo \\\\ hi\"\n\u00e9"}})");
+  auto a = decode_ok(R"({"rule":"r","priority":"Error","output_fields":{"proc.cmdline":"sh -c \"echo \\ hi\"\n\u00e9"}})");
   EXPECT_EQ(field_text(*a, "proc.cmdline"), "sh -c \"echo \\ hi\"\n\xc3\xa9");
 }
 

@@ -184,9 +184,9 @@ TEST(DiskBuffer, FullBufferPushesBackAndDropNewestCounts) {
   Dir d;
   Metrics m;
   BufferSpec spec;
-  spec.max_bytes = 2000;
+  spec.max_bytes = 500;
   auto b = open_disk(d, m, spec);
-  push(*b, 0, 10);
+  push(*b, 0, 10);  // ~900 bytes: over the limit (one batch is always taken into an empty buffer)
   std::vector<AlertPtr> more{alert(10)};
   auto r = b->push(more);
   ASSERT_TRUE(r.ok());

@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <charconv>
 #include <climits>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -13,13 +13,13 @@
 namespace saker {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, int>, 28> kFacilities = {{
+constexpr std::pair<std::string_view, int> kFacilities[] = {
     {"kern", 0},     {"user", 1},      {"mail", 2},     {"daemon", 3},   {"auth", 4},    {"syslog", 5},
     {"lpr", 6},      {"news", 7},      {"uucp", 8},     {"cron", 9},     {"authpriv", 10}, {"ftp", 11},
     {"ntp", 12},     {"security", 13}, {"audit", 13},   {"console", 14}, {"alert", 14},  {"clock", 15},
     {"local0", 16},  {"local1", 17},   {"local2", 18},  {"local3", 19},  {"local4", 20}, {"local5", 21},
     {"local6", 22},  {"local7", 23},   {"solaris-cron", 15}, {"logalert", 14},
-}};
+};
 
 bool printusascii(std::string_view s) {
   for (unsigned char c : s) {
