@@ -44,6 +44,8 @@ void Pipeline::stop() {
   if (stopped_) return;
   stopped_ = true;
   for (auto& s : sources_) s->stop();
+  // Every sink gets the same grace period, side by side.
+  for (auto& s : sinks_) s->request_stop(config_->shutdown_grace);
   for (auto& s : sinks_) s->stop(config_->shutdown_grace);
   sources_.clear();
   source_contexts_.clear();

@@ -37,16 +37,21 @@ Result<bool> SinkRunner::start() {
   return true;
 }
 
-void SinkRunner::stop(std::chrono::milliseconds grace) {
+void SinkRunner::request_stop(std::chrono::milliseconds grace) {
   if (!thread_.joinable()) return;
   {
     std::lock_guard lock(mu_);
+    if (stopping_) return;
     deadline_ = std::chrono::steady_clock::now() + grace;
     stopping_ = true;
   }
   buffer_->close();
   wake_.notify_all();
-  thread_.join();
+}
+
+void SinkRunner::stop(std::chrono::milliseconds grace) {
+  request_stop(grace);
+  if (thread_.joinable()) thread_.join();
 }
 
 bool SinkRunner::past_deadline() const {
@@ -146,8 +151,17 @@ bool SinkRunner::deliver(std::span<const AlertPtr> slice) {
     const auto sleep = backoff + std::chrono::milliseconds(
                                      static_cast<std::int64_t>((jitter() % 500) * backoff.count() / 1000) -
                                      backoff.count() / 4);
+    // Wake at the end of the backoff, or at the shutdown deadline if that comes first (also when stop() is
+    // requested during the sleep).
     std::unique_lock lock(mu_);
-    wake_.wait_for(lock, sleep, [&] { return stopping_ && std::chrono::steady_clock::now() >= deadline_; });
+    const auto until = std::chrono::steady_clock::now() + sleep;
+    const bool was_stopping = stopping_;
+    wake_.wait_until(lock, was_stopping ? std::min(until, deadline_) : until, [&] {
+      return stopping_ != was_stopping || (stopping_ && std::chrono::steady_clock::now() >= deadline_);
+    });
+    if (stopping_ && !was_stopping) {
+      wake_.wait_until(lock, std::min(until, deadline_), [&] { return std::chrono::steady_clock::now() >= deadline_; });
+    }
     if (stopping_ && std::chrono::steady_clock::now() >= deadline_) {
       spdlog::error("sink {}: shutdown grace period over while the sink fails", spec_.name);
       return false;

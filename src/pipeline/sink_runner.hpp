@@ -29,6 +29,8 @@ class SinkRunner {
   // Delivers what is buffered, then stops; past `grace` it gives up: a disk buffer keeps the rest for the next
   // start, a memory buffer counts it as dropped.
   void stop(std::chrono::milliseconds grace);
+  // The first half of stop(): sets the deadline and wakes the thread, without waiting (stop many at once).
+  void request_stop(std::chrono::milliseconds grace);
 
   const std::string& name() const noexcept { return spec_.name; }
   const Route& route() const noexcept { return spec_.route; }
