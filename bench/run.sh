@@ -10,6 +10,7 @@
 #   BENCH_SYSTEMS="..."   subset of "saker rsyslog syslog-ng" (default all three)
 #   BENCH_HTTP=0          skip the HTTP part; BENCH_HTTP_SECONDS (10), BENCH_HTTP_CONNECTIONS (16)
 #   BENCH_SEED=N          load generator seed (default 1)
+#   BENCH_FORMATS=0       skip bench/formats.sh (format and syslog benchmark)
 #   BENCH_BUFFERS=0       skip bench/buffers.sh (buffer and recovery benchmark)
 #   BENCH_KEEP=1          keep the work directory (outputs, configs, logs) for inspection
 #   BUILD_DIR=DIR         where saker and saker_loadgen are (default build/)
@@ -353,6 +354,11 @@ report() {
 }
 
 report | tee "$BUILD/bench/last-results.txt"
+
+# Formats (file in each format; RFC 5424 syslog over TCP): bench/formats.sh.
+if [[ "${BENCH_FORMATS:-1}" != 0 ]]; then
+  "$ROOT/bench/formats.sh" | tee -a "$BUILD/bench/last-results.txt"
+fi
 
 # Buffers (memory vs disk per fsync policy) and recovery after kill -9: bench/buffers.sh.
 if [[ "${BENCH_BUFFERS:-1}" != 0 ]]; then

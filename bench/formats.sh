@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Format benchmark (part of `make bench`): the core workload (alerts over one TCP connection -> keep priority >=
+# Warning) written to a file in each format, and as RFC 5424 syslog (json and cef bodies) over TCP to a local
+# receiver that counts lines. Prints alerts/s and each format's cost relative to json. Not a test.
+# Environment: BENCH_ALERTS (1000000), BENCH_QUICK=1 (100000), BUILD_DIR.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD_DIR:-$ROOT/build}
+SAKER=$BUILD/saker
+LOADGEN=$BUILD/saker_loadgen
+if [[ "${BENCH_QUICK:-0}" == 1 ]]; then ALERTS=${BENCH_ALERTS:-100000}; else ALERTS=${BENCH_ALERTS:-1000000}; fi
+[[ -x "$SAKER" && -x "$LOADGEN" ]] || { echo "[formats] build saker and saker_loadgen first (make build)" >&2; exit 1; }
+mkdir -p "$BUILD/bench/cache"
+WORK=$(mktemp -d "$BUILD/bench/formats-XXXXXX")
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+INPUT=$BUILD/bench/cache/alerts-$ALERTS.ndjson
+[[ -s "$INPUT" ]] || "$LOADGEN" --count "$ALERTS" --seed 1 --out "$INPUT" >/dev/null
+KEPT=$(grep -c -E '"priority":"(Warning|Error|Critical|Alert|Emergency)"' "$INPUT")
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_listen() { for _ in $(seq 200); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/t}' "/proc/$1/stat"; }
+
+# A syslog receiver that only counts records (newline framing) into a file, so it never is the bottleneck.
+receiver() {  # port, count file
+  python3 - "$1" "$2" <<'PY' &
+import socket, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", port)); s.listen(4)
+c, _ = s.accept(); n = 0; last = 0
+while True:
+    b = c.recv(1 << 20)
+    if not b: break
+    n += b.count(b"\n")
+    if n - last >= 10000:
+        open(out, "w").write(str(n)); last = n
+open(out, "w").write(str(n))
+PY
+  PIDS+=($!)
+}
+
+run_case() {  # name, sink yaml, file whose line count (or count file) proves delivery
+  local name=$1 sink=$2 done_file=$3 port dir start end secs
+  port=$(free_port); dir=$WORK/$name; mkdir -p "$dir"
+  cat >"$dir/saker.yaml" <<YAML
+data_dir: $dir/data
+log_level: warn
+sources:
+  - {type: tcp, listen: "127.0.0.1:$port"}
+sinks:
+  - $sink
+YAML
+  "$SAKER" run -c "$dir/saker.yaml" 2>"$dir/saker.log" & local pid=$!
+  PIDS+=($pid)
+  wait_listen "$port"
+  start=$(date +%s.%N)
+  "$LOADGEN" --in "$INPUT" --tcp "127.0.0.1:$port" >/dev/null
+  while :; do
+    if [[ "$done_file" == *.count ]]; then n=$(cat "$done_file" 2>/dev/null || echo 0); else n=$(wc -l <"$done_file" 2>/dev/null || echo 0); fi
+    [[ "$n" -ge "$KEPT" ]] && break
+    sleep 0.02
+  done
+  end=$(date +%s.%N)
+  secs=$(echo "$end - $start" | bc -l)
+  local rate; rate=$(echo "$ALERTS / $secs" | bc -l)
+  printf '%-18s %12.0f %10.2f\n' "$name" "$rate" "$(cpu_seconds $pid)"
+  echo "$rate" >"$WORK/$name.rate"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+echo
+echo "== formats: $ALERTS alerts over TCP -> priority >= warning ($KEPT kept) -> each format =="
+printf '%-18s %12s %10s\n' case alerts/s cpu_s
+for f in json ecs ocsf cef leef; do
+  run_case "file-$f" "{name: out, type: file, path: $WORK/file-$f/out.log, format: $f, min_priority: warning}" "$WORK/file-$f/out.log"
+done
+for f in json cef; do
+  p=$(free_port); receiver "$p" "$WORK/syslog-$f.count"; sleep 0.3
+  run_case "syslog5424-$f" "{name: out, type: syslog, address: \"tcp://127.0.0.1:$p\", framing: newline, format: $f, min_priority: warning}" "$WORK/syslog-$f.count"
+done
+base=$(cat "$WORK/file-json.rate")
+for f in ecs ocsf cef leef; do
+  printf 'file %-5s throughput %5.1f%% of json\n' "$f" "$(echo "100 * $(cat "$WORK/file-$f.rate") / $base" | bc -l)"
+done
+printf 'syslog RFC 5424 + cef: %5.1f%% of syslog + json\n' "$(echo "100 * $(cat "$WORK/syslog5424-cef.rate") / $(cat "$WORK/syslog5424-json.rate")" | bc -l)"
