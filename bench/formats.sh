@@ -28,14 +28,13 @@ receiver() {  # port, count file
 import socket, sys
 port, out = int(sys.argv[1]), sys.argv[2]
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", port)); s.listen(4)
-c, _ = s.accept(); n = 0; last = 0
+c, _ = s.accept(); n = 0
 while True:
     b = c.recv(1 << 20)
     if not b: break
     n += b.count(b"\n")
-    if n - last >= 10000:
-        open(out, "w").write(str(n)); last = n
-open(out, "w").write(str(n))
+    with open(out + ".tmp", "w") as f: f.write(str(n))
+    import os; os.replace(out + ".tmp", out)
 PY
   PIDS+=($!)
 }
