@@ -13,7 +13,7 @@ if [[ "${BENCH_QUICK:-0}" == 1 ]]; then ALERTS=${BENCH_ALERTS:-100000}; else ALE
 mkdir -p "$BUILD/bench/cache"
 WORK=$(mktemp -d "$BUILD/bench/formats-XXXXXX")
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 INPUT=$BUILD/bench/cache/alerts-$ALERTS.ndjson
 [[ -s "$INPUT" ]] || "$LOADGEN" --count "$ALERTS" --seed 1 --out "$INPUT" >/dev/null
@@ -92,9 +92,29 @@ if [[ -x "$BUILD/kafka_mock" ]]; then
   bootstrap=$(grep -o '"bootstrap":"[^"]*"' "$WORK/mock.kafka" | cut -d'"' -f4)
   run_case "kafka-json" "{name: out, type: kafka, brokers: \"$bootstrap\", topic: falco, format: json, min_priority: warning}" "$WORK/mock.kafka"
 fi
+# Elasticsearch _bulk into the test server (tests/integration/es_bulk_server.py, a Python program: it is likely
+# the bottleneck, so this measures the pair, not saker alone).
+esp=$(free_port)
+python3 - "$ROOT/tests/integration" "$esp" "$WORK/es.count" <<'PY' &
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+from es_bulk_server import EsBulkServer
+s = EsBulkServer(port=int(sys.argv[2])).start()
+while True:
+    with s.lock:
+        n = sum(len(d) for d in s.indices.values())
+        s.requests.clear()
+    with open(sys.argv[3] + ".tmp", "w") as f: f.write(str(n))
+    os.replace(sys.argv[3] + ".tmp", sys.argv[3])
+    time.sleep(0.05)
+PY
+PIDS+=($!)
+wait_listen "$esp"
+run_case "elasticsearch-ecs" "{name: out, type: elasticsearch, url: \"http://127.0.0.1:$esp\", format: ecs, min_priority: warning}" "$WORK/es.count"
 base=$(cat "$WORK/file-json.rate")
 for f in ecs ocsf cef leef; do
   printf 'file %-5s throughput %5.1f%% of json\n' "$f" "$(echo "100 * $(cat "$WORK/file-$f.rate") / $base" | bc -l)"
 done
+printf 'elasticsearch _bulk (ecs, test server): %5.1f%% of file ecs\n' "$(echo "100 * $(cat "$WORK/elasticsearch-ecs.rate") / $(cat "$WORK/file-ecs.rate")" | bc -l)"
 [[ -f "$WORK/kafka-json.rate" ]] && printf 'kafka (mock cluster): %5.1f%% of file json\n' "$(echo "100 * $(cat "$WORK/kafka-json.rate") / $base" | bc -l)"
 printf 'syslog RFC 5424 + cef: %5.1f%% of syslog + json\n' "$(echo "100 * $(cat "$WORK/syslog5424-cef.rate") / $(cat "$WORK/syslog5424-json.rate")" | bc -l)"
