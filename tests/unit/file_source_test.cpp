@@ -15,6 +15,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "fake_ingest.hpp"
+
 #include "sources/file.hpp"
 
 namespace saker {
@@ -22,48 +24,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FakeIngest : public Ingest {
- public:
-  bool submit(std::vector<AlertPtr>& batch) override {
-    std::lock_guard lk(mu_);
-    ++calls_;
-    if (full) return false;
-    for (auto& a : batch) outputs_.emplace_back(a->output);
-    batch.clear();
-    return true;
-  }
-  std::string health(bool& healthy) const override {
-    healthy = true;
-    return "{}";
-  }
-  std::vector<std::string> outputs() const {
-    std::lock_guard lk(mu_);
-    return outputs_;
-  }
-  std::size_t count() const {
-    std::lock_guard lk(mu_);
-    return outputs_.size();
-  }
-  std::size_t calls() const {
-    std::lock_guard lk(mu_);
-    return calls_;
-  }
-  std::atomic<bool> full{false};
-
- private:
-  mutable std::mutex mu_;
-  std::vector<std::string> outputs_;
-  std::size_t calls_ = 0;
-};
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return cond();
-}
+using test::eventually;
+using test::FakeIngest;
 
 std::string alert(int n) {
   return fmt::format(R"({{"rule":"Terminal shell in container","priority":"Notice","time":"2024-08-28T21:35:04.518808525Z","output":"{}","hostname":"h1","source":"syscall","output_fields":{{"proc.name":"sh"}}}})",
