@@ -423,10 +423,17 @@ Result<bool> send_ranges(const std::vector<Range>& ranges, const std::function<R
   return true;
 }
 
-void log_dead_letters(const SinkContext& ctx, std::size_t count, std::string_view reason) {
-  if (count == 0) return;
-  spdlog::warn("sink {}: {} alert(s) rejected for good, kept in {}: {}", ctx.name, count, ctx.dead_letters.path(),
-               reason);
+void DeadLetterGroup::add(const SinkContext& ctx, const Alert& alert, std::string_view why) {
+  const std::string reason = prefix_ + ": " + std::string(why);
+  ctx.dead_letters.add(alert, reason);
+  counter_.inc();
+  if (count_++ == 0) first_reason_ = reason;
+}
+
+void DeadLetterGroup::log(const SinkContext& ctx) const {
+  if (count_ == 0) return;
+  spdlog::warn("sink {}: {} alert(s) rejected for good, kept in {}: {}", ctx.name, count_, ctx.dead_letters.path(),
+               first_reason_);
 }
 
 }  // namespace saker

@@ -138,7 +138,23 @@ struct RangeOutcome {
 Result<bool> send_ranges(const std::vector<Range>& ranges, const std::function<RangeOutcome(Range)>& send,
                          const std::function<void(std::size_t)>& reject_too_large);
 
-// Logs one line per dead-lettered group (the count and the first reason), instead of one per alert.
-void log_dead_letters(const SinkContext& ctx, std::size_t count, std::string_view reason);
+// The alerts one write() dead-letters: each goes to the sink's dead-letter file with "<prefix>: <why>" and is
+// counted; log() then writes one line for the group (count and first reason) instead of one per alert.
+class DeadLetterGroup {
+ public:
+  DeadLetterGroup(std::string prefix, Counter& counter) : prefix_(std::move(prefix)), counter_(counter) {}
+  void begin() {
+    count_ = 0;
+    first_reason_.clear();
+  }
+  void add(const SinkContext& ctx, const Alert& alert, std::string_view why);
+  void log(const SinkContext& ctx) const;
+
+ private:
+  std::string prefix_;
+  Counter& counter_;
+  std::size_t count_ = 0;
+  std::string first_reason_;
+};
 
 }  // namespace saker

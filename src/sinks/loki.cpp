@@ -29,7 +29,7 @@ class LokiSink final : public Sink {
       : cfg_(std::move(cfg)),
         ctx_(ctx),
         client_(cfg_.http, ctx.name, ctx.metrics),
-        dead_(ctx.metrics.counter("saker_loki_rejected_total", "Alerts Loki refused for good (HTTP 4xx)",
+        dead_("loki", ctx.metrics.counter("saker_loki_rejected_total", "Alerts Loki refused for good (HTTP 4xx)",
                                   {{"sink", ctx.name}})) {
     if (!cfg_.tenant.empty()) extra_.emplace_back("X-Scope-OrgID", cfg_.tenant);
   }
@@ -44,10 +44,10 @@ class LokiSink final : public Sink {
       ctx_.formatter->format(*batch[i], lines_);
       offsets_.push_back(lines_.size());
     }
-    dead_count_ = 0;
+    dead_.begin();
     auto r = send_ranges(split_by_bytes(offsets_, cfg_.max_bytes), [this](Range rg) { return send(rg); },
                          [this](std::size_t pos) { reject({pos, pos + 1}, "HTTP 413: the alert alone is too large"); });
-    log_dead_letters(ctx_, dead_count_, first_reason_);
+    dead_.log(ctx_);
     if (r) progress_.clear();
     return r;
   }
@@ -83,28 +83,22 @@ class LokiSink final : public Sink {
   }
 
   void reject(Range rg, const std::string& why) {
-    const std::string reason = "loki: " + why;
     for (std::size_t k = rg.begin; k < rg.end; ++k) {
-      ctx_.dead_letters.add(*batch_[pending_[k]], reason);
+      dead_.add(ctx_, *batch_[pending_[k]], why);
       progress_.settle(pending_[k]);
-      dead_.inc();
     }
-    if (dead_count_ == 0) first_reason_ = reason;
-    dead_count_ += rg.size();
   }
 
   LokiConfig cfg_;
   SinkContext ctx_;
   HttpClient client_;
   HttpHeaders extra_;
-  Counter& dead_;
+  DeadLetterGroup dead_;
   BatchProgress progress_;
   std::span<const AlertPtr> batch_;
   std::vector<std::size_t> pending_;
   std::string lines_;
   std::vector<std::size_t> offsets_;
-  std::size_t dead_count_ = 0;
-  std::string first_reason_;
 };
 
 // name: field maps; names are sanitized (a name that had to change is reported, two that collide are an error).

@@ -36,7 +36,7 @@ class HecSink final : public Sink {
         ctx_(ctx),
         client_(cfg_.http, ctx.name, ctx.metrics),
         extra_{{"X-Splunk-Request-Channel", random_channel()}},
-        dead_(ctx.metrics.counter("saker_hec_rejected_total", "Events Splunk HEC refused for good (HTTP 400)",
+        dead_("splunk_hec", ctx.metrics.counter("saker_hec_rejected_total", "Events Splunk HEC refused for good (HTTP 400)",
                                   {{"sink", ctx.name}})) {}
 
   Result<bool> write(std::span<const AlertPtr> batch) override {
@@ -51,10 +51,10 @@ class HecSink final : public Sink {
       append_hec_event(*batch[i], cfg_.fields, scratch_, body_);
       offsets_.push_back(body_.size());
     }
-    dead_count_ = 0;
+    dead_.begin();
     auto r = send_ranges(split_by_bytes(offsets_, cfg_.max_bytes), [this](Range rg) { return send(rg); },
                          [this](std::size_t pos) { reject({pos, pos + 1}, "HTTP 413: the event alone is too large"); });
-    log_dead_letters(ctx_, dead_count_, first_reason_);
+    dead_.log(ctx_);
     if (r) progress_.clear();
     return r;
   }
@@ -93,29 +93,23 @@ class HecSink final : public Sink {
   }
 
   void reject(Range rg, const std::string& why) {
-    const std::string reason = "splunk_hec: " + why;
     for (std::size_t k = rg.begin; k < rg.end; ++k) {
-      ctx_.dead_letters.add(*batch_[pending_[k]], reason);
+      dead_.add(ctx_, *batch_[pending_[k]], why);
       progress_.settle(pending_[k]);
-      dead_.inc();
     }
-    if (dead_count_ == 0) first_reason_ = reason;
-    dead_count_ += rg.size();
   }
 
   HecConfig cfg_;
   SinkContext ctx_;
   HttpClient client_;
   HttpHeaders extra_;
-  Counter& dead_;
+  DeadLetterGroup dead_;
   BatchProgress progress_;
   std::span<const AlertPtr> batch_;
   std::vector<std::size_t> pending_;
   std::string body_;
   std::string scratch_;
   std::vector<std::size_t> offsets_;
-  std::size_t dead_count_ = 0;
-  std::string first_reason_;
 };
 
 }  // namespace

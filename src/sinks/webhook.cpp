@@ -24,7 +24,7 @@ class WebhookSink final : public Sink {
       : cfg_(std::move(cfg)),
         ctx_(ctx),
         client_(cfg_.http, ctx.name, ctx.metrics),
-        dead_(ctx.metrics.counter("saker_webhook_rejected_total", "Alerts a webhook refused for good (4xx)",
+        dead_("webhook", ctx.metrics.counter("saker_webhook_rejected_total", "Alerts a webhook refused for good (4xx)",
                                   {{"sink", ctx.name}})) {}
 
   Result<bool> write(std::span<const AlertPtr> batch) override {
@@ -45,10 +45,10 @@ class WebhookSink final : public Sink {
     } else {
       ranges = split_by_bytes(offsets_, cfg_.max_bytes);
     }
-    dead_count_ = 0;
+    dead_.begin();
     auto r = send_ranges(ranges, [this](Range rg) { return send(rg); },
                          [this](std::size_t pos) { reject({pos, pos + 1}, "HTTP 413: the alert alone is too large"); });
-    log_dead_letters(ctx_, dead_count_, first_reason_);
+    dead_.log(ctx_);
     if (r) progress_.clear();
     return r;
   }
@@ -85,27 +85,21 @@ class WebhookSink final : public Sink {
   }
 
   void reject(Range rg, const std::string& why) {
-    const std::string reason = "webhook: " + why;
     for (std::size_t k = rg.begin; k < rg.end; ++k) {
-      ctx_.dead_letters.add(*batch_[pending_[k]], reason);
+      dead_.add(ctx_, *batch_[pending_[k]], why);
       progress_.settle(pending_[k]);
-      dead_.inc();
     }
-    if (dead_count_ == 0) first_reason_ = reason;
-    dead_count_ += rg.size();
   }
 
   WebhookConfig cfg_;
   SinkContext ctx_;
   HttpClient client_;
-  Counter& dead_;
+  DeadLetterGroup dead_;
   BatchProgress progress_;
   std::span<const AlertPtr> batch_;
   std::vector<std::size_t> pending_;
   std::string records_;
   std::vector<std::size_t> offsets_;
-  std::size_t dead_count_ = 0;
-  std::string first_reason_;
 };
 
 }  // namespace

@@ -23,7 +23,7 @@ class EsSink final : public Sink {
         updated_(item_counter("updated")),
         duplicate_(item_counter("duplicate")),
         retried_(item_counter("retried")),
-        dead_(item_counter("dead_letter")),
+        dead_("elasticsearch", item_counter("dead_letter")),
         template_pending_(cfg_.index_template.has_value()) {}
 
   // The template goes in on the sink's thread before the first bulk (which creates the index it shapes), so an
@@ -41,13 +41,13 @@ class EsSink final : public Sink {
       builder_.append(*batch[i], body_);
       offsets_.push_back(body_.size());
     }
-    dead_count_ = 0;
+    dead_.begin();
     auto r = send_ranges(
         split_by_bytes(offsets_, cfg_.max_bytes), [this](Range rg) { return send_bulk(rg); },
         [this](std::size_t pos) {
           reject(pos, "413 Request Entity Too Large: this one document exceeds the cluster's http.max_content_length");
         });
-    log_dead_letters(ctx_, dead_count_, first_dead_reason_);
+    dead_.log(ctx_);
     if (r) progress_.clear();
     return r;
   }
@@ -134,11 +134,8 @@ class EsSink final : public Sink {
   }
 
   void reject(std::size_t pos, const std::string& why) {
-    const std::string reason = "elasticsearch: " + why;
-    ctx_.dead_letters.add(*batch_[pending_[pos]], reason);
+    dead_.add(ctx_, *batch_[pending_[pos]], why);
     progress_.settle(pending_[pos]);
-    dead_.inc();
-    if (dead_count_++ == 0) first_dead_reason_ = reason;
   }
 
   // 429/5xx and transport errors hold delivery back (retried); any other refusal is logged and skipped.
@@ -175,7 +172,7 @@ class EsSink final : public Sink {
   Counter& updated_;
   Counter& duplicate_;
   Counter& retried_;
-  Counter& dead_;
+  DeadLetterGroup dead_;
   bool template_pending_;
   std::size_t url_index_ = 0;
   std::vector<bool> url_down_ = std::vector<bool>(cfg_.urls.size(), false);
@@ -186,8 +183,6 @@ class EsSink final : public Sink {
   std::vector<std::size_t> pending_;  // batch positions not yet settled, in order
   std::string body_;                  // their action and source lines, back to back
   std::vector<std::size_t> offsets_;  // where each one's lines start in body_ (plus the end)
-  std::size_t dead_count_ = 0;
-  std::string first_dead_reason_;
 };
 
 }  // namespace
