@@ -8,7 +8,7 @@ PACKAGES=(
   libcurl4-openssl-dev librdkafka-dev libmaxminddb-dev libre2-dev
   libcli11-dev libspdlog-dev libfmt-dev libldap-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev libxxhash-dev rsyslog-openssl
+  clang libclang-rt-14-dev libxxhash-dev libjemalloc-dev rsyslog-openssl
   rsyslog wrk curl openssl python3 procps time bc libivykis0 libnet1 libwrap0
 )
 

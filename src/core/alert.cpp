@@ -33,8 +33,19 @@ void Value::append_json(std::string& out) const {
   }
 }
 
-const Field* Alert::find_field(std::string_view name) const noexcept {
-  for (const auto& f : fields) {
+const std::vector<Field>& Alert::fields() const {
+  std::call_once(fields_once_, [this] { build_fields(); });
+  return fields_;
+}
+
+std::span<const Value> Alert::items(const Value& array) const {
+  if (array.alert_tags) return std::span<const Value>(tag_items_).subspan(array.first_item, array.item_count);
+  fields();
+  return std::span<const Value>(items_).subspan(array.first_item, array.item_count);
+}
+
+const Field* Alert::find_field(std::string_view name) const {
+  for (const auto& f : fields()) {
     if (f.name == name) return &f;
   }
   return nullptr;

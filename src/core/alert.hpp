@@ -3,8 +3,13 @@
 //
 // The alert keeps the bytes it arrived as (minified to one line) so the `json` format can re-emit them
 // unchanged; every string it exposes is a view into storage the alert owns, so no field costs an allocation.
+//
+// Decoding validates the whole alert (JSON, UTF-8, limits, required keys) and extracts the top-level keys at
+// once; the table of output fields is built on first use, by whichever thread asks first (fields(), find_field(),
+// lookup() of a field, items()). A route on priority that feeds the `json` format never pays for it.
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +32,7 @@ struct Value {
   // Array: its elements, as a range of Alert::items().
   std::uint32_t first_item = 0;
   std::uint32_t item_count = 0;
+  bool alert_tags = false;  // Array: the alert's `tags` (kept apart from the fields' list elements)
 
   bool is_number() const noexcept { return kind == Kind::Int || kind == Kind::Uint || kind == Kind::Double; }
   bool is_null() const noexcept { return kind == Kind::Null; }
@@ -79,10 +85,12 @@ class Alert {
   bool time_was_integer = false;
   bool has_output_fields = false;  // the real Falco shape (output_fields object) rather than flattened
   std::vector<std::string_view> tags;
-  std::vector<Field> fields;  // output_fields in received order, then unknown top-level keys
+
+  // output_fields and unknown top-level keys, in received order. Built on the first call; thread-safe.
+  const std::vector<Field>& fields() const;
 
   // Output field or unknown top-level key by its verbatim name; nullptr when absent.
-  const Field* find_field(std::string_view name) const noexcept;
+  const Field* find_field(std::string_view name) const;
 
   // Any name a filter or template may use: rule, priority, source, hostname, output, uuid, time (ns),
   // tags (array), and every field. Returns false when the alert has no such field.
@@ -91,22 +99,28 @@ class Alert {
   // The alert as received, minified to one line, with the generated uuid (if any) added.
   const std::string& json() const noexcept { return json_; }
 
-  std::span<const Value> items() const noexcept { return items_; }
-  std::span<const Value> items(const Value& array) const noexcept {
-    return std::span<const Value>(items_).subspan(array.first_item, array.item_count);
-  }
+  // The elements of an Array value of this alert.
+  std::span<const Value> items(const Value& array) const;
 
  private:
-  friend class AlertBuilder;
+  friend class FieldTable;
   friend class Decoder;
+  void build_fields() const;
+
   std::string json_;
-  std::string generated_uuid_;
-  // Unescaped strings the views above point into; grown only by AlertBuilder, which moves the views along.
-  std::unique_ptr<char[]> arena_;
-  std::size_t arena_size_ = 0;
-  std::size_t arena_cap_ = 0;
-  std::vector<Value> items_;
-  Value tags_value_;  // `tags` as an Array value over items_
+  // The unescaped top-level strings (rule, output, ...) and the generated uuid, which the views above point into.
+  std::unique_ptr<char[]> head_;
+  std::vector<Value> tag_items_;
+  Value tags_value_;  // `tags` as an Array value over tag_items_
+
+  // Built once, on demand (build_fields): the field table, list elements, and the unescaped strings they view;
+  // the arena is grown only by FieldTable, which moves the views along.
+  mutable std::once_flag fields_once_;
+  mutable std::vector<Field> fields_;
+  mutable std::vector<Value> items_;
+  mutable std::unique_ptr<char[]> arena_;
+  mutable std::size_t arena_size_ = 0;
+  mutable std::size_t arena_cap_ = 0;
 };
 
 }  // namespace saker

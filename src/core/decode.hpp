@@ -12,7 +12,7 @@ namespace saker {
 
 struct DecodeLimits {
   std::size_t max_alert_bytes = 1024 * 1024;  // one alert's JSON text
-  std::size_t max_depth = 16;                 // nesting of objects/arrays
+  std::size_t max_depth = 16;                 // nesting of objects/arrays, the alert object itself included
   std::size_t max_fields = 1024;              // fields + array elements in one alert
 };
 

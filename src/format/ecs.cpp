@@ -357,7 +357,7 @@ void Writer::write_member(const Member& m) {
 void Writer::write_output_fields() {
   leaves_.clear();
   const bool shaped = a_.has_output_fields;
-  for (const Field& f : a_.fields) {
+  for (const Field& f : a_.fields()) {
     if (shaped && f.top_level) continue;
     string_view path = f.name;
     for (const auto& [from, to] : kRenames) {
@@ -437,10 +437,10 @@ void Writer::write_falco() {
   if (a_.has_output_fields) {
     static constexpr string_view kTaken[] = {"hostname", "output", "output_fields", "priority", "rule",
                                              "source", "tags", "time", "uuid"};
-    for (std::size_t i = 0; i < a_.fields.size(); ++i) {
-      const Field& f = a_.fields[i];
+    for (std::size_t i = 0; i < a_.fields().size(); ++i) {
+      const Field& f = a_.fields()[i];
       if (!f.top_level || std::ranges::find(kTaken, f.name) != std::end(kTaken)) continue;
-      if (std::any_of(a_.fields.begin(), a_.fields.begin() + static_cast<std::ptrdiff_t>(i),
+      if (std::any_of(a_.fields().begin(), a_.fields().begin() + static_cast<std::ptrdiff_t>(i),
                       [&](const Field& g) { return g.top_level && g.name == f.name; })) {
         continue;
       }
@@ -482,7 +482,7 @@ void Writer::write_mounts(string_view mounts) {
 }
 
 void Writer::run() {
-  for (const Field& f : a_.fields) {
+  for (const Field& f : a_.fields()) {
     if (a_.has_output_fields && f.top_level) continue;
     const auto* it = std::ranges::lower_bound(kNames, f.name);
     const auto i = static_cast<std::size_t>(it - std::begin(kNames));

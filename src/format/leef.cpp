@@ -103,7 +103,7 @@ class Writer {
 };
 
 void Writer::run() {
-  for (const Field& f : a_.fields) {
+  for (const Field& f : a_.fields()) {
     if (a_.has_output_fields && f.top_level) continue;
     auto it = std::ranges::lower_bound(kSlotNames, f.name, {}, &std::pair<string_view, Slot>::first);
     if (it != std::end(kSlotNames) && it->first == f.name && !slot_[it->second]) slot_[it->second] = &f.value;
@@ -145,7 +145,7 @@ void Writer::run() {
 void Writer::rest() {
   thread_local std::vector<std::pair<std::size_t, std::size_t>> keys;  // the keys written: offset, size in out_
   keys.clear();
-  for (const Field& f : a_.fields) {
+  for (const Field& f : a_.fields()) {
     auto it = std::ranges::lower_bound(kSlotNames, f.name, {}, &std::pair<string_view, Slot>::first);
     if (it != std::end(kSlotNames) && it->first == f.name && slot_[it->second] == &f.value && used_[it->second]) {
       continue;

@@ -386,13 +386,13 @@ void Writer::attacks() {
 
 void Writer::unmapped() {
   bool open = false;
-  for (std::size_t i = 0; i < a_.fields.size(); ++i) {
-    const Field& f = a_.fields[i];
+  for (std::size_t i = 0; i < a_.fields().size(); ++i) {
+    const Field& f = a_.fields()[i];
     auto it = std::ranges::lower_bound(kSlotNames, f.name, {}, &std::pair<string_view, Slot>::first);
     const bool slotted = it != std::end(kSlotNames) && it->first == f.name;
     if (slotted && slot_[it->second] == &f.value && used_[it->second]) continue;
     // A repeated name keeps its first value only: JSON object keys are unique.
-    if (std::any_of(a_.fields.begin(), a_.fields.begin() + static_cast<std::ptrdiff_t>(i),
+    if (std::any_of(a_.fields().begin(), a_.fields().begin() + static_cast<std::ptrdiff_t>(i),
                     [&](const Field& g) { return g.name == f.name; })) {
       continue;
     }
@@ -403,7 +403,7 @@ void Writer::unmapped() {
 }
 
 void Writer::run() {
-  for (const Field& f : a_.fields) {
+  for (const Field& f : a_.fields()) {
     if (a_.has_output_fields && f.top_level) continue;
     auto it = std::ranges::lower_bound(kSlotNames, f.name, {}, &std::pair<string_view, Slot>::first);
     if (it != std::end(kSlotNames) && it->first == f.name && !slot_[it->second]) slot_[it->second] = &f.value;

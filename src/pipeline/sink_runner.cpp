@@ -126,7 +126,6 @@ void SinkRunner::run() {
 
 bool SinkRunner::deliver(std::span<const AlertPtr> slice) {
   std::chrono::milliseconds backoff = spec_.retry_initial;
-  std::minstd_rand jitter(std::random_device{}());
   for (;;) {
     auto r = sink_->write(slice);
     if (r) {
@@ -147,7 +146,9 @@ bool SinkRunner::deliver(std::span<const AlertPtr> slice) {
                     spec_.retry_max.count());
       healthy_gauge_.set(0);
     }
-    // Sleep with ±25% jitter, waking early only to give up once stopping past the grace period.
+    // Sleep with ±25% jitter, waking early only to give up once stopping past the grace period. The generator is
+    // seeded here, on the failure path, not per batch: std::random_device costs a system call.
+    thread_local std::minstd_rand jitter(std::random_device{}());
     const auto sleep = backoff + std::chrono::milliseconds(
                                      static_cast<std::int64_t>((jitter() % 500) * backoff.count() / 1000) -
                                      backoff.count() / 4);

@@ -17,15 +17,19 @@ AlertIntake::AlertIntake(std::string source, Ingest& ingest, Metrics& metrics, c
 }
 
 Result<bool> AlertIntake::add(std::string_view json) {
-  const auto t0 = std::chrono::steady_clock::now();
+  // One decode in kTimingSample is timed: two clock reads cost about as much as a tenth of a decode.
+  const bool timed = (++decodes_ % kTimingSample) == 0;
+  const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   auto r = decoder_.decode(json);
-  decode_time_.observe_ns(
-      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
+  if (timed) {
+    decode_time_.observe_ns(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
+  }
   if (!r) {
     refuse(r.error().code);
     return r.error();
   }
-  received_.inc();
+  ++unpublished_;
   batch_.push_back(std::move(r).value());
   return true;
 }
@@ -40,7 +44,13 @@ void AlertIntake::refuse(std::string_view reason) {
   it->second->inc();
 }
 
+void AlertIntake::publish() {
+  if (unpublished_) received_.inc(unpublished_);
+  unpublished_ = 0;
+}
+
 bool AlertIntake::flush() {
+  publish();
   if (batch_.empty()) return true;
   return ingest_.submit(batch_);
 }

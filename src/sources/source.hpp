@@ -67,7 +67,25 @@ class AlertIntake {
   // Submits the pending batch; false when sinks are full (the batch stays pending, try again later).
   bool flush();
   // Drops the pending batch (used when a request is answered 503 and the sender will retry).
-  void discard() { batch_.clear(); }
+  void discard() {
+    publish();
+    batch_.clear();
+  }
+  // Moves the pending batch into `out` (a decode thread hands its alerts to the thread that submits them).
+  void take(std::vector<AlertPtr>& out) {
+    publish();
+    out.swap(batch_);
+    batch_.clear();
+  }
+  // Appends alerts decoded elsewhere to the pending batch, in order; `alerts` is left empty.
+  void append(std::vector<AlertPtr>& alerts) {
+    if (batch_.empty()) {
+      batch_.swap(alerts);
+    } else {
+      batch_.insert(batch_.end(), std::make_move_iterator(alerts.begin()), std::make_move_iterator(alerts.end()));
+    }
+    alerts.clear();
+  }
 
  private:
   std::string source_;
@@ -75,8 +93,15 @@ class AlertIntake {
   Metrics& metrics_;
   Decoder decoder_;
   std::vector<AlertPtr> batch_;
+  // Adds the alerts decoded since the last call to saker_alerts_received_total (one atomic add per batch, not per
+  // alert: decode threads of one source share the series).
+  void publish();
+
   Counter& received_;
-  Timing& decode_time_;
+  std::uint64_t unpublished_ = 0;
+  Timing& decode_time_;  // sampled: one decode in kTimingSample
+  static constexpr std::uint64_t kTimingSample = 16;
+  std::uint64_t decodes_ = kTimingSample - 1;  // the first decode is timed
   std::map<std::string, Counter*, std::less<>> refused_;
 };
 

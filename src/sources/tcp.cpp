@@ -1,6 +1,9 @@
 #include "sources/tcp.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <deque>
+#include <future>
 #include <thread>
 #include <unordered_set>
 #include <vector>
@@ -13,6 +16,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "sources/decode_pool.hpp"
 #include "sources/line_splitter.hpp"
 
 namespace saker {
@@ -25,6 +29,10 @@ namespace {
 constexpr auto kFlushRetry = std::chrono::milliseconds(10);    // sinks full: how soon to try again
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);  // accept failed (EMFILE): don't spin
 constexpr auto kStopGrace = std::chrono::seconds(5);           // at stop: how long to wait for sinks to take the rest
+// Reads of up to 1 MiB: a busy sender's data arrives in few system calls, and each read is one chunk to decode.
+// The buffer is allocated uninitialised, so an idle connection costs no resident memory for it.
+constexpr std::size_t kReadChunk = 1024 * 1024;
+constexpr std::size_t kMaxChunksInFlight = 4;                  // per connection, with decode_threads: then stop reading
 
 }  // namespace
 
@@ -55,8 +63,10 @@ struct TcpSource::Impl {
     std::thread thread;
   };
 
+  // With decode_threads, a connection's complete lines go to the DecodePool a read at a time ("chunks"); the
+  // chunks' alerts are submitted in the order they were read, so one connection's alerts keep their order.
   struct Connection : std::enable_shared_from_this<Connection> {
-    Connection(Worker& w, tcp::socket s) : w(w), sock(std::move(s)), split(w.impl.opt.max_line) {
+    Connection(Worker& w, tcp::socket s) : w(w), sock(std::move(s)), split(w.impl.opt.max_line, kReadChunk) {
       w.conns.insert(this);
     }
     ~Connection() {
@@ -65,7 +75,10 @@ struct TcpSource::Impl {
       w.impl.conn_gauge.add(-1);
     }
 
+    // Reads more, unless a read is pending, the peer is done, or enough chunks are being decoded already.
     void read() {
+      if (reading || ended || chunks.size() >= kMaxChunksInFlight) return;
+      reading = true;
       const auto space = split.space();
       sock.async_read_some(asio::buffer(space.data(), space.size()),
                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
@@ -74,24 +87,58 @@ struct TcpSource::Impl {
     }
 
     void on_read(const boost::system::error_code& ec, std::size_t n) {
+      reading = false;
       if (w.closing) return;
-      if (n > 0) split.commit(n, w.lines.on_line(), w.lines.on_drop());
-      if (ec) {
-        // The peer closed: its last line may lack a newline. Errors (reset) drop the partial line.
-        if (ec == asio::error::eof) split.finish(w.lines.on_line(), w.lines.on_drop());
-        w.flush_then_read(nullptr);
-        return;
+      DecodePool* pool = w.impl.pool.get();
+      auto on_line = [&](std::string_view t) {
+        if (!pool) return w.lines.line(t);
+        filling->text.append(t).push_back('\n');
+      };
+      if (pool) {
+        filling = std::make_shared<DecodePool::Chunk>();
+        filling->text.reserve(split.partial() + n + 1);  // every line this read completes fits
       }
-      w.flush_then_read(shared_from_this());
+      if (n > 0) split.commit(n, on_line, w.lines.on_drop());
+      // The peer closed: its last line may lack a newline. Errors (reset) drop the partial line.
+      if (ec == asio::error::eof) split.finish(on_line, w.lines.on_drop());
+      if (ec) ended = true;
+      if (pool && !filling->text.empty()) decode(*pool);
+      filling.reset();
+      w.flush_then_read(ended ? nullptr : shared_from_this());
+    }
+
+    void decode(DecodePool& pool) {
+      chunks.push_back(filling);
+      pool.submit(filling, [self = shared_from_this(), chunk = filling] {
+        asio::post(self->w.ctx, [self, chunk] {
+          chunk->done = true;
+          self->drain();
+        });
+      });
+    }
+
+    // Hands decoded chunks, oldest first, to the worker's intake; stops at the first one still decoding.
+    void drain() {
+      while (!chunks.empty() && chunks.front()->done) {
+        w.intake.append(chunks.front()->alerts);
+        chunks.pop_front();
+      }
+      if (w.closing) return;  // stop() flushes what the intake holds
+      w.flush_then_read(ended ? nullptr : shared_from_this());
     }
 
     Worker& w;
     tcp::socket sock;
     LineSplitter split;
+    bool reading = false;
+    bool ended = false;  // the peer closed (or the connection failed): no more reads
+    std::shared_ptr<DecodePool::Chunk> filling;           // lines of the read being committed
+    std::deque<std::shared_ptr<DecodePool::Chunk>> chunks;  // being decoded, in read order
   };
 
   Impl(SourceContext& ctx, TcpSourceOptions o)
-      : name(ctx.name),
+      : ctx(ctx),
+        name(ctx.name),
         ingest(ctx.ingest),
         metrics(ctx.metrics),
         limits(ctx.limits),
@@ -104,6 +151,7 @@ struct TcpSource::Impl {
 
   void accept();
 
+  SourceContext& ctx;
   std::string name;
   Ingest& ingest;
   Metrics& metrics;
@@ -114,6 +162,7 @@ struct TcpSource::Impl {
   std::shared_ptr<RateLimiter> log_limit = std::make_shared<RateLimiter>();
   std::shared_ptr<RateLimiter> conn_log_limit = std::make_shared<RateLimiter>();
   std::vector<std::unique_ptr<Worker>> workers;
+  std::unique_ptr<DecodePool> pool;  // decode_threads > 0
   std::unique_ptr<tcp::acceptor> acceptor;  // on workers[0]
   std::unique_ptr<asio::steady_timer> accept_timer;
   std::size_t next_worker = 0;
@@ -161,7 +210,6 @@ void TcpSource::Impl::Worker::close_all() {
     c->sock.close(ignored);
   }
   waiters.clear();
-  guard.reset();
 }
 
 void TcpSource::Impl::accept() {
@@ -203,6 +251,10 @@ void TcpSource::Impl::accept() {
   });
 }
 
+std::size_t TcpSourceOptions::default_decode_threads() {
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+}
+
 TcpSource::TcpSource(SourceContext& ctx, TcpSourceOptions options)
     : impl_(std::make_unique<Impl>(ctx, std::move(options))) {}
 
@@ -214,6 +266,9 @@ Result<bool> TcpSource::start() {
   const std::size_t n = std::max<std::size_t>(m.opt.threads, 1);
   m.workers.clear();
   for (std::size_t i = 0; i < n; ++i) m.workers.push_back(std::make_unique<Impl::Worker>(m));
+  if (m.opt.decode_threads > 0) {
+    m.pool = std::make_unique<DecodePool>(m.opt.decode_threads, m.ctx, m.log_limit, m.opt.max_line);
+  }
   asio::io_context& ctx0 = m.workers[0]->ctx;
 
   const std::string where = fmt::format("{}:{}", m.opt.host, m.opt.port);
@@ -268,13 +323,28 @@ void TcpSource::stop() {
     m.acceptor->close(ignored);
     m.accept_timer->cancel();
   });
+  // Close every connection (no more reads, so no more chunks), let the chunks being decoded finish and reach
+  // their connection's worker, then let the io threads run out.
+  std::vector<std::future<void>> closed;
   for (auto& w : m.workers) {
     Impl::Worker* wp = w.get();
-    asio::post(w->ctx, [wp] { wp->close_all(); });
+    auto done = std::make_shared<std::promise<void>>();
+    closed.push_back(done->get_future());
+    asio::post(w->ctx, [wp, done] {
+      wp->close_all();
+      done->set_value();
+    });
+  }
+  for (auto& f : closed) f.wait();
+  if (m.pool) m.pool->wait_idle();
+  for (auto& w : m.workers) {
+    Impl::Worker* wp = w.get();
+    asio::post(w->ctx, [wp] { wp->guard.reset(); });
   }
   for (auto& w : m.workers) {
     if (w->thread.joinable()) w->thread.join();
   }
+  m.pool.reset();
   // Threads are gone: what was decoded but not yet taken by the sinks gets a last, bounded chance.
   const auto deadline = std::chrono::steady_clock::now() + kStopGrace;
   for (auto& w : m.workers) {
@@ -294,7 +364,7 @@ std::uint16_t TcpSource::port() const noexcept { return impl_->port.load(); }
 std::size_t TcpSource::connections() const noexcept { return impl_->open.load(std::memory_order_relaxed); }
 
 SourceBuilder parse_tcp_source(const ConfigReader& r) {
-  r.only({"listen", "max_line", "max_connections", "threads"}, kCommonSourceKeys);
+  r.only({"listen", "max_line", "max_connections", "threads", "decode_threads"}, kCommonSourceKeys);
   TcpSourceOptions o;
   const std::string listen = r.string("listen", "127.0.0.1:2802");
   if (auto hp = parse_host_port(listen)) {
@@ -312,6 +382,7 @@ SourceBuilder parse_tcp_source(const ConfigReader& r) {
   }
   o.max_connections = static_cast<std::size_t>(r.integer("max_connections", 1024, 1, 1'000'000));
   o.threads = static_cast<std::size_t>(r.integer("threads", 1, 1, 64));
+  o.decode_threads = static_cast<std::size_t>(r.integer("decode_threads", static_cast<std::int64_t>(o.decode_threads), 0, 64));
   return [o](SourceContext& ctx) -> std::unique_ptr<Source> { return std::make_unique<TcpSource>(ctx, o); };
 }
 

@@ -14,7 +14,11 @@ struct TcpSourceOptions {
   std::uint16_t port = 2802;
   std::size_t max_line = 1024 * 1024;
   std::size_t max_connections = 1024;
-  std::size_t threads = 1;
+  std::size_t threads = 1;          // io threads: accept, read, split lines
+  // Threads that decode the lines read (each connection's alerts keep their order); 0 decodes on the io threads.
+  std::size_t decode_threads = default_decode_threads();
+
+  static std::size_t default_decode_threads();
 };
 
 class TcpSource : public Source {
@@ -35,7 +39,8 @@ class TcpSource : public Source {
   std::unique_ptr<Impl> impl_;
 };
 
-// Keys: listen ("127.0.0.1:2802"), max_line (1MiB), max_connections (1024), threads (1).
+// Keys: listen ("127.0.0.1:2802"), max_line (1MiB), max_connections (1024), threads (1), decode_threads (cores, at
+// most 4).
 SourceBuilder parse_tcp_source(const ConfigReader& r);
 
 }  // namespace saker

@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static saker::Decoder again(saker::DecodeLimits{128 * 1024, 16, 512});
   if (!again.decode(out)) __builtin_trap();
   saker::Value v;
-  for (const auto& f : a.fields) {
+  for (const auto& f : a.fields()) {
     if (!a.lookup(f.name, v)) __builtin_trap();
     out = v.to_text();
     v.append_json(out);

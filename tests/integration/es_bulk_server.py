@@ -15,6 +15,10 @@ Faithful to the published API where saker depends on it:
 - Scriptable: per-_id failures (fail_item), whole-request 429/503/500 (fail_requests), a body-size limit (413),
   slow answers (delay), dropped connections (drop), Basic/ApiKey/Bearer auth (401 with security_exception),
   PUT /_index_template/<name>.
+- Lifecycle policies: PUT /_ilm/policy/<name> (Elasticsearch: creates or replaces, 200 {"acknowledged":true}; a body
+  without a "policy" object or with unknown phases: 400) and PUT /_plugins/_ism/policies/<name> (OpenSearch: 201 on
+  create; 409 version_conflict_engine_exception when it exists and no if_seq_no/if_primary_term is given).
+  fail_setup scripts whole-request failures (e.g. 503) for the next policy or template PUTs.
 """
 import base64
 import json
@@ -53,6 +57,9 @@ class EsBulkServer(FakeHttpServer):
         self.item_failures = {}   # _id -> [(status, type, reason), …], one used per attempt
         self.request_failures = []  # whole-request statuses, one used per _bulk request
         self.templates = {}
+        self.ilm_policies = {}    # name -> {"policy": …, "version": n}
+        self.ism_policies = {}    # name -> {"policy": …, "_seq_no": n}
+        self.setup_failures = []  # statuses for the next PUTs of policies and templates
         self.seq_no = 0
 
     # --- scripting -------------------------------------------------------------------------------------------
@@ -86,8 +93,21 @@ class EsBulkServer(FakeHttpServer):
         if req.method in ("GET", "HEAD") and not parts:
             return 200, headers, {"name": "fake-es", "cluster_name": "saker-test", "version": {"number": "8.13.0",
                                   "distribution": "elasticsearch"}, "tagline": "You Know, for Search"}
+        is_setup = req.method == "PUT" and (
+            (len(parts) == 2 and parts[0] == "_index_template") or (len(parts) == 3 and parts[:2] == ["_ilm", "policy"])
+            or (len(parts) == 4 and parts[:3] == ["_plugins", "_ism", "policies"]))
+        if is_setup:
+            with self.lock:
+                failure = self.setup_failures.pop(0) if self.setup_failures else None
+            if failure is not None:
+                etype, reason = FAILURES.get(failure, ("exception", "setup failed"))
+                return failure, headers, es_error(failure, etype, reason)
         if req.method == "PUT" and len(parts) == 2 and parts[0] == "_index_template":
             return self._template(parts[1], req, headers)
+        if is_setup and parts[0] == "_ilm":
+            return self._ilm_policy(parts[2], req, headers)
+        if is_setup and parts[0] == "_plugins":
+            return self._ism_policy(parts[3], req, headers)
         if req.method in ("POST", "PUT") and parts and parts[-1] == "_bulk" and len(parts) <= 2:
             return self._bulk(req, parts[0] if len(parts) == 2 else None, headers)
         return 400, headers, {"error": f"no handler found for uri [{req.path}] and method [{req.method}]", "status": 400}
@@ -122,6 +142,43 @@ class EsBulkServer(FakeHttpServer):
         with self.lock:
             self.templates[name] = body
         return 200, headers, {"acknowledged": True}
+
+    def _policy_body(self, req, headers):
+        try:
+            body = json.loads(req.body)
+        except ValueError as e:
+            return None, (400, headers, es_error(400, "x_content_parse_exception", f"[1:1] {e}"))
+        if not isinstance(body, dict) or not isinstance(body.get("policy"), dict):
+            return None, (400, headers, es_error(400, "x_content_parse_exception",
+                                                 "[1:2] [put_lifecycle_request] failed to parse field [policy]"))
+        return body, None
+
+    def _ilm_policy(self, name, req, headers):
+        body, err = self._policy_body(req, headers)
+        if err:
+            return err
+        unknown = set(body["policy"].get("phases", {})) - {"hot", "warm", "cold", "frozen", "delete"}
+        if unknown:
+            return 400, headers, es_error(400, "illegal_argument_exception",
+                                          f"Timeseries lifecycle does not support phase [{sorted(unknown)[0]}]")
+        with self.lock:
+            version = self.ilm_policies.get(name, {}).get("version", 0) + 1
+            self.ilm_policies[name] = {"policy": body["policy"], "version": version}
+        return 200, headers, {"acknowledged": True}
+
+    def _ism_policy(self, name, req, headers):
+        body, err = self._policy_body(req, headers)
+        if err:
+            return err
+        with self.lock:
+            if name in self.ism_policies and not req.query.get("if_seq_no"):
+                return 409, headers, es_error(409, "version_conflict_engine_exception",
+                                              f"[{name}]: version conflict, document already exists (current version [1])",
+                                              index=".opendistro-ism-config", shard="0")
+            self.seq_no += 1
+            self.ism_policies[name] = {"policy": body["policy"], "_seq_no": self.seq_no}
+        return 201, headers, {"_id": name, "_version": 1, "_primary_term": 1, "_seq_no": self.seq_no,
+                              "policy": {"policy": body["policy"]}}
 
     def _bulk(self, req, path_index, headers):
         start = time.time()

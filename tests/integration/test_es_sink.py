@@ -211,7 +211,76 @@ class EsSinkTest(unittest.TestCase):
         self.assertEqual((first.method, first.path), ("PUT", "/_index_template/falco"))
         self.assertEqual(first.header("Authorization"), "ApiKey " + es.api_key)
         self.assertEqual(es.templates["falco"], body)
-        self.assertEqual(d.metric("saker_es_template_total", sink="es", result="installed"), 1)
+        self.assertEqual(d.metric("saker_es_setup_total", sink="es", object="index_template", result="installed"), 1)
+
+    def write_json(self, name, body):
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp)
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            json.dump(body, f)
+        return path
+
+    def test_es_ilm_policy_goes_in_before_the_template_that_names_it(self):
+        es = self.server()
+        policy = {"policy": {"phases": {"hot": {"actions": {"rollover": {"max_age": "1d"}}},
+                                        "delete": {"min_age": "30d", "actions": {"delete": {}}}}}}
+        template = {"index_patterns": ["falco-*"], "template": {"settings": {"index.lifecycle.name": "falco-30d"}}}
+        d = self.saker(es, ilm_policy={"name": "falco-30d", "body_file": self.write_json("ilm.json", policy)},
+                       template={"name": "falco", "body_file": self.write_json("template.json", template)})
+        d.post(self.samples[:3])
+        self.wait_docs(es, 3)
+        paths = [(r.method, r.path) for r in es.received()]
+        self.assertEqual(paths[:2], [("PUT", "/_ilm/policy/falco-30d"), ("PUT", "/_index_template/falco")])
+        self.assertEqual(es.ilm_policies["falco-30d"]["policy"], policy["policy"])
+        self.assertEqual(es.templates["falco"], template)
+        self.assertEqual(d.metric("saker_es_setup_total", sink="es", object="ilm_policy", result="installed"), 1)
+        self.assertEqual(d.metric("saker_es_setup_total", sink="es", object="index_template", result="installed"), 1)
+        self.assertIn('ilm_policy "falco-30d" installed from', d.log())
+
+    def test_es_policy_put_failing_with_503_holds_delivery_until_it_goes_in(self):
+        es = self.server()
+        es.setup_failures = [503, 503]
+        policy = {"policy": {"phases": {"delete": {"min_age": "7d", "actions": {"delete": {}}}}}}
+        d = self.saker(es, ilm_policy={"name": "falco-7d", "body_file": self.write_json("ilm.json", policy)})
+        d.post(self.samples[:2])
+        self.wait_docs(es, 2)
+        puts = [r for r in es.received() if r.method == "PUT"]
+        self.assertEqual(len(puts), 3)  # two 503s, then installed
+        first_bulk = next(i for i, r in enumerate(es.received()) if r.path.endswith("_bulk"))
+        self.assertGreater(first_bulk, 2, "no bulk before the policy is in")
+        self.assertEqual(es.ilm_policies["falco-7d"]["version"], 1)
+        self.assertIn("ilm_policy falco-7d: PUT", d.log())
+        self.assertIn("HTTP 503", d.log())
+
+    def test_es_refused_policy_is_logged_and_delivery_goes_on(self):
+        es = self.server()
+        policy = {"policy": {"phases": {"lukewarm": {"actions": {}}}}}
+        d = self.saker(es, ilm_policy={"name": "odd", "body_file": self.write_json("ilm.json", policy)})
+        d.post(self.samples[:2])
+        self.wait_docs(es, 2)
+        self.assertEqual(d.metric("saker_es_setup_total", sink="es", object="ilm_policy", result="refused"), 1)
+        self.assertIn("Timeseries lifecycle does not support phase [lukewarm]", d.log())
+        self.assertNotIn("odd", es.ilm_policies)
+
+    def test_opensearch_ism_policy_that_exists_is_left_as_it_is(self):
+        es = self.server()
+        existing = {"description": "set by the operator", "states": []}
+        es.ism_policies["falco"] = {"policy": existing, "_seq_no": 7}
+        policy = {"policy": {"description": "saker's", "default_state": "hot", "states": []}}
+        d = self.saker(es, ism_policy={"name": "falco", "body_file": self.write_json("ism.json", policy)})
+        d.post(self.samples[:2])
+        self.wait_docs(es, 2)
+        self.assertEqual(es.received()[0].path, "/_plugins/_ism/policies/falco")
+        self.assertEqual(es.ism_policies["falco"]["policy"], existing)
+        self.assertEqual(d.metric("saker_es_setup_total", sink="es", object="ism_policy", result="exists"), 1)
+        # a new name is created
+        es2 = self.server()
+        d2 = self.saker(es2, ism_policy={"name": "falco", "body_file": self.write_json("ism.json", policy)})
+        d2.post(self.samples[:1])
+        self.wait_docs(es2, 1)
+        self.assertEqual(es2.ism_policies["falco"]["policy"], policy["policy"])
+        self.assertEqual(d2.metric("saker_es_setup_total", sink="es", object="ism_policy", result="installed"), 1)
 
     def test_es_unreachable_first_url_fails_over_to_the_next(self):
         es = self.server()

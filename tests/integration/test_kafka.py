@@ -138,8 +138,12 @@ class KafkaSinkTest(unittest.TestCase):
 
     def post_with_outage(self, n, down_at, up_at, outage_s):
         """Posts n alerts in chunks of 20 over 8 hosts; broker 1 goes down before alert down_at and comes back
-        outage_s later, before alert up_at. Returns the uuids sent, by host, in order."""
-        hosts = [f"node-{h}" for h in range(8)]  # spread over the partitions, hence over all three brokers
+        outage_s later, before alert up_at. Returns the uuids sent, by host, in order.
+        The mock picks partition leaders at random, so broker 1 is first made the leader of every partition: the
+        outage then stalls every host's alerts, whichever partitions their keys hash to."""
+        for p in range(6):
+            self.mock.command(f"leader {TOPIC} {p} 1")
+        hosts = [f"node-{h}" for h in range(8)]  # spread over the partitions
         sent_by_host = {h: [] for h in hosts}
         for start in range(0, n, 20):
             if start == down_at:

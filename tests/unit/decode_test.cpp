@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -65,10 +66,10 @@ TEST(Decode, EverySampleAlertIsAcceptedAndRoundTrips) {
     EXPECT_EQ(b->priority, a->priority);
     EXPECT_EQ(b->uuid, a->uuid);
     EXPECT_EQ(b->time_ns, a->time_ns);
-    ASSERT_EQ(b->fields.size(), a->fields.size());
-    for (std::size_t i = 0; i < a->fields.size(); ++i) {
-      EXPECT_EQ(b->fields[i].name, a->fields[i].name);
-      EXPECT_EQ(b->fields[i].value.to_text(), a->fields[i].value.to_text());
+    ASSERT_EQ(b->fields().size(), a->fields().size());
+    for (std::size_t i = 0; i < a->fields().size(); ++i) {
+      EXPECT_EQ(b->fields()[i].name, a->fields()[i].name);
+      EXPECT_EQ(b->fields()[i].value.to_text(), a->fields()[i].value.to_text());
     }
     // Without a generated uuid the output is byte-for-byte the input.
     if (!a->uuid_generated) {
@@ -218,4 +219,50 @@ TEST(Time, Rfc3339RoundTrips) {
   EXPECT_FALSE(parse_rfc3339_ns("2024-05-07T18:54:19Zjunk"));
   EXPECT_EQ(format_rfc3339_ns(1715108059341081180LL), "2024-05-07T18:54:19.341081180Z");
   EXPECT_EQ(format_rfc3339_ms(1715108059341081180LL), "2024-05-07T18:54:19.341Z");
+}
+
+TEST(Decode, FieldTableIsBuiltOnceOnFirstUseFromAnyThread) {
+  // Decoding validates and counts; the field table is built by whichever thread asks first (sinks run side by side).
+  const std::string json = test::read_file(test::data_path("sample_alerts/05_critical_proc_tree_fields.json"));
+  auto reference = decode_ok(json);
+  const auto& want = reference->fields();
+  ASSERT_FALSE(want.empty());
+  for (int round = 0; round < 20; ++round) {
+    auto a = decode_ok(json);
+    std::vector<const std::vector<Field>*> seen(4, nullptr);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < seen.size(); ++t) {
+      threads.emplace_back([&, t] { seen[t] = &a->fields(); });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto* f : seen) ASSERT_EQ(f, seen[0]) << "one table, built once";
+    ASSERT_EQ(seen[0]->size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ((*seen[0])[i].name, want[i].name);
+      EXPECT_EQ((*seen[0])[i].value.to_text(), want[i].value.to_text());
+    }
+  }
+}
+
+TEST(Decode, TagsNeedNoFieldTableAndListsStillResolve) {
+  auto a = decode_ok(R"({"rule":"r","priority":"Error","tags":["a","b"],"output_fields":{"l":["x",["y"]]}})");
+  Value tags;
+  ASSERT_TRUE(a->lookup("tags", tags));
+  ASSERT_EQ(a->items(tags).size(), 2u);
+  EXPECT_EQ(a->items(tags)[1].text, "b");
+  Value l;
+  ASSERT_TRUE(a->lookup("l", l));
+  ASSERT_EQ(a->items(l).size(), 2u);
+  EXPECT_EQ(a->items(a->items(l)[1])[0].text, "y");
+}
+
+TEST(Decode, LimitsAreCheckedAtDecodeNotWhenTheTableIsBuilt) {
+  DecodeLimits small;
+  small.max_fields = 6;
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","output_fields":{"a":[1,2,3,4,5]}})", small).code,
+            "too_many_fields");
+  small = {};
+  small.max_depth = 4;
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","output_fields":{"a":[[[["deep"]]]]}})", small).code,
+            "too_deep");
 }

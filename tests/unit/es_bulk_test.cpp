@@ -1,11 +1,14 @@
 // Elasticsearch _bulk: index names from the alert's time, the exact NDJSON body, and reading the answer item by item.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "core/time.hpp"
 #include "format/json.hpp"
 #include "pipeline/config.hpp"
 #include "sinks/elasticsearch/bulk_request.hpp"
 #include "sinks/elasticsearch/bulk_response.hpp"
+#include "sinks/elasticsearch/config.hpp"
 #include "test_util.hpp"
 
 using namespace saker;
@@ -181,4 +184,32 @@ TEST(EsConfig, DefaultsAndErrors) {
             std::string::npos);
   EXPECT_NE(config_errors("{type: elasticsearch, url: \"http://h\", indx: x}").find("did you mean \"index\""),
             std::string::npos);
+}
+
+TEST(EsConfig, PoliciesAreReadAndCheckedAtConfigTimeAndPutBeforeTheTemplate) {
+  const std::string dir = ::testing::TempDir();
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    return dir + "/" + name;
+  };
+  const std::string ilm = write("ilm.json", R"({"policy":{"phases":{"delete":{"min_age":"30d","actions":{"delete":{}}}}}})");
+  const std::string no_policy = write("bad-ilm.json", R"({"phases":{}})");
+  const std::string tmpl = write("tmpl.json", R"({"index_patterns":["falco-*"]})");
+  EXPECT_EQ(config_errors("{type: elasticsearch, url: \"http://h\", template: {name: t, body_file: " + tmpl +
+                          "}, ilm_policy: {name: \"falco 30d\", body_file: " + ilm + "}}"),
+            "");
+  const std::string err = config_errors("{type: elasticsearch, url: \"http://h\", ism_policy: {name: p, body_file: " +
+                                        no_policy + "}}");
+  EXPECT_NE(err.find("sinks[0].ism_policy.body_file"), std::string::npos) << err;
+  EXPECT_NE(err.find("_plugins/_ism/policies/<name>"), std::string::npos) << err;
+
+  EsSetup s;
+  s.kind = EsSetup::Kind::ilm_policy;
+  s.name = "falco 30d";
+  EXPECT_EQ(s.path(), "/_ilm/policy/falco%2030d");
+  s.kind = EsSetup::Kind::ism_policy;
+  EXPECT_EQ(s.path(), "/_plugins/_ism/policies/falco%2030d");
+  s.kind = EsSetup::Kind::index_template;
+  EXPECT_EQ(s.kind_name(), "index_template");
+  EXPECT_EQ(s.path(), "/_index_template/falco%2030d");
 }

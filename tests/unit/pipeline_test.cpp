@@ -73,17 +73,16 @@ sinks:
 }
 
 TEST(Pipeline, FullQueuePushesBackWithoutTakingAnything) {
-  TempDir dir;
-  // A sink that cannot open its file keeps failing, so its queue fills and stays full.
-  std::filesystem::create_directories(dir.path / "blocked");
-  auto cfg = config(fmt::format(R"(sources: []
+  // A sink whose every write fails (/dev/full: ENOSPC, even for root) keeps failing, so its queue fills and stays
+  // full.
+  auto cfg = config(R"(sources: []
+shutdown_grace: 100ms
 sinks:
-  - {{name: slow, type: file, path: {0}/out.ndjson, buffer: {{max_alerts: 2}}, retry: {{initial: 50ms}}}}
-)", dir.path.string()));
+  - {name: slow, type: file, path: /dev/full, buffer: {max_alerts: 2}, retry: {initial: 50ms}}
+)");
   Metrics metrics;
   Pipeline p(cfg, metrics);
   ASSERT_TRUE(p.start(false));
-  std::filesystem::permissions(dir.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
   int accepted = 0, refused = 0;
   for (int i = 0; i < 50; ++i) {
     std::vector<AlertPtr> batch{test::decode_ok(R"({"rule":"a","priority":"Error"})"),
@@ -98,7 +97,6 @@ sinks:
   EXPECT_GT(accepted, 0);
   EXPECT_GT(refused, 0);
   EXPECT_GT(metrics.counter_value("saker_backpressure_total"), 0u);
-  std::filesystem::permissions(dir.path, std::filesystem::perms::owner_all);
   p.stop();
 }
 

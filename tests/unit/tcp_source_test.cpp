@@ -57,9 +57,12 @@ void send_all(int fd, std::string_view data) {
   }
 }
 
-class TcpSourceTest : public ::testing::Test {
+// Every test runs twice: lines decoded on the io thread (decode_threads 0) and on a DecodePool of two threads,
+// where a connection's chunks are decoded side by side and must still come out in order.
+class TcpSourceTest : public ::testing::TestWithParam<std::size_t> {
  protected:
   void start(TcpSourceOptions o = {}) {
+    o.decode_threads = GetParam();
     o.host = "127.0.0.1";
     o.port = 0;
     source_ = std::make_unique<TcpSource>(ctx_, o);
@@ -80,7 +83,7 @@ class TcpSourceTest : public ::testing::Test {
   std::unique_ptr<TcpSource> source_;
 };
 
-TEST_F(TcpSourceTest, JoinsLinesSplitAcrossWritesAndAcceptsCrlfAndBlankLines) {
+TEST_P(TcpSourceTest, JoinsLinesSplitAcrossWritesAndAcceptsCrlfAndBlankLines) {
   start();
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
@@ -97,7 +100,7 @@ TEST_F(TcpSourceTest, JoinsLinesSplitAcrossWritesAndAcceptsCrlfAndBlankLines) {
   EXPECT_EQ(refused("invalid_json"), 0u);
 }
 
-TEST_F(TcpSourceTest, ServesManyConnectionsAtOnceInPerConnectionOrder) {
+TEST_P(TcpSourceTest, ServesManyConnectionsAtOnceInPerConnectionOrder) {
   TcpSourceOptions o;
   o.threads = 2;
   start(o);
@@ -122,7 +125,7 @@ TEST_F(TcpSourceTest, ServesManyConnectionsAtOnceInPerConnectionOrder) {
   ASSERT_TRUE(eventually([&] { return source_->connections() == 0; }));
 }
 
-TEST_F(TcpSourceTest, OverlongLineIsDroppedAndCountedWhileLaterLinesArrive) {
+TEST_P(TcpSourceTest, OverlongLineIsDroppedAndCountedWhileLaterLinesArrive) {
   TcpSourceOptions o;
   o.max_line = 300;
   start(o);
@@ -142,7 +145,7 @@ TEST_F(TcpSourceTest, OverlongLineIsDroppedAndCountedWhileLaterLinesArrive) {
   ::close(fd);
 }
 
-TEST_F(TcpSourceTest, BadLinesAreCountedAndTheRestContinue) {
+TEST_P(TcpSourceTest, BadLinesAreCountedAndTheRestContinue) {
   start();
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
@@ -155,7 +158,7 @@ TEST_F(TcpSourceTest, BadLinesAreCountedAndTheRestContinue) {
   ::close(fd);
 }
 
-TEST_F(TcpSourceTest, BackpressureLosesNothingOnceSinksFree) {
+TEST_P(TcpSourceTest, BackpressureLosesNothingOnceSinksFree) {
   start();
   ingest_.full = true;
   constexpr int kLines = 5000;  // ~1.1 MB: more than one read chunk, so reading must pause and resume
@@ -177,7 +180,7 @@ TEST_F(TcpSourceTest, BackpressureLosesNothingOnceSinksFree) {
   ::close(fd);
 }
 
-TEST_F(TcpSourceTest, StopSubmitsWhatWasDecoded) {
+TEST_P(TcpSourceTest, StopSubmitsWhatWasDecoded) {
   start();
   ingest_.full = true;
   const int fd = connect_to(source_->port());
@@ -190,7 +193,7 @@ TEST_F(TcpSourceTest, StopSubmitsWhatWasDecoded) {
   ::close(fd);
 }
 
-TEST_F(TcpSourceTest, ConnectionsOverTheLimitAreClosed) {
+TEST_P(TcpSourceTest, ConnectionsOverTheLimitAreClosed) {
   TcpSourceOptions o;
   o.max_connections = 2;
   start(o);
@@ -208,7 +211,7 @@ TEST_F(TcpSourceTest, ConnectionsOverTheLimitAreClosed) {
   for (int fd : {a, b, c}) ::close(fd);
 }
 
-TEST_F(TcpSourceTest, StartReportsAPortInUse) {
+TEST_P(TcpSourceTest, StartReportsAPortInUse) {
   start();
   TcpSourceOptions o;
   o.host = "127.0.0.1";
@@ -220,7 +223,7 @@ TEST_F(TcpSourceTest, StartReportsAPortInUse) {
   EXPECT_NE(r.error().message.find("cannot listen on 127.0.0.1:"), std::string::npos) << r.error().message;
 }
 
-TEST_F(TcpSourceTest, LineLongerThanTheReadChunkButWithinMaxLineArrivesWhole) {
+TEST_P(TcpSourceTest, LineLongerThanTheReadChunkButWithinMaxLineArrivesWhole) {
   start();
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
@@ -236,6 +239,34 @@ TEST_F(TcpSourceTest, LineLongerThanTheReadChunkButWithinMaxLineArrivesWhole) {
 }
 
 // The splitter on its own, fed byte ranges of every size, including a buffer that must grow.
+INSTANTIATE_TEST_SUITE_P(DecodeThreads, TcpSourceTest, ::testing::Values(0, 2),
+                         [](const auto& info) { return fmt::format("decode_threads_{}", info.param); });
+
+TEST_P(TcpSourceTest, OneBusyConnectionKeepsItsOrderAcrossManyChunks) {
+  start();
+  constexpr int kLines = 20000;  // ~5 MB in reads of up to 256 KiB: many chunks in flight at once
+  std::string payload;
+  for (int i = 0; i < kLines; ++i) {
+    payload += (i % 997 == 5) ? "{\"rule\":\"no priority\"}\n" : alert(std::to_string(i)) + "\n";
+  }
+  const int fd = connect_to(source_->port());
+  ASSERT_GE(fd, 0);
+  send_all(fd, payload);
+  ::close(fd);
+  const int bad = (kLines - 5 + 996) / 997;
+  ASSERT_TRUE(eventually([&] { return ingest_.count() == static_cast<std::size_t>(kLines - bad); })) << ingest_.count();
+  const auto outs = ingest_.outputs();
+  int next = 0;
+  for (const auto& out : outs) {
+    if (next % 997 == 5) ++next;
+    ASSERT_EQ(out, std::to_string(next)) << "out of order";
+    ++next;
+  }
+  EXPECT_EQ(refused("missing_priority"), static_cast<std::uint64_t>(bad));
+  EXPECT_EQ(metrics_.counter_value("saker_alerts_received_total", {{"source", "tcp"}}),
+            static_cast<std::uint64_t>(kLines - bad));
+}
+
 TEST(TcpLineSplitter, SplitsAtEveryBoundaryAndDropsOnlyOverlongLines) {
   const std::string input = "a\r\nbb\n\n" + std::string(5000, 'x') + "\n" + std::string(700, 'y') + "\nlast";
   for (std::size_t piece : {1u, 3u, 64u, 1000u, 100000u}) {
@@ -269,11 +300,13 @@ TEST(TcpSourceConfig, DefaultsAndErrors) {
     EXPECT_TRUE(static_cast<bool>(b));
   }
   {
-    const YAML::Node n = YAML::Load("{type: tcp, listen: nowhere, max_connections: 0, threads: 2, lisen: x}");
+    const YAML::Node n =
+        YAML::Load("{type: tcp, listen: nowhere, max_connections: 0, threads: 2, decode_threads: 65, lisen: x}");
     ConfigErrors errors;
     parse_tcp_source(ConfigReader{n, "sources[0]", errors});
     const std::string text = errors.to_string();
-    EXPECT_EQ(errors.errors().size(), 3u) << text;
+    EXPECT_EQ(errors.errors().size(), 4u) << text;
+    EXPECT_NE(text.find("sources[0].decode_threads"), std::string::npos) << text;
     EXPECT_NE(text.find("sources[0].listen"), std::string::npos) << text;
     EXPECT_NE(text.find("sources[0].max_connections"), std::string::npos) << text;
     EXPECT_NE(text.find("lisen"), std::string::npos) << text;

@@ -13,10 +13,17 @@
 
 namespace saker {
 
-struct EsTemplate {
+// Something the sink puts into the cluster before its first bulk: an ILM policy (Elasticsearch), an ISM policy
+// (OpenSearch) or an index template, in that order, so the template can name the policy.
+struct EsSetup {
+  enum class Kind { ilm_policy, ism_policy, index_template };
+  Kind kind = Kind::index_template;
   std::string name;
   std::string file;
   std::string body;  // the file's JSON, read (and checked) at config time
+
+  std::string_view kind_name() const;  // "ilm_policy", "ism_policy", "index_template": config key and metric label
+  std::string path() const;            // "/_ilm/policy/<name>", ... (name URL-encoded)
 };
 
 struct EsConfig {
@@ -26,7 +33,7 @@ struct EsConfig {
   std::string pipeline;            // ingest pipeline (?pipeline=), empty: none
   std::uint64_t max_bytes = 10 * 1024 * 1024;  // per _bulk request, before compression
   bool add_timestamp = true;       // add "@timestamp" (the alert's time) to documents that lack it
-  std::optional<EsTemplate> index_template;
+  std::vector<EsSetup> setup;     // ilm_policy, ism_policy, template: in the order they are put
   HttpClientOptions http;
   // The document format when `format` is not set: `ecs` when saker has it, else null (the sink's own, json).
   std::shared_ptr<const Formatter> default_formatter;

@@ -24,13 +24,14 @@ class EsSink final : public Sink {
         duplicate_(item_counter("duplicate")),
         retried_(item_counter("retried")),
         dead_("elasticsearch", item_counter("dead_letter")),
-        template_pending_(cfg_.index_template.has_value()) {}
+        setup_done_(0) {}
 
-  // The template goes in on the sink's thread before the first bulk (which creates the index it shapes), so an
-  // unreachable cluster neither delays start-up nor a reload.
+  // Policies and the template go in on the sink's thread before the first bulk (which creates the index they
+  // shape), so an unreachable cluster neither delays start-up nor a reload.
   Result<bool> write(std::span<const AlertPtr> batch) override {
-    if (template_pending_) {
-      if (auto r = put_template(); !r) return r;
+    while (setup_done_ < cfg_.setup.size()) {
+      if (auto r = put_setup(cfg_.setup[setup_done_]); !r) return r;
+      ++setup_done_;
     }
     progress_.begin(batch);
     batch_ = batch;
@@ -138,27 +139,31 @@ class EsSink final : public Sink {
     progress_.settle(pending_[pos]);
   }
 
-  // 429/5xx and transport errors hold delivery back (retried); any other refusal is logged and skipped.
-  Result<bool> put_template() {
-    const EsTemplate& t = *cfg_.index_template;
-    const std::string url = cfg_.urls[url_index_] + "/_index_template/" + url_encode(t.name);
+  // 429/5xx and transport errors hold delivery back (retried); any other refusal is logged and skipped. OpenSearch
+  // answers 409 when an ISM policy exists already: it is left as it is (updating needs its sequence number).
+  Result<bool> put_setup(const EsSetup& t) {
+    const std::string url = cfg_.urls[url_index_] + t.path();
     auto r = client_.send("PUT", url, t.body, "application/json");
-    if (!r) return make_error(r.error().code, "index template: " + r.error().message);
+    if (!r) return make_error(r.error().code, fmt::format("{} {}: {}", t.kind_name(), t.name, r.error().message));
     const long status = r->status;
     if (status == 429 || status >= 500) {
-      return make_error("template", fmt::format("index template: PUT {}: HTTP {} ({})", url, status, parse_es_error(r->body)));
+      return make_error("setup", fmt::format("{} {}: PUT {}: HTTP {} ({})", t.kind_name(), t.name, url, status,
+                                             parse_es_error(r->body)));
     }
-    template_pending_ = false;
+    const bool exists = status == 409 && t.kind == EsSetup::Kind::ism_policy;
     const bool ok = status >= 200 && status < 300;
     ctx_.metrics
-        .counter("saker_es_template_total", "Index template installs, by outcome",
-                 {{"sink", ctx_.name}, {"result", ok ? "installed" : "refused"}})
+        .counter("saker_es_setup_total", "Policies and index templates put before the first bulk, by outcome",
+                 {{"sink", ctx_.name}, {"object", std::string(t.kind_name())},
+                  {"result", ok ? "installed" : exists ? "exists" : "refused"}})
         .inc();
     if (ok) {
-      spdlog::info("sink {}: index template \"{}\" installed from {}", ctx_.name, t.name, t.file);
+      spdlog::info("sink {}: {} \"{}\" installed from {}", ctx_.name, t.kind_name(), t.name, t.file);
+    } else if (exists) {
+      spdlog::info("sink {}: {} \"{}\" exists already and is left as it is", ctx_.name, t.kind_name(), t.name);
     } else {
-      spdlog::error("sink {}: PUT {} refused the index template from {}: HTTP {} ({}); delivering without it", ctx_.name,
-                    url, t.file, status, parse_es_error(r->body));
+      spdlog::error("sink {}: PUT {} refused the {} from {}: HTTP {} ({}); delivering without it", ctx_.name, url,
+                    t.kind_name(), t.file, status, parse_es_error(r->body));
     }
     return true;
   }
@@ -173,7 +178,7 @@ class EsSink final : public Sink {
   Counter& duplicate_;
   Counter& retried_;
   DeadLetterGroup dead_;
-  bool template_pending_;
+  std::size_t setup_done_;  // cfg_.setup[0, setup_done_) are put
   std::size_t url_index_ = 0;
   std::vector<bool> url_down_ = std::vector<bool>(cfg_.urls.size(), false);
   std::string url_;  // of the request in flight, for messages

@@ -15,6 +15,7 @@ bool MemoryBuffer::full() const noexcept {
 
 Result<bool> MemoryBuffer::push(std::vector<AlertPtr>& alerts) {
   if (alerts.empty()) return true;
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (full()) {
@@ -44,15 +45,20 @@ Result<bool> MemoryBuffer::push(std::vector<AlertPtr>& alerts) {
     }
     count_.fetch_add(alerts.size(), std::memory_order_relaxed);
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    wake = waiting_ > 0;
   }
   alerts.clear();
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
 }
 
 bool MemoryBuffer::take(std::vector<AlertPtr>& out, std::size_t max, std::chrono::milliseconds wait) {
   std::unique_lock lock(mu_);
-  if (q_.empty() && !closed_) cv_.wait_for(lock, wait, [&] { return !q_.empty() || closed_; });
+  if (q_.empty() && !closed_) {
+    ++waiting_;
+    cv_.wait_for(lock, wait, [&] { return !q_.empty() || closed_; });
+    --waiting_;
+  }
   if (q_.empty()) return !closed_;
   const std::size_t n = std::min(max, q_.size());
   for (std::size_t i = 0; i < n; ++i) {

@@ -27,6 +27,7 @@ class MemoryBuffer final : public Buffer {
   BufferSpec spec_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::size_t waiting_ = 0;  // take() calls blocked on cv_: push() signals only when someone waits
   std::deque<AlertPtr> q_;
   std::deque<std::uint64_t> in_flight_bytes_;  // sizes of alerts taken but not yet acked, oldest first
   bool closed_ = false;
