@@ -6,7 +6,8 @@
 #
 # Environment:
 #   BENCH_ALERTS=N        alerts in the TCP workload (default 1000000)
-#   BENCH_QUICK=1         smoke run: 100000 alerts, 3 s of HTTP
+#   BENCH_QUICK=1         smoke run: 100000 alerts, 3 s of HTTP, one run per system
+#   BENCH_RUNS=N          runs per system of the TCP workload (default 3); the table shows the median run
 #   BENCH_SYSTEMS="..."   subset of "saker rsyslog syslog-ng" (default all three)
 #   BENCH_HTTP=0          skip the HTTP part; BENCH_HTTP_SECONDS (10), BENCH_HTTP_CONNECTIONS (16)
 #   BENCH_SEED=N          load generator seed (default 1)
@@ -23,7 +24,9 @@ LOADGEN=$BUILD/saker_loadgen
 if [[ "${BENCH_QUICK:-0}" == 1 ]]; then
   ALERTS=${BENCH_ALERTS:-100000}
   HTTP_SECONDS=${BENCH_HTTP_SECONDS:-3}
+  RUNS=${BENCH_RUNS:-1}
 else
+  RUNS=${BENCH_RUNS:-3}
   ALERTS=${BENCH_ALERTS:-1000000}
   HTTP_SECONDS=${BENCH_HTTP_SECONDS:-10}
 fi
@@ -96,7 +99,32 @@ kv() { awk -F= -v k="$1" '$1 == k {print $2}' "$2" | tail -n 1; }
 
 free_port() { "$LOADGEN" --free-port; }
 
-declare -A R_RATE R_WALL R_CPU R_RSS R_LINES R_OK R_NOTE
+declare -A R_RATE R_WALL R_CPU R_RSS R_LINES R_OK R_NOTE R_RUNS
+
+# Runs `$2 $1` (a function that starts system $1, calls measure and stops it) RUNS times and keeps the median run
+# by alerts/s in R_*[$1]; R_RUNS[$1] lists every run's alerts/s. A run that failed its checks is kept if it is the
+# median, so the table shows it.
+repeat_runs() {
+  local name=$1 fn=$2 i k rates=() order
+  for ((i = 1; i <= RUNS; i++)); do
+    unset "R_RATE[$name]" "R_NOTE[$name]"
+    "$fn"
+    for k in RATE WALL CPU RSS LINES OK NOTE; do
+      local -n tbl="R_$k"
+      tbl["$name#$i"]=${tbl[$name]:-}
+    done
+    rates+=("${R_RATE[$name]:-0}")
+  done
+  R_RUNS[$name]=$(IFS=' '; echo "${rates[*]}")
+  order=$(for ((i = 1; i <= RUNS; i++)); do echo "${rates[i - 1]} $i"; done | sort -n | awk -v m=$(((RUNS + 1) / 2)) 'NR == m {print $2}')
+  for k in RATE WALL CPU RSS LINES OK NOTE; do
+    local -n tbl="R_$k"
+    tbl[$name]=${tbl["$name#$order"]:-}
+  done
+  [[ -z "${R_RATE[$name]}" ]] && unset "R_RATE[$name]"
+  [[ -z "${R_NOTE[$name]}" ]] && unset "R_NOTE[$name]"
+  return 0
+}
 
 # Runs the TCP workload against a receiver that is already listening; fills the R_* tables.
 measure() {
@@ -168,7 +196,9 @@ log "workload: $ALERTS alerts, ${AVG_BYTES} bytes on average, $EXPECTED (Warning
 
 # --- saker -----------------------------------------------------------------------------------------
 
-if wants saker; then
+run_saker() {
+  local port pid
+  rm -rf "$WORK/out/saker.ndjson" "$WORK/data"
   port=$(free_port)
   saker_config "{type: tcp, listen: \"127.0.0.1:$port\"}" "$WORK/saker-tcp.yaml"
   log "saker: $SAKER run -c saker-tcp.yaml (tcp 127.0.0.1:$port)"
@@ -182,9 +212,31 @@ if wants saker; then
     R_NOTE[saker]="did not start (see above)"
   fi
   stop "$pid"
+}
+if wants saker; then
+  repeat_runs saker run_saker
 fi
 
 # --- rsyslog ---------------------------------------------------------------------------------------
+
+run_rsyslog() {
+  local port pid
+  rm -rf "$WORK/out/rsyslog.ndjson" "$WORK/rsyslog-work"
+  port=$(free_port)
+  mkdir -p "$WORK/rsyslog-work"
+  sed -e "s|@WORK_DIR@|$WORK|g" -e "s|@PORT@|$port|g" "$ROOT/bench/peers/rsyslog.conf" >"$WORK/rsyslog.conf"
+  log "rsyslog $RSYSLOG_VERSION: rsyslogd -n -f rsyslog.conf (imptcp 127.0.0.1:$port)"
+  rsyslogd -n -f "$WORK/rsyslog.conf" -i "$WORK/rsyslog.pid" >"$WORK/rsyslog.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  if wait_listening "$pid" "$port" rsyslog "$WORK/rsyslog.log"; then
+    measure rsyslog "$pid" "$port" "$WORK/out/rsyslog.ndjson"
+  else
+    R_OK[rsyslog]=no
+    R_NOTE[rsyslog]="did not start (see above)"
+  fi
+  stop "$pid"
+}
 
 RSYSLOG_VERSION=""
 if wants rsyslog; then
@@ -193,20 +245,7 @@ if wants rsyslog; then
     R_NOTE[rsyslog]="rsyslogd not installed (apt-get install rsyslog; scripts/setup.sh does)"
   else
     RSYSLOG_VERSION=$(rsyslogd -v 2>/dev/null | head -n 1 | awk '{print $2}' | tr -d ',')
-    port=$(free_port)
-    mkdir -p "$WORK/rsyslog-work"
-    sed -e "s|@WORK_DIR@|$WORK|g" -e "s|@PORT@|$port|g" "$ROOT/bench/peers/rsyslog.conf" >"$WORK/rsyslog.conf"
-    log "rsyslog $RSYSLOG_VERSION: rsyslogd -n -f rsyslog.conf (imptcp 127.0.0.1:$port)"
-    rsyslogd -n -f "$WORK/rsyslog.conf" -i "$WORK/rsyslog.pid" >"$WORK/rsyslog.log" 2>&1 &
-    pid=$!
-    PIDS+=("$pid")
-    if wait_listening "$pid" "$port" rsyslog "$WORK/rsyslog.log"; then
-      measure rsyslog "$pid" "$port" "$WORK/out/rsyslog.ndjson"
-    else
-      R_OK[rsyslog]=no
-      R_NOTE[rsyslog]="did not start (see above)"
-    fi
-    stop "$pid"
+    repeat_runs rsyslog run_rsyslog
   fi
 fi
 
@@ -335,6 +374,11 @@ report() {
       printf '%-10s %12s %9s %8s %7s %13s %10s  %s\n' "$s" - - - - - - "${R_OK[$s]:-no}"
     fi
     [[ -n "${R_NOTE[$s]:-}" ]] && printf '           note: %s\n' "${R_NOTE[$s]}"
+  done
+  echo
+  echo "each row is the median of $RUNS run(s) by alerts/s (syslog-ng: one run); every run's alerts/s:"
+  for s in saker rsyslog syslog-ng; do
+    [[ -n "${R_RUNS[$s]:-}" ]] && printf '  %-10s %s\n' "$s" "${R_RUNS[$s]}"
   done
   echo
   local peer

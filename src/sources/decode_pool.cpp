@@ -14,7 +14,8 @@ struct DecodePool::Thread {
 };
 
 DecodePool::DecodePool(std::size_t threads, SourceContext& ctx, std::shared_ptr<RateLimiter> log_limit,
-                       std::size_t max_line) {
+                       std::size_t max_line)
+    : max_line_(max_line) {
   for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
     threads_.push_back(std::make_unique<Thread>(ctx, log_limit, max_line));
   }
@@ -57,12 +58,18 @@ void DecodePool::run(Thread& t) {
     jobs_.pop_front();
     ++busy_;
     lock.unlock();
-    const std::string& text = job.chunk->text;
+    const std::string_view text = job.chunk->block.lines;
     std::size_t at = 0;
     while (at < text.size()) {
       const void* nl = std::memchr(text.data() + at, '\n', text.size() - at);
       const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
-      t.lines.line(std::string_view(text.data() + at, end - at));
+      const std::string_view line = text.substr(at, end - at);
+      const std::size_t body = (!line.empty() && line.back() == '\r') ? line.size() - 1 : line.size();
+      if (body > max_line_) {
+        t.lines.too_large(body);
+      } else {
+        t.lines.line(line);
+      }
       at = end + 1;
     }
     t.intake.take(job.chunk->alerts);

@@ -19,7 +19,7 @@ namespace saker {
 class DecodePool {
  public:
   struct Chunk {
-    std::string text;              // complete lines, each ending in '\n'
+    LineSplitter::Block block;     // lines, each ending in '\n' (the last one may lack it)
     std::vector<AlertPtr> alerts;  // the good ones, in order, once decoded
     bool done = false;             // for the owner: set on its own thread when done() told it
   };
@@ -29,7 +29,8 @@ class DecodePool {
   DecodePool(const DecodePool&) = delete;
   DecodePool& operator=(const DecodePool&) = delete;
 
-  // Decodes `chunk` on a pool thread, then calls done() on that thread. Bad lines are counted and logged there.
+  // Decodes `chunk` on a pool thread, then calls done() on that thread. Bad and over-long (max_line) lines are
+  // counted and logged there.
   void submit(std::shared_ptr<Chunk> chunk, std::function<void()> done);
   // Returns once every chunk submitted so far is decoded and its done() has returned.
   void wait_idle();
@@ -49,6 +50,7 @@ class DecodePool {
   std::size_t busy_ = 0;
   bool stopping_ = false;
   std::vector<std::unique_ptr<Thread>> threads_;
+  std::size_t max_line_;
 };
 
 }  // namespace saker

@@ -31,6 +31,17 @@ class LineSplitter {
   template <typename OnLine, typename OnDrop>
   void commit(std::size_t n, OnLine&& on_line, OnDrop&& on_drop);
 
+  // Complete lines handed out at once: the buffer they sit in, given away without a copy.
+  struct Block {
+    std::unique_ptr<char[]> data;
+    std::string_view lines;  // into data: complete lines, each ending in '\n'; empty when none was completed
+  };
+  // Like commit(), but hands every complete line of the buffer out as one Block (for another thread to split and
+  // decode): the incomplete last line moves to a new buffer. Lines over max_line are not checked here, except an
+  // incomplete one, which is dropped as by commit() once it outgrows max_line.
+  template <typename OnDrop>
+  Block commit_block(std::size_t n, OnDrop&& on_drop);
+
   // End of input: the incomplete last line, if any, is handed out as a line too.
   template <typename OnLine, typename OnDrop>
   void finish(OnLine&& on_line, OnDrop&& on_drop);
@@ -105,6 +116,49 @@ void LineSplitter::commit(std::size_t n, OnLine&& on_line, OnDrop&& on_drop) {
     return;
   }
   compact();
+}
+
+template <typename OnDrop>
+LineSplitter::Block LineSplitter::commit_block(std::size_t n, OnDrop&& on_drop) {
+  Block block;
+  char* const base = buf_.get();
+  end_ += n;
+  if (discarding_) {
+    const void* nl = std::memchr(base + begin_, '\n', end_ - begin_);
+    if (nl == nullptr) {
+      consumed_ += end_ - begin_;
+      begin_ = end_ = scanned_ = 0;
+      return block;
+    }
+    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1;
+    consumed_ += at - begin_;
+    begin_ = scanned_ = at;
+    discarding_ = false;
+  }
+  // Only the new bytes can hold the last newline: [begin_, scanned_) holds none.
+  const void* nl = scanned_ < end_ ? ::memrchr(base + scanned_, '\n', end_ - scanned_) : nullptr;
+  if (nl != nullptr) {
+    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1;
+    const std::size_t tail = end_ - at;
+    std::unique_ptr<char[]> fresh(new char[cap_]);
+    if (tail > 0) std::memcpy(fresh.get(), base + at, tail);
+    block.lines = std::string_view(base + begin_, at - begin_);
+    block.data = std::move(buf_);
+    buf_ = std::move(fresh);
+    consumed_ += at - begin_;
+    begin_ = 0;
+    end_ = tail;
+  }
+  scanned_ = end_;
+  if (end_ - begin_ > max_line_ + 1) {
+    on_drop(end_ - begin_);
+    consumed_ += end_ - begin_;
+    begin_ = end_ = scanned_ = 0;
+    discarding_ = true;
+    return block;
+  }
+  compact();
+  return block;
 }
 
 template <typename OnLine, typename OnDrop>

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <thread>
@@ -90,26 +91,36 @@ struct TcpSource::Impl {
       reading = false;
       if (w.closing) return;
       DecodePool* pool = w.impl.pool.get();
-      auto on_line = [&](std::string_view t) {
-        if (!pool) return w.lines.line(t);
-        filling->text.append(t).push_back('\n');
-      };
-      if (pool) {
-        filling = std::make_shared<DecodePool::Chunk>();
-        filling->text.reserve(split.partial() + n + 1);  // every line this read completes fits
+      if (!pool) {
+        if (n > 0) split.commit(n, w.lines.on_line(), w.lines.on_drop());
+        // The peer closed: its last line may lack a newline. Errors (reset) drop the partial line.
+        if (ec == asio::error::eof) split.finish(w.lines.on_line(), w.lines.on_drop());
+      } else {
+        // The complete lines go to the pool in the buffer they were read into; no copy.
+        if (n > 0) {
+          if (auto block = split.commit_block(n, w.lines.on_drop()); !block.lines.empty()) decode(*pool, std::move(block));
+        }
+        if (ec == asio::error::eof) {
+          std::string last;
+          split.finish([&](std::string_view t) { last.assign(t); }, w.lines.on_drop());
+          if (!last.empty()) {
+            LineSplitter::Block block;
+            block.data.reset(new char[last.size()]);
+            std::memcpy(block.data.get(), last.data(), last.size());
+            block.lines = std::string_view(block.data.get(), last.size());
+            decode(*pool, std::move(block));
+          }
+        }
       }
-      if (n > 0) split.commit(n, on_line, w.lines.on_drop());
-      // The peer closed: its last line may lack a newline. Errors (reset) drop the partial line.
-      if (ec == asio::error::eof) split.finish(on_line, w.lines.on_drop());
       if (ec) ended = true;
-      if (pool && !filling->text.empty()) decode(*pool);
-      filling.reset();
       w.flush_then_read(ended ? nullptr : shared_from_this());
     }
 
-    void decode(DecodePool& pool) {
-      chunks.push_back(filling);
-      pool.submit(filling, [self = shared_from_this(), chunk = filling] {
+    void decode(DecodePool& pool, LineSplitter::Block block) {
+      auto chunk = std::make_shared<DecodePool::Chunk>();
+      chunk->block = std::move(block);
+      chunks.push_back(chunk);
+      pool.submit(chunk, [self = shared_from_this(), chunk] {
         asio::post(self->w.ctx, [self, chunk] {
           chunk->done = true;
           self->drain();
@@ -132,7 +143,6 @@ struct TcpSource::Impl {
     LineSplitter split;
     bool reading = false;
     bool ended = false;  // the peer closed (or the connection failed): no more reads
-    std::shared_ptr<DecodePool::Chunk> filling;           // lines of the read being committed
     std::deque<std::shared_ptr<DecodePool::Chunk>> chunks;  // being decoded, in read order
   };
 
