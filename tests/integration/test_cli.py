@@ -28,6 +28,13 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("OK (1 sources, 1 sinks)", r.stdout)
 
+    def test_check_accepts_the_shipped_examples(self):
+        root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+        for example in ("examples/saker.yaml", "examples/elasticsearch/saker-es.yaml"):
+            r = subprocess.run([BINARY, "check", "-c", example], capture_output=True, text=True, cwd=root)
+            self.assertEqual(r.returncode, 0, f"{example}: {r.stderr}")
+            self.assertIn("OK (", r.stdout)
+
     def test_check_lists_every_error_with_position(self):
         path = self.write("bad.yaml", "sources:\n  - {type: htp}\nsinks:\n  - {name: a, type: file, min_priority: loud}\n  - {name: b, type: stdout, filter: 'proc.name = '}\n")
         r = subprocess.run([BINARY, "check", "-c", path], capture_output=True, text=True)

@@ -291,6 +291,41 @@ TEST(TcpLineSplitter, SplitsAtEveryBoundaryAndDropsOnlyOverlongLines) {
   }
 }
 
+TEST(TcpLineSplitter, BlocksCarryTheSameLinesWithoutCopyingThem) {
+  // commit_block gives whole buffers away; the lines in them (split later, as the decode pool does) are the ones
+  // commit() hands out, except that over-long complete lines are left for the pool to drop.
+  const std::string input = "a\r\nbb\n\n" + std::string(5000, 'x') + "\n" + std::string(700, 'y') + "\nlast";
+  for (std::size_t piece : {1u, 3u, 64u, 1000u, 100000u}) {
+    LineSplitter split(/*max_line=*/1000, /*chunk=*/256);
+    std::vector<std::string> lines;
+    std::vector<std::size_t> drops;
+    auto on_drop = [&](std::size_t n) { drops.push_back(n); };
+    for (std::size_t at = 0; at < input.size();) {
+      const auto space = split.space();
+      ASSERT_FALSE(space.empty());
+      const std::size_t n = std::min({piece, space.size(), input.size() - at});
+      std::memcpy(space.data(), input.data() + at, n);
+      auto block = split.commit_block(n, on_drop);
+      at += n;
+      if (block.lines.empty()) continue;
+      ASSERT_EQ(block.lines.back(), '\n');
+      ASSERT_GE(block.lines.data(), block.data.get());
+      std::string_view rest = block.lines;
+      while (!rest.empty()) {
+        const auto nl = rest.find('\n');
+        lines.emplace_back(rest.substr(0, nl));
+        rest.remove_prefix(nl + 1);
+      }
+    }
+    EXPECT_EQ(split.partial(), 4u) << "piece " << piece;
+    split.finish([&](std::string_view l) { lines.emplace_back(l); }, on_drop);
+    EXPECT_EQ(split.consumed(), input.size());
+    // Reads are at most the buffer's free space, so the 5000-byte line outgrows max_line while incomplete.
+    EXPECT_EQ(lines, (std::vector<std::string>{"a\r", "bb", "", std::string(700, 'y'), "last"})) << "piece " << piece;
+    EXPECT_EQ(drops.size(), 1u) << "piece " << piece;
+  }
+}
+
 TEST(TcpSourceConfig, DefaultsAndErrors) {
   {
     const YAML::Node n = YAML::Load("{type: tcp}");
