@@ -40,7 +40,7 @@ PY
 }
 
 run_case() {  # name, sink yaml, file whose line count (or count file) proves delivery
-  local name=$1 sink=$2 done_file=$3 port dir start end secs
+  local name=$1 sink=$2 done_file=$3 port dir
   port=$(free_port); dir=$WORK/$name; mkdir -p "$dir"
   cat >"$dir/saker.yaml" <<YAML
 data_dir: $dir/data
@@ -53,22 +53,16 @@ YAML
   "$SAKER" run -c "$dir/saker.yaml" 2>"$dir/saker.log" & local pid=$!
   PIDS+=($pid)
   wait_listen "$port"
-  start=$(date +%s.%N)
-  "$LOADGEN" --in "$INPUT" --tcp "127.0.0.1:$port" >/dev/null
-  while :; do
-    if [[ "$done_file" == *.count ]]; then
-      n=$(cat "$done_file" 2>/dev/null || echo 0)
-    elif [[ "$done_file" == *.kafka ]]; then  # kafka_mock prints one line per message plus its "ready" line
-      n=$(( $(wc -l <"$done_file") - 1 ))
-    else
-      n=$(wc -l <"$done_file" 2>/dev/null || echo 0)
-    fi
-    [[ "$n" -ge "$KEPT" ]] && break
-    sleep 0.02
-  done
-  end=$(date +%s.%N)
-  secs=$(echo "$end - $start" | bc -l)
-  local rate; rate=$(echo "$ALERTS / $secs" | bc -l)
+  # Timed by the sender from its first byte until the proof of delivery is complete (loading the input is not).
+  local wait=(--wait-file "$done_file" --expect-lines "$KEPT")
+  if [[ "$done_file" == *.count ]]; then
+    wait+=(--wait-count)
+  elif [[ "$done_file" == *.kafka ]]; then  # kafka_mock prints one line per message plus its "ready" line
+    wait=(--wait-file "$done_file" --expect-lines $((KEPT + 1)))
+  fi
+  "$LOADGEN" --in "$INPUT" --tcp "127.0.0.1:$port" "${wait[@]}" --timeout 1800 --stall 120 >"$dir/result" ||
+    echo "[formats] $name: not every alert arrived: $(tr '\n' ' ' <"$dir/result")" >&2
+  local rate; rate=$(awk -F= '$1 == "alerts_per_second" {print $2}' "$dir/result")
   printf '%-18s %12.0f %10.2f\n' "$name" "$rate" "$(cpu_seconds $pid)"
   echo "$rate" >"$WORK/$name.rate"
   kill "$pid"; wait "$pid" 2>/dev/null || true

@@ -40,6 +40,7 @@ struct Options {
   bool stats = false, free_port = false;
   std::string wait_file;
   std::uint64_t expect_lines = 0;
+  bool wait_count = false;
   double timeout_s = 600, stall_s = 60;
 };
 
@@ -132,7 +133,7 @@ int run(const Options& o) {
   // Waits for the receiver's output after a send that started at `first_byte`; non-zero when it fell short.
   auto wait_output = [&](lg::Clock::time_point first_byte) {
     if (o.wait_file.empty()) return 0;
-    const auto w = lg::wait_for_lines(o.wait_file, o.expect_lines, first_byte, o.timeout_s, o.stall_s);
+    const auto w = lg::wait_for_lines(o.wait_file, o.expect_lines, first_byte, o.timeout_s, o.stall_s, o.wait_count);
     fmt::print(report, "lines={}\nexpected_lines={}\nelapsed_seconds={:.3f}\nalerts_per_second={:.0f}\n", w.lines,
                o.expect_lines, w.seconds, w.seconds > 0 ? corpus.alerts / w.seconds : 0.0);
     if (w.reached) return 0;
@@ -184,6 +185,7 @@ int main(int argc, char** argv) {
   app.add_flag("--stats", o.stats, "print how many alerts there are and how many are Warning or above");
   app.add_option("--wait-file", o.wait_file, "after sending: wait until this file holds --expect-lines lines");
   app.add_option("--expect-lines", o.expect_lines, "lines to wait for in --wait-file");
+  app.add_flag("--wait-count", o.wait_count, "--wait-file holds a decimal count of records, not the records");
   app.add_option("--timeout", o.timeout_s, "give up waiting after this many seconds")->capture_default_str();
   app.add_option("--stall", o.stall_s, "give up when no line arrived for this many seconds")->capture_default_str();
   app.add_flag("--free-port", o.free_port, "print a free TCP port on 127.0.0.1 and exit");

@@ -6,7 +6,8 @@
 //
 // Decoding validates the whole alert (JSON, UTF-8, limits, required keys) and extracts the top-level keys at
 // once; the table of output fields is built on first use, by whichever thread asks first (fields(), find_field(),
-// lookup() of a field, items()). A route on priority that feeds the `json` format never pays for it.
+// lookup() of a field, items()). A route on priority that feeds the `json` format never pays for it; once any
+// table was asked for, decoding builds the next ones at once, on the decoding threads.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -106,6 +107,7 @@ class Alert {
   friend class FieldTable;
   friend class Decoder;
   void build_fields() const;
+  void build_fields_from(const void* root_object) const;  // a parsed simdjson::dom::object of json_
 
   std::string json_;
   // The unescaped top-level strings (rule, output, ...) and the generated uuid, which the views above point into.

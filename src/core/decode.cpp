@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <atomic>
 #include <cstring>
 #include <limits>
 
@@ -181,16 +182,21 @@ Result<bool> FieldTable::value_of(dom::element e, Value* out) {
   return true;
 }
 
-void Alert::build_fields() const {
+namespace {
+
+// Set once any alert's field table is built on demand (a format, filter or template reads fields): from then on
+// decode() builds the table at once, from the document it has parsed anyway, on the decoding thread, instead of
+// leaving a second parse to whichever single sink thread asks first. A pipeline that only routes on priority and
+// writes `json` never sets it.
+std::atomic<bool> g_fields_wanted{false};
+
+}  // namespace
+
+void Alert::build_fields_from(const void* root_object) const {
   // decode() already validated this text and checked it against the limits, so neither can fail here.
   static const DecodeLimits unlimited{std::numeric_limits<std::size_t>::max(), std::numeric_limits<std::size_t>::max(),
                                       std::numeric_limits<std::size_t>::max()};
-  thread_local dom::parser parser;
-  dom::object root;
-  if (auto err = parser.parse(json_).get(root); err) {
-    spdlog::error("cannot build the field table of alert {}: {}", uuid, simdjson::error_message(err));
-    return;
-  }
+  const dom::object root = *static_cast<const dom::object*>(root_object);
   arena_cap_ = json_.size() + 64;
   arena_.reset(new char[arena_cap_]);
   arena_size_ = 0;
@@ -204,6 +210,17 @@ void Alert::build_fields() const {
       return;
     }
   }
+}
+
+void Alert::build_fields() const {
+  g_fields_wanted.store(true, std::memory_order_relaxed);
+  thread_local dom::parser parser;
+  dom::object root;
+  if (auto err = parser.parse(json_).get(root); err) {
+    spdlog::error("cannot build the field table of alert {}: {}", uuid, simdjson::error_message(err));
+    return;
+  }
+  build_fields_from(&root);
 }
 
 namespace {
@@ -407,6 +424,10 @@ Result<AlertPtr> Decoder::decode(std::string_view json) {
   if (a.uuid_generated) {
     out.pop_back();  // the closing '}'
     out.append(out.size() == 1 ? "\"uuid\":\"" : ",\"uuid\":\"").append(a.uuid).append("\"}");
+  }
+  if (g_fields_wanted.load(std::memory_order_relaxed)) {
+    const dom::object root = doc.get_object().value_unsafe();
+    std::call_once(a.fields_once_, [&] { a.build_fields_from(&root); });
   }
   return AlertPtr(std::move(alert));
 }

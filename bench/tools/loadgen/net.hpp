@@ -121,17 +121,29 @@ struct WaitResult {
 
 // Polls `path` (reading only what was appended) until it holds `expected` newline-terminated lines, or until
 // no line arrived for `stall_s` seconds, or `timeout_s` passed.
+// With `count_file`, the file holds a decimal count instead (a receiver that counts records rewrites it).
 inline WaitResult wait_for_lines(const std::string& path, std::uint64_t expected, Clock::time_point since,
-                                 double timeout_s, double stall_s) {
+                                 double timeout_s, double stall_s, bool count_file = false) {
   WaitResult r;
   std::vector<char> buf(1 << 20);
   int fd = -1;
   off_t offset = 0;
   auto last_progress = Clock::now();
   for (;;) {
-    if (fd < 0) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     bool progressed = false;
-    if (fd >= 0) {
+    if (count_file) {
+      const int cfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (cfd >= 0) {
+        const ssize_t n = ::read(cfd, buf.data(), 64);
+        ::close(cfd);
+        const std::uint64_t count = n > 0 ? std::strtoull(std::string(buf.data(), static_cast<std::size_t>(n)).c_str(), nullptr, 10) : 0;
+        progressed = count > r.lines;
+        r.lines = std::max(r.lines, count);
+      }
+    } else if (fd < 0) {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    }
+    if (!count_file && fd >= 0) {
       for (;;) {
         const ssize_t n = ::pread(fd, buf.data(), buf.size(), offset);
         if (n <= 0) break;
