@@ -39,8 +39,8 @@ const std::vector<Field>& Alert::fields() const {
 }
 
 std::span<const Value> Alert::items(const Value& array) const {
+  fields();  // builds tag_items_ and items_
   if (array.alert_tags) return std::span<const Value>(tag_items_).subspan(array.first_item, array.item_count);
-  fields();
   return std::span<const Value>(items_).subspan(array.first_item, array.item_count);
 }
 

@@ -112,13 +112,13 @@ class Alert {
   std::string json_;
   // The unescaped top-level strings (rule, output, ...) and the generated uuid, which the views above point into.
   std::unique_ptr<char[]> head_;
-  std::vector<Value> tag_items_;
   Value tags_value_;  // `tags` as an Array value over tag_items_
 
   // Built once, on demand (build_fields): the field table, list elements, and the unescaped strings they view;
   // the arena is grown only by FieldTable, which moves the views along.
   mutable std::once_flag fields_once_;
   mutable std::vector<Field> fields_;
+  mutable std::vector<Value> tag_items_;  // `tags` as Values, for items(tags_value_)
   mutable std::vector<Value> items_;
   mutable std::unique_ptr<char[]> arena_;
   mutable std::size_t arena_size_ = 0;

@@ -56,8 +56,12 @@ namespace {
 
 // The top-level keys decode() reads into the Alert itself; they are not fields.
 bool head_key(std::string_view key) {
-  return key == "rule" || key == "priority" || key == "output" || key == "source" || key == "hostname" ||
-         key == "uuid" || key == "time" || key == "tags";
+  switch (key.size()) {
+    case 4: return key == "rule" || key == "uuid" || key == "time" || key == "tags";
+    case 6: return key == "output" || key == "source";
+    case 8: return key == "priority" || key == "hostname";
+    default: return false;
+  }
 }
 
 }  // namespace
@@ -197,6 +201,8 @@ void Alert::build_fields_from(const void* root_object) const {
   static const DecodeLimits unlimited{std::numeric_limits<std::size_t>::max(), std::numeric_limits<std::size_t>::max(),
                                       std::numeric_limits<std::size_t>::max()};
   const dom::object root = *static_cast<const dom::object*>(root_object);
+  tag_items_.reserve(tags.size());
+  for (auto t : tags) tag_items_.push_back(Value::string(t));
   arena_cap_ = json_.size() + 64;
   arena_.reset(new char[arena_cap_]);
   arena_size_ = 0;
@@ -323,7 +329,7 @@ Decoder::Decoder(DecodeLimits limits) : limits_(limits), impl_(std::make_unique<
 
 Decoder::~Decoder() = default;
 
-Result<AlertPtr> Decoder::decode(std::string_view json) {
+Result<AlertPtr> Decoder::decode(std::string_view json, bool one_line) {
   // Trim surrounding whitespace (NDJSON line ends, "\r\n").
   while (!json.empty() && (json.back() == '\n' || json.back() == '\r' || json.back() == ' ' || json.back() == '\t')) {
     json.remove_suffix(1);
@@ -403,11 +409,7 @@ Result<AlertPtr> Decoder::decode(std::string_view json) {
   a.time_text = put(h.time_text);
   if (!h.tags.empty()) {
     a.tags.reserve(h.tags.size());
-    a.tag_items_.reserve(h.tags.size());
-    for (auto t : h.tags) {
-      a.tags.push_back(put(t));
-      a.tag_items_.push_back(Value::string(a.tags.back()));
-    }
+    for (auto t : h.tags) a.tags.push_back(put(t));
   }
   a.tags_value_.kind = Value::Kind::Array;
   a.tags_value_.alert_tags = true;
@@ -415,7 +417,8 @@ Result<AlertPtr> Decoder::decode(std::string_view json) {
 
   // The alert as received, on one line: only text with raw line breaks needs minifying.
   std::string& out = a.json_;
-  if (std::memchr(json.data(), '\n', json.size()) || std::memchr(json.data(), '\r', json.size())) [[unlikely]] {
+  if ((!one_line && std::memchr(json.data(), '\n', json.size())) || std::memchr(json.data(), '\r', json.size()))
+      [[unlikely]] {
     out = simdjson::minify(doc);
   } else {
     out.reserve(json.size() + (a.uuid_generated ? 12 + a.uuid.size() : 1));

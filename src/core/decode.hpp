@@ -26,7 +26,8 @@ class Decoder {
   Decoder& operator=(const Decoder&) = delete;
 
   // Not thread-safe: one Decoder per thread. The returned Alert owns copies of everything it refers to.
-  Result<AlertPtr> decode(std::string_view json);
+  // `one_line`: the caller split `json` at '\n' already (NDJSON), so only '\r' needs looking for.
+  Result<AlertPtr> decode(std::string_view json, bool one_line = false);
 
   const DecodeLimits& limits() const noexcept { return limits_; }
 

@@ -76,7 +76,7 @@ void LineDecoder::line(std::string_view text) {
     if (pos == std::string_view::npos) return;
   }
   ++lines_;
-  auto r = intake_.add(text);
+  auto r = intake_.add(text, /*one_line=*/true);
   if (r) return;
   ++bad_;
   std::uint64_t suppressed = 0;

@@ -16,11 +16,11 @@ AlertIntake::AlertIntake(std::string source, Ingest& ingest, Metrics& metrics, c
   batch_.reserve(256);
 }
 
-Result<bool> AlertIntake::add(std::string_view json) {
+Result<bool> AlertIntake::add(std::string_view json, bool one_line) {
   // One decode in kTimingSample is timed: two clock reads cost about as much as a tenth of a decode.
   const bool timed = (++decodes_ % kTimingSample) == 0;
   const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
-  auto r = decoder_.decode(json);
+  auto r = decoder_.decode(json, one_line);
   if (timed) {
     decode_time_.observe_ns(static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));

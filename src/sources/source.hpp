@@ -60,7 +60,8 @@ class AlertIntake {
   AlertIntake(std::string source, Ingest& ingest, Metrics& metrics, const DecodeLimits& limits);
 
   // Decodes one JSON text into the pending batch; on failure counts the reason and returns the error.
-  Result<bool> add(std::string_view json);
+  // `one_line`: an NDJSON line, already split at '\n'.
+  Result<bool> add(std::string_view json, bool one_line = false);
   // Counts a refusal the source itself detected (e.g. a line over the size limit).
   void refuse(std::string_view reason);
   std::size_t pending() const noexcept { return batch_.size(); }

@@ -244,7 +244,7 @@ TEST(Decode, FieldTableIsBuiltOnceOnFirstUseFromAnyThread) {
   }
 }
 
-TEST(Decode, TagsNeedNoFieldTableAndListsStillResolve) {
+TEST(Decode, TagsAndListsResolveThroughItems) {
   auto a = decode_ok(R"({"rule":"r","priority":"Error","tags":["a","b"],"output_fields":{"l":["x",["y"]]}})");
   Value tags;
   ASSERT_TRUE(a->lookup("tags", tags));
