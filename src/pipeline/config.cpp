@@ -156,6 +156,10 @@ void parse_sinks(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& erro
     }
     if (r.has("buffer")) parse_buffer(ConfigReader{node["buffer"], r.key_name("buffer"), errors}, spec.buffer);
     spec.batch_size = static_cast<std::size_t>(r.integer("batch_size", 1024, 1, 1000000));
+    spec.batch_wait = r.duration("batch_wait", spec.batch_wait);
+    if (spec.batch_wait > std::chrono::minutes(1)) {
+      errors.add(node["batch_wait"], r.key_name("batch_wait"), "must be at most 1m");
+    }
     if (r.has("retry")) parse_retry(ConfigReader{node["retry"], r.key_name("retry"), errors}, spec);
     spec.build = parser(r);
     cfg.sinks.push_back(std::move(spec));

@@ -31,6 +31,8 @@ struct SinkSpec {
   std::shared_ptr<const Formatter> formatter;
   BufferSpec buffer;
   std::size_t batch_size = 1024;  // alerts handed to the sink per write
+  // How long a write waits for a batch to fill up to batch_size once its first alert is there; 0: at once.
+  std::chrono::milliseconds batch_wait{0};
   std::chrono::milliseconds retry_initial{100};
   std::chrono::milliseconds retry_max{30000};
   SinkBuilder build;

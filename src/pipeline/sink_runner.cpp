@@ -95,6 +95,7 @@ void SinkRunner::run() {
   for (;;) {
     work.clear();
     const bool open = buffer_->take(work, spec_.batch_size, std::chrono::milliseconds(200));
+    if (!work.empty() && open) fill_batch(work);
     if (work.empty()) {
       sink_->flush();
       if (!open || past_deadline()) break;
@@ -122,6 +123,21 @@ void SinkRunner::run() {
     }
   }
   sink_->flush();
+}
+
+void SinkRunner::fill_batch(std::vector<AlertPtr>& work) {
+  if (spec_.batch_wait.count() <= 0) return;
+  // batch_wait: more alerts join the batch until it is full or the wait is over (not while stopping).
+  const auto until = std::chrono::steady_clock::now() + spec_.batch_wait;
+  std::vector<AlertPtr> more;
+  while (work.size() < spec_.batch_size && !stopping_.load(std::memory_order_relaxed)) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    const bool open = buffer_->take(more, spec_.batch_size - work.size(), left);
+    work.insert(work.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    more.clear();
+    if (!open) break;
+  }
 }
 
 bool SinkRunner::deliver(std::span<const AlertPtr> slice) {

@@ -46,6 +46,7 @@ class SinkRunner {
 
  private:
   void run();
+  void fill_batch(std::vector<AlertPtr>& work);
   bool deliver(std::span<const AlertPtr> slice);  // false: gave up (stopping past the grace period)
   bool past_deadline() const;
 

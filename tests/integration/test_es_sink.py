@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unittest
 
 from es_bulk_server import EsBulkServer
@@ -281,6 +282,31 @@ class EsSinkTest(unittest.TestCase):
         self.wait_docs(es2, 1)
         self.assertEqual(es2.ism_policies["falco"]["policy"], policy["policy"])
         self.assertEqual(d2.metric("saker_es_setup_total", sink="es", object="ism_policy", result="installed"), 1)
+
+    def test_es_batch_wait_gathers_alerts_posted_apart_into_one_bulk(self):
+        es = self.server()
+        d = self.saker(es, batch_size=10, batch_wait="3s")
+        for i in range(3):  # 3 + 3 + 4 alerts, 150 ms apart: one batch once the tenth arrives
+            d.post(self.samples[i * 3:i * 3 + (3 if i < 2 else 4)])
+            time.sleep(0.15)
+        self.wait_docs(es, 10)
+        self.assertEqual(len(es.bulk_requests()), 1)
+        # Without batch_wait each POST's alerts go out as they come.
+        es2 = self.server()
+        d2 = self.saker(es2, batch_size=10)
+        for i in range(3):
+            d2.post(self.samples[i * 3:i * 3 + 3])
+            wait_for(lambda: len(es2.docs()) == (i + 1) * 3, 10, f"{(i + 1) * 3} documents")
+        self.assertEqual(len(es2.bulk_requests()), 3)
+
+    def test_es_batch_wait_sends_a_partial_batch_when_the_wait_is_over(self):
+        es = self.server()
+        d = self.saker(es, batch_size=1000, batch_wait="400ms")
+        d.post(self.samples[:2])
+        start = time.time()
+        self.wait_docs(es, 2)
+        self.assertLess(time.time() - start, 5)
+        self.assertEqual(len(es.bulk_requests()), 1)
 
     def test_es_unreachable_first_url_fails_over_to_the_next(self):
         es = self.server()

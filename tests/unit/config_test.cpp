@@ -86,3 +86,15 @@ TEST(Config, SizesAndDurations) {
   EXPECT_FALSE(parse_host_port("nohost"));
   EXPECT_FALSE(parse_host_port("h:99999"));
 }
+
+TEST(Config, BatchWaitIsReadAndBounded) {
+  ConfigErrors errors("b.yaml");
+  auto cfg = parse("sources: []\nsinks:\n  - {name: a, type: stdout, batch_size: 500, batch_wait: 250ms}\n", errors);
+  ASSERT_TRUE(cfg) << errors.to_string();
+  EXPECT_EQ(cfg->sinks[0].batch_size, 500u);
+  EXPECT_EQ(cfg->sinks[0].batch_wait, std::chrono::milliseconds(250));
+  ConfigErrors bad("b.yaml");
+  EXPECT_FALSE(parse("sources: []\nsinks:\n  - {name: a, type: stdout, batch_wait: 2m}\n", bad));
+  EXPECT_NE(bad.to_string().find("b.yaml:3:44: sinks[0].batch_wait: must be at most 1m"), std::string::npos)
+      << bad.to_string();
+}
