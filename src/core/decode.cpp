@@ -374,6 +374,7 @@ Result<AlertPtr> Decoder::decode(std::string_view json, bool one_line) {
                       fmt::format("unknown priority \"{}\": use Debug, Informational, Notice, Warning, Error, "
                                   "Critical, Alert or Emergency", h.priority.substr(0, 64)));
   }
+  if (*p < floor_) return AlertPtr();
 
   auto alert = std::make_shared<Alert>();
   Alert& a = *alert;

@@ -31,9 +31,14 @@ class Decoder {
 
   const DecodeLimits& limits() const noexcept { return limits_; }
 
+  // Alerts below `floor` are decoded and checked in full, then returned as a null AlertPtr instead of being built:
+  // no route would take them.
+  void set_floor(Priority floor) noexcept { floor_ = floor; }
+
  private:
   struct Impl;
   DecodeLimits limits_;
+  Priority floor_ = Priority::Debug;
   std::unique_ptr<Impl> impl_;
 };
 

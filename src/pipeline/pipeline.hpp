@@ -25,6 +25,7 @@ class Pipeline final : public Ingest {
 
   bool submit(std::vector<AlertPtr>& batch) override;
   std::string health(bool& healthy) const override;
+  Priority floor() const override;
 
   // True once every source reports its input exhausted (stdin).
   bool sources_finished() const;

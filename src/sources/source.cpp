@@ -11,9 +11,11 @@ AlertIntake::AlertIntake(std::string source, Ingest& ingest, Metrics& metrics, c
       decoder_(limits),
       received_(metrics.counter("saker_alerts_received_total", "Alerts decoded and accepted, by source",
                                 {{"source", source_}})),
+      unrouted_(metrics.counter("saker_alerts_unrouted_total", "Alerts no sink's route matched")),
       decode_time_(metrics.timing("saker_decode_seconds", "Time spent decoding alerts, by source",
                                   {{"source", source_}})) {
   batch_.reserve(256);
+  decoder_.set_floor(ingest.floor());
 }
 
 Result<bool> AlertIntake::add(std::string_view json, bool one_line) {
@@ -30,6 +32,10 @@ Result<bool> AlertIntake::add(std::string_view json, bool one_line) {
     return r.error();
   }
   ++unpublished_;
+  if (!r.value()) {  // valid, but below every route's min_priority
+    ++unrouted_unpublished_;
+    return true;
+  }
   batch_.push_back(std::move(r).value());
   return true;
 }
@@ -46,7 +52,8 @@ void AlertIntake::refuse(std::string_view reason) {
 
 void AlertIntake::publish() {
   if (unpublished_) received_.inc(unpublished_);
-  unpublished_ = 0;
+  if (unrouted_unpublished_) unrouted_.inc(unrouted_unpublished_);
+  unpublished_ = unrouted_unpublished_ = 0;
 }
 
 bool AlertIntake::flush() {

@@ -26,6 +26,9 @@ class Ingest {
   virtual bool submit(std::vector<AlertPtr>& batch) = 0;
   // JSON health document for /healthz; `healthy` false when some sink is failing.
   virtual std::string health(bool& healthy) const = 0;
+  // The lowest priority any route takes: an alert below it is still decoded in full (so a bad one is refused as
+  // always) and counted as received and unrouted, but never built into an Alert nor submitted.
+  virtual Priority floor() const { return Priority::Debug; }
 };
 
 struct SourceContext {
@@ -99,7 +102,9 @@ class AlertIntake {
   void publish();
 
   Counter& received_;
+  Counter& unrouted_;
   std::uint64_t unpublished_ = 0;
+  std::uint64_t unrouted_unpublished_ = 0;
   Timing& decode_time_;  // sampled: one decode in kTimingSample
   static constexpr std::uint64_t kTimingSample = 16;
   std::uint64_t decodes_ = kTimingSample - 1;  // the first decode is timed

@@ -126,6 +126,33 @@ class DaemonTest(unittest.TestCase):
         self.assertIn("saker_decode_seconds_count", text)
         self.assertIn("saker_sink_queued", text)
 
+    def test_alerts_below_every_route_are_counted_unrouted_and_bad_ones_still_refused(self):
+        # Only warning-and-above sinks: a Notice alert is checked in full at decode, counted, and goes nowhere.
+        self.d.stop()
+        http_port = free_port()
+        d = Daemon(f"""data_dir: {self.d.workdir}/data2
+sources:
+  - {{type: tcp, listen: "127.0.0.1:{self.tcp_port}"}}
+  - {{type: http, listen: "127.0.0.1:{http_port}"}}
+sinks:
+  - {{name: siem, type: file, path: {self.d.workdir}/warn.ndjson, min_priority: warning}}
+  - {{name: crit, type: file, path: {self.d.workdir}/crit.ndjson, min_priority: critical}}
+""")
+        self.addCleanup(d.cleanup)
+        d.start(wait_port=http_port)
+        lines = ['{"rule":"n1","priority":"Notice"}', '{"rule":"w1","priority":"Warning"}',
+                 '{"rule":"bad","priority":"Notice","time":"yesterday"}', '{"rule":"n2","priority":"informational"}',
+                 '{"rule":"c1","priority":"Critical"}']
+        with socket.create_connection(("127.0.0.1", self.tcp_port)) as s:
+            s.sendall(("\n".join(lines) + "\n").encode())
+        got = wait_for(lambda: len(read_lines(f"{self.d.workdir}/warn.ndjson")) == 2 and
+                       read_lines(f"{self.d.workdir}/warn.ndjson"), 10, "kept alerts")
+        self.assertEqual([json.loads(l)["rule"] for l in got], ["w1", "c1"])
+        wait_for(lambda: metric(http_port, "saker_alerts_received_total", {"source": "tcp"}) == 4, 5, "received")
+        self.assertEqual(metric(http_port, "saker_alerts_unrouted_total", {}), 2)
+        self.assertEqual(metric(http_port, "saker_alerts_refused_total", {"source": "tcp", "reason": "bad_time"}), 1)
+        d.stop()
+
     def test_garbage_never_crashes_it(self):
         for payload in [b"\x00\xff" * 1000, b"{" * 10000, b"[]", b'{"rule":' * 1000, b"\xc3\x28"]:
             status, _, _ = post_json(self.http_port, payload)

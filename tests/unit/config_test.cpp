@@ -95,6 +95,6 @@ TEST(Config, BatchWaitIsReadAndBounded) {
   EXPECT_EQ(cfg->sinks[0].batch_wait, std::chrono::milliseconds(250));
   ConfigErrors bad("b.yaml");
   EXPECT_FALSE(parse("sources: []\nsinks:\n  - {name: a, type: stdout, batch_wait: 2m}\n", bad));
-  EXPECT_NE(bad.to_string().find("b.yaml:3:44: sinks[0].batch_wait: must be at most 1m"), std::string::npos)
+  EXPECT_NE(bad.to_string().find("b.yaml:3:41: sinks[0].batch_wait: must be at most 1m"), std::string::npos)
       << bad.to_string();
 }

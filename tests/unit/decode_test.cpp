@@ -266,3 +266,20 @@ TEST(Decode, LimitsAreCheckedAtDecodeNotWhenTheTableIsBuilt) {
   EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","output_fields":{"a":[[[["deep"]]]]}})", small).code,
             "too_deep");
 }
+
+TEST(Decode, BelowTheFloorIsCheckedInFullButNotBuilt) {
+  Decoder d;
+  d.set_floor(Priority::Warning);
+  auto low = d.decode(R"({"rule":"r","priority":"Notice","output_fields":{"a":1}})");
+  ASSERT_TRUE(low.ok());
+  EXPECT_EQ(low.value(), nullptr);
+  auto high = d.decode(R"({"rule":"r","priority":"Error","output_fields":{"a":1}})");
+  ASSERT_TRUE(high.ok());
+  ASSERT_NE(high.value(), nullptr);
+  EXPECT_EQ(high.value()->priority, Priority::Error);
+  // A bad alert below the floor is still refused with its reason.
+  auto bad = d.decode(R"({"rule":"r","priority":"Notice","time":"yesterday"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "bad_time");
+  EXPECT_EQ(d.decode(R"({"rule":"r","priority":"Notice",)").error().code, "invalid_json");
+}
