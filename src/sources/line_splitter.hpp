@@ -57,6 +57,12 @@ class LineSplitter {
 
  private:
   void compact();
+  // While discarding the rest of an over-long line: skips up to its newline; false when the input ran out first.
+  bool skip_discarded() noexcept;
+  // After a read: the incomplete line stays for the next read, unless it is already over max_line (dropped, and the
+  // rest of it discarded).
+  template <typename OnDrop>
+  void keep_partial(OnDrop& on_drop);
   template <typename OnLine, typename OnDrop>
   void deliver(std::size_t len, OnLine& on_line, OnDrop& on_drop);
 
@@ -82,30 +88,24 @@ void LineSplitter::deliver(std::size_t len, OnLine& on_line, OnDrop& on_drop) {
   }
 }
 
-template <typename OnLine, typename OnDrop>
-void LineSplitter::commit(std::size_t n, OnLine&& on_line, OnDrop&& on_drop) {
+inline bool LineSplitter::skip_discarded() noexcept {
+  if (!discarding_) return true;
   char* const base = buf_.get();
-  end_ += n;
-  if (discarding_) {
-    const void* nl = std::memchr(base + begin_, '\n', end_ - begin_);
-    if (nl == nullptr) {
-      consumed_ += end_ - begin_;
-      begin_ = end_ = scanned_ = 0;
-      return;
-    }
-    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1;
-    consumed_ += at - begin_;
-    begin_ = scanned_ = at;
-    discarding_ = false;
+  const void* nl = std::memchr(base + begin_, '\n', end_ - begin_);
+  if (nl == nullptr) {
+    consumed_ += end_ - begin_;
+    begin_ = end_ = scanned_ = 0;
+    return false;
   }
-  while (scanned_ < end_) {
-    const void* nl = std::memchr(base + scanned_, '\n', end_ - scanned_);
-    if (nl == nullptr) break;
-    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
-    deliver(at - begin_, on_line, on_drop);
-    consumed_ += at + 1 - begin_;
-    begin_ = scanned_ = at + 1;
-  }
+  const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1;
+  consumed_ += at - begin_;
+  begin_ = scanned_ = at;
+  discarding_ = false;
+  return true;
+}
+
+template <typename OnDrop>
+void LineSplitter::keep_partial(OnDrop& on_drop) {
   scanned_ = end_;
   // +1: a line of exactly max_line bytes may still be waiting for the '\n' after its '\r'.
   if (end_ - begin_ > max_line_ + 1) {
@@ -118,23 +118,28 @@ void LineSplitter::commit(std::size_t n, OnLine&& on_line, OnDrop&& on_drop) {
   compact();
 }
 
+template <typename OnLine, typename OnDrop>
+void LineSplitter::commit(std::size_t n, OnLine&& on_line, OnDrop&& on_drop) {
+  char* const base = buf_.get();
+  end_ += n;
+  if (!skip_discarded()) return;
+  while (scanned_ < end_) {
+    const void* nl = std::memchr(base + scanned_, '\n', end_ - scanned_);
+    if (nl == nullptr) break;
+    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - base);
+    deliver(at - begin_, on_line, on_drop);
+    consumed_ += at + 1 - begin_;
+    begin_ = scanned_ = at + 1;
+  }
+  keep_partial(on_drop);
+}
+
 template <typename OnDrop>
 LineSplitter::Block LineSplitter::commit_block(std::size_t n, OnDrop&& on_drop) {
   Block block;
   char* const base = buf_.get();
   end_ += n;
-  if (discarding_) {
-    const void* nl = std::memchr(base + begin_, '\n', end_ - begin_);
-    if (nl == nullptr) {
-      consumed_ += end_ - begin_;
-      begin_ = end_ = scanned_ = 0;
-      return block;
-    }
-    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - base) + 1;
-    consumed_ += at - begin_;
-    begin_ = scanned_ = at;
-    discarding_ = false;
-  }
+  if (!skip_discarded()) return block;
   // Only the new bytes can hold the last newline: [begin_, scanned_) holds none.
   const void* nl = scanned_ < end_ ? ::memrchr(base + scanned_, '\n', end_ - scanned_) : nullptr;
   if (nl != nullptr) {
@@ -149,15 +154,7 @@ LineSplitter::Block LineSplitter::commit_block(std::size_t n, OnDrop&& on_drop) 
     begin_ = 0;
     end_ = tail;
   }
-  scanned_ = end_;
-  if (end_ - begin_ > max_line_ + 1) {
-    on_drop(end_ - begin_);
-    consumed_ += end_ - begin_;
-    begin_ = end_ = scanned_ = 0;
-    discarding_ = true;
-    return block;
-  }
-  compact();
+  keep_partial(on_drop);
   return block;
 }
 

@@ -267,6 +267,19 @@ TEST_P(TcpSourceTest, OneBusyConnectionKeepsItsOrderAcrossManyChunks) {
             static_cast<std::uint64_t>(kLines - bad));
 }
 
+// Feeds `input` to the splitter in reads of at most `piece` bytes; `commit(n)` commits each read.
+template <typename Commit>
+void feed(LineSplitter& split, const std::string& input, std::size_t piece, Commit&& commit) {
+  for (std::size_t at = 0; at < input.size();) {
+    const auto space = split.space();
+    ASSERT_FALSE(space.empty());
+    const std::size_t n = std::min({piece, space.size(), input.size() - at});
+    std::memcpy(space.data(), input.data() + at, n);
+    commit(n);
+    at += n;
+  }
+}
+
 TEST(TcpLineSplitter, SplitsAtEveryBoundaryAndDropsOnlyOverlongLines) {
   const std::string input = "a\r\nbb\n\n" + std::string(5000, 'x') + "\n" + std::string(700, 'y') + "\nlast";
   for (std::size_t piece : {1u, 3u, 64u, 1000u, 100000u}) {
@@ -275,14 +288,7 @@ TEST(TcpLineSplitter, SplitsAtEveryBoundaryAndDropsOnlyOverlongLines) {
     std::vector<std::size_t> drops;
     auto on_line = [&](std::string_view l) { lines.emplace_back(l); };
     auto on_drop = [&](std::size_t n) { drops.push_back(n); };
-    for (std::size_t at = 0; at < input.size();) {
-      const auto space = split.space();
-      ASSERT_FALSE(space.empty());
-      const std::size_t n = std::min({piece, space.size(), input.size() - at});
-      std::memcpy(space.data(), input.data() + at, n);
-      split.commit(n, on_line, on_drop);
-      at += n;
-    }
+    feed(split, input, piece, [&](std::size_t n) { split.commit(n, on_line, on_drop); });
     EXPECT_EQ(split.partial(), 4u) << "piece " << piece;
     split.finish(on_line, on_drop);
     EXPECT_EQ(lines, (std::vector<std::string>{"a\r", "bb", "", std::string(700, 'y'), "last"})) << "piece " << piece;
@@ -300,14 +306,9 @@ TEST(TcpLineSplitter, BlocksCarryTheSameLinesWithoutCopyingThem) {
     std::vector<std::string> lines;
     std::vector<std::size_t> drops;
     auto on_drop = [&](std::size_t n) { drops.push_back(n); };
-    for (std::size_t at = 0; at < input.size();) {
-      const auto space = split.space();
-      ASSERT_FALSE(space.empty());
-      const std::size_t n = std::min({piece, space.size(), input.size() - at});
-      std::memcpy(space.data(), input.data() + at, n);
+    feed(split, input, piece, [&](std::size_t n) {
       auto block = split.commit_block(n, on_drop);
-      at += n;
-      if (block.lines.empty()) continue;
+      if (block.lines.empty()) return;
       ASSERT_EQ(block.lines.back(), '\n');
       ASSERT_GE(block.lines.data(), block.data.get());
       std::string_view rest = block.lines;
@@ -316,7 +317,7 @@ TEST(TcpLineSplitter, BlocksCarryTheSameLinesWithoutCopyingThem) {
         lines.emplace_back(rest.substr(0, nl));
         rest.remove_prefix(nl + 1);
       }
-    }
+    });
     EXPECT_EQ(split.partial(), 4u) << "piece " << piece;
     split.finish([&](std::string_view l) { lines.emplace_back(l); }, on_drop);
     EXPECT_EQ(split.consumed(), input.size());
