@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "format/ecs.hpp"
+#include "format/leef.hpp"
 #include "pipeline/registry.hpp"
 
 namespace saker {
@@ -63,6 +65,37 @@ void parse_buffer(const ConfigReader& r, BufferSpec& b) {
   }
   b.fsync_interval = r.duration("fsync_interval", b.fsync_interval);
   b.segment_bytes = r.size("segment_bytes", b.segment_bytes);
+}
+
+// `format_options`: the chosen format's settings. ecs: preserve_original, preserve_falco_fields (Elastic's
+// integration's two switches); leef: delimiter (tab or ^).
+void parse_format_options(const ConfigReader& sink, SinkSpec& spec) {
+  const YAML::Node node = sink.node["format_options"];
+  ConfigReader r{node, sink.key_name("format_options"), sink.errors};
+  if (!node.IsMap()) {
+    r.errors.add(node, r.ctx, "must be a map, e.g. {preserve_original: true}");
+    return;
+  }
+  if (spec.format == "ecs") {
+    r.only({"preserve_original", "preserve_falco_fields"});
+    EcsOptions o;
+    o.preserve_original = r.boolean("preserve_original", o.preserve_original);
+    o.preserve_falco_fields = r.boolean("preserve_falco_fields", o.preserve_falco_fields);
+    spec.formatter = std::make_shared<EcsFormatter>(o);
+  } else if (spec.format == "leef") {
+    r.only({"delimiter"});
+    const std::string d = r.string("delimiter", "tab");
+    if (d == "tab" || d == "\t") {
+      spec.formatter = std::make_shared<LeefFormatter>('\t');
+    } else if (d == "^") {
+      spec.formatter = std::make_shared<LeefFormatter>('^');
+    } else {
+      r.errors.add(node["delimiter"], r.key_name("delimiter"), "must be tab or ^ (the delimiters QRadar's LEEF 2.0 takes)");
+    }
+  } else {
+    r.errors.add(node, r.ctx,
+                 fmt::format("format {} takes no options (ecs and leef do; set `format` to one of them)", spec.format));
+  }
 }
 
 void parse_retry(const ConfigReader& r, SinkSpec& spec) {
@@ -154,6 +187,7 @@ void parse_sinks(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& erro
     } else {
       errors.add(node["format"], r.key_name("format"), f.error().message);
     }
+    if (r.has("format_options") && spec.formatter) parse_format_options(r, spec);
     if (r.has("buffer")) parse_buffer(ConfigReader{node["buffer"], r.key_name("buffer"), errors}, spec.buffer);
     spec.batch_size = static_cast<std::size_t>(r.integer("batch_size", 1024, 1, 1000000));
     spec.batch_wait = r.duration("batch_wait", spec.batch_wait);

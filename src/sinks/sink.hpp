@@ -42,7 +42,8 @@ using SinkBuilder = std::function<std::unique_ptr<Sink>(SinkContext&)>;
 using SinkParser = SinkBuilder (*)(const ConfigReader&);
 
 // Keys every sink accepts besides its own (read by the pipeline config).
-inline constexpr std::array<std::string_view, 9> kCommonSinkKeys = {
-    "type", "name", "format", "min_priority", "filter", "buffer", "batch_size", "batch_wait", "retry"};
+inline constexpr std::array<std::string_view, 10> kCommonSinkKeys = {
+    "type", "name", "format", "format_options", "min_priority", "filter", "buffer", "batch_size", "batch_wait",
+    "retry"};
 
 }  // namespace saker

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/config.hpp"
+#include "test_util.hpp"
 
 using namespace saker;
 
@@ -97,4 +98,37 @@ TEST(Config, BatchWaitIsReadAndBounded) {
   EXPECT_FALSE(parse("sources: []\nsinks:\n  - {name: a, type: stdout, batch_wait: 2m}\n", bad));
   EXPECT_NE(bad.to_string().find("b.yaml:3:41: sinks[0].batch_wait: must be at most 1m"), std::string::npos)
       << bad.to_string();
+}
+
+TEST(Config, FormatOptionsConfigureEcsAndLeefAndAreCheckedPerFormat) {
+  ConfigErrors errors("f.yaml");
+  auto cfg = parse(R"(sources: []
+sinks:
+  - {name: a, type: stdout, format: ecs, format_options: {preserve_original: true}}
+  - {name: b, type: stdout, format: ecs}
+  - {name: c, type: stdout, format: leef, format_options: {delimiter: "^"}}
+)", errors);
+  ASSERT_TRUE(cfg) << errors.to_string();
+  auto alert = test::decode_ok(R"({"rule":"Read sensitive file","priority":"Warning","output":"x",)"
+                               R"("output_fields":{"proc.name":"cat"}})");
+  std::string with, without, leef;
+  cfg->sinks[0].formatter->format(*alert, with);
+  cfg->sinks[1].formatter->format(*alert, without);
+  cfg->sinks[2].formatter->format(*alert, leef);
+  EXPECT_NE(with.find("\"original\""), std::string::npos) << with;
+  EXPECT_EQ(without.find("\"original\""), std::string::npos) << without;
+  EXPECT_NE(leef.find("|0x5E|"), std::string::npos) << leef;
+
+  ConfigErrors bad("f.yaml");
+  EXPECT_FALSE(parse(R"(sources: []
+sinks:
+  - {name: a, type: stdout, format: ecs, format_options: {preserve_orignal: true}}
+  - {name: b, type: stdout, format: json, format_options: {pretty: true}}
+  - {name: c, type: stdout, format: leef, format_options: {delimiter: ","}}
+)", bad));
+  const std::string all = bad.to_string();
+  EXPECT_NE(all.find("sinks[0].format_options.preserve_orignal: unknown key, did you mean \"preserve_original\"?"),
+            std::string::npos) << all;
+  EXPECT_NE(all.find("sinks[1].format_options: format json takes no options"), std::string::npos) << all;
+  EXPECT_NE(all.find("sinks[2].format_options.delimiter: must be tab or ^"), std::string::npos) << all;
 }
