@@ -46,6 +46,30 @@ class CliTest(unittest.TestCase):
         self.assertRegex(err, rf"{path}:5:\d+: sinks\[1\].filter: ")
         self.assertIn("4 error(s)", err)
 
+    def test_format_options_reach_the_formatter_and_bad_ones_are_placed(self):
+        plain, original, leef = (os.path.join(self.dir, n) for n in ("plain.ndjson", "orig.ndjson", "leef.log"))
+        cfg = self.write("fmt.yaml", f"""sources: []
+sinks:
+  - {{name: plain, type: file, path: {plain}, format: ecs}}
+  - {{name: orig, type: file, path: {original}, format: ecs, format_options: {{preserve_original: true}}}}
+  - {{name: leef, type: file, path: {leef}, format: leef, format_options: {{delimiter: "^"}}}}
+""")
+        alerts = [text for _, text in sample_alerts()]
+        data = self.write("in.ndjson", "\n".join(alerts) + "\n")
+        r = subprocess.run([BINARY, "replay", "-c", cfg, data], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plain_docs = [json.loads(l) for l in read_lines(plain)]
+        orig_docs = [json.loads(l) for l in read_lines(original)]
+        self.assertEqual(len(plain_docs), len(alerts))
+        self.assertTrue(all("original" not in d.get("event", {}) for d in plain_docs))
+        self.assertTrue(all(json.loads(d["event"]["original"])["rule"] == json.loads(a)["rule"]
+                            for d, a in zip(orig_docs, alerts)))
+        self.assertTrue(all("|0x5E|" in l for l in read_lines(leef)))
+        bad = self.write("bad-fmt.yaml", "sources: []\nsinks:\n  - {name: a, type: stdout, format: cef, format_options: {x: 1}}\n")
+        r = subprocess.run([BINARY, "check", "-c", bad], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, rf"{bad}:3:\d+: sinks\[0\].format_options: format cef takes no options")
+
     def test_replay_pushes_recorded_alerts_and_summarises(self):
         out = os.path.join(self.dir, "out.ndjson")
         cfg = self.write("replay.yaml", f"sources: []\nsinks:\n  - {{name: warn, type: file, path: {out}, min_priority: warning}}\n")
