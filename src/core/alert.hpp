@@ -106,8 +106,7 @@ class Alert {
  private:
   friend class FieldTable;
   friend class Decoder;
-  void build_fields() const;
-  void build_fields_from(const void* root_object) const;  // a parsed simdjson::dom::object of json_
+  void build_fields() const;  // parses json_ again and has FieldTable build the table
 
   std::string json_;
   // The unescaped top-level strings (rule, output, ...) and the generated uuid, which the views above point into.

@@ -18,9 +18,9 @@ namespace dom = simdjson::dom;
 
 // The field table of an alert: output_fields and unknown top-level keys, with list elements. It runs twice over
 // an alert, with the same walk: at decode, without a target, it only counts fields and list elements, so an alert
-// over limits.max_fields is refused then (the parser itself refuses nesting over limits.max_depth); on first use
-// (Alert::build_fields), with the alert as target, it builds the table. Strings are copied into the alert's arena; when the arena has to grow,
-// every view taken so far is moved to the new storage (rebase), so views never dangle.
+// over limits.max_fields is refused then (the parser itself refuses nesting over limits.max_depth); later, with
+// the alert as target (build()), it builds the table. Strings are copied into the alert's arena; when the arena
+// has to grow, every view taken so far is moved to the new storage (rebase), so views never dangle.
 class FieldTable {
  public:
   FieldTable(const Alert* target, const DecodeLimits& limits) : a_(target), limits_(limits) {}
@@ -28,6 +28,8 @@ class FieldTable {
   // One top-level key of the alert: output_fields (an object), one of the keys decode() extracts itself, or an
   // unknown key, which becomes a top-level field.
   Result<bool> top_level(std::string_view key, dom::element val);
+  // Builds `alert`'s table (and its tags as Values) from its parsed JSON, which decode() already checked.
+  static void build(const Alert& alert, dom::object root);
   // Counts one more field or element against limits.max_fields.
   Result<bool> count() {
     if (++count_ > limits_.max_fields) return too_many();
@@ -196,23 +198,22 @@ std::atomic<bool> g_fields_wanted{false};
 
 }  // namespace
 
-void Alert::build_fields_from(const void* root_object) const {
+void FieldTable::build(const Alert& a, dom::object root) {
   // decode() already validated this text and checked it against the limits, so neither can fail here.
   static const DecodeLimits unlimited{std::numeric_limits<std::size_t>::max(), std::numeric_limits<std::size_t>::max(),
                                       std::numeric_limits<std::size_t>::max()};
-  const dom::object root = *static_cast<const dom::object*>(root_object);
-  tag_items_.reserve(tags.size());
-  for (auto t : tags) tag_items_.push_back(Value::string(t));
-  arena_cap_ = json_.size() + 64;
-  arena_.reset(new char[arena_cap_]);
-  arena_size_ = 0;
+  a.tag_items_.reserve(a.tags.size());
+  for (auto t : a.tags) a.tag_items_.push_back(Value::string(t));
+  a.arena_cap_ = a.json_.size() + 64;
+  a.arena_.reset(new char[a.arena_cap_]);
+  a.arena_size_ = 0;
   std::size_t expected = root.size();
   if (dom::object of; !root["output_fields"].get(of)) expected += of.size();
-  fields_.reserve(expected);
-  FieldTable table(this, unlimited);
+  a.fields_.reserve(expected);
+  FieldTable table(&a, unlimited);
   for (auto [key, val] : root) {
     if (auto r = table.top_level(key, val); !r) {
-      spdlog::error("cannot build the field table of alert {}: {}", uuid, r.error().message);
+      spdlog::error("cannot build the field table of alert {}: {}", a.uuid, r.error().message);
       return;
     }
   }
@@ -226,7 +227,7 @@ void Alert::build_fields() const {
     spdlog::error("cannot build the field table of alert {}: {}", uuid, simdjson::error_message(err));
     return;
   }
-  build_fields_from(&root);
+  FieldTable::build(*this, root);
 }
 
 namespace {
@@ -430,8 +431,7 @@ Result<AlertPtr> Decoder::decode(std::string_view json, bool one_line) {
     out.append(out.size() == 1 ? "\"uuid\":\"" : ",\"uuid\":\"").append(a.uuid).append("\"}");
   }
   if (g_fields_wanted.load(std::memory_order_relaxed)) {
-    const dom::object root = doc.get_object().value_unsafe();
-    std::call_once(a.fields_once_, [&] { a.build_fields_from(&root); });
+    std::call_once(a.fields_once_, [&] { FieldTable::build(a, doc.get_object().value_unsafe()); });
   }
   return AlertPtr(std::move(alert));
 }

@@ -88,7 +88,6 @@ bool Pipeline::submit(std::vector<AlertPtr>& batch) {
 }
 
 Priority Pipeline::floor() const {
-  // Sinks start before sources, so every route is known when a source asks.
   if (config_->sinks.empty()) return Priority::Debug;
   Priority low = Priority::Emergency;
   for (const auto& spec : config_->sinks) low = std::min(low, spec.route.min_priority);

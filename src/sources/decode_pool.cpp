@@ -14,8 +14,7 @@ struct DecodePool::Thread {
 };
 
 DecodePool::DecodePool(std::size_t threads, SourceContext& ctx, std::shared_ptr<RateLimiter> log_limit,
-                       std::size_t max_line)
-    : max_line_(max_line) {
+                       std::size_t max_line) {
   for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
     threads_.push_back(std::make_unique<Thread>(ctx, log_limit, max_line));
   }
@@ -63,13 +62,7 @@ void DecodePool::run(Thread& t) {
     while (at < text.size()) {
       const void* nl = std::memchr(text.data() + at, '\n', text.size() - at);
       const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
-      const std::string_view line = text.substr(at, end - at);
-      const std::size_t body = (!line.empty() && line.back() == '\r') ? line.size() - 1 : line.size();
-      if (body > max_line_) {
-        t.lines.too_large(body);
-      } else {
-        t.lines.line(line);
-      }
+      t.lines.checked_line(text.substr(at, end - at));
       at = end + 1;
     }
     t.intake.take(job.chunk->alerts);

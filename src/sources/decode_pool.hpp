@@ -50,7 +50,6 @@ class DecodePool {
   std::size_t busy_ = 0;
   bool stopping_ = false;
   std::vector<std::unique_ptr<Thread>> threads_;
-  std::size_t max_line_;
 };
 
 }  // namespace saker

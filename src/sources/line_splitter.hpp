@@ -15,6 +15,11 @@
 
 namespace saker {
 
+// A line's length without the '\r' of a "\r\n" ending: what max_line limits.
+inline std::size_t line_body_size(std::string_view line) noexcept {
+  return (!line.empty() && line.back() == '\r') ? line.size() - 1 : line.size();
+}
+
 // Reads go straight into space(); commit() hands out each complete line as a view into the buffer.
 // A line over max_line is dropped (reported once) and skipped up to its newline; memory stays bounded.
 class LineSplitter {
@@ -79,12 +84,11 @@ class LineSplitter {
 
 template <typename OnLine, typename OnDrop>
 void LineSplitter::deliver(std::size_t len, OnLine& on_line, OnDrop& on_drop) {
-  const char* p = buf_.get() + begin_;
-  const std::size_t body = (len > 0 && p[len - 1] == '\r') ? len - 1 : len;
-  if (body > max_line_) {
+  const std::string_view line(buf_.get() + begin_, len);
+  if (const std::size_t body = line_body_size(line); body > max_line_) {
     on_drop(body);
   } else {
-    on_line(std::string_view(p, len));
+    on_line(line);
   }
 }
 
@@ -188,6 +192,14 @@ class LineDecoder {
 
   void line(std::string_view text);
   void too_large(std::size_t bytes);
+  // A line nobody checked against max_line yet (split elsewhere): too_large() when over it, else line().
+  void checked_line(std::string_view text) {
+    if (const std::size_t body = line_body_size(text); body > max_line_) {
+      too_large(body);
+    } else {
+      line(text);
+    }
+  }
   // Both as callables for LineSplitter::commit/finish.
   auto on_line() {
     return [this](std::string_view t) { line(t); };

@@ -101,15 +101,16 @@ struct TcpSource::Impl {
           if (auto block = split.commit_block(n, w.lines.on_drop()); !block.lines.empty()) decode(*pool, std::move(block));
         }
         if (ec == asio::error::eof) {
-          std::string last;
-          split.finish([&](std::string_view t) { last.assign(t); }, w.lines.on_drop());
-          if (!last.empty()) {
-            LineSplitter::Block block;
-            block.data.reset(new char[last.size()]);
-            std::memcpy(block.data.get(), last.data(), last.size());
-            block.lines = std::string_view(block.data.get(), last.size());
-            decode(*pool, std::move(block));
-          }
+          // The last line, without its newline, stays in the splitter's buffer: it gets a block of its own.
+          split.finish(
+              [&](std::string_view last) {
+                LineSplitter::Block block;
+                block.data.reset(new char[last.size()]);
+                std::memcpy(block.data.get(), last.data(), last.size());
+                block.lines = std::string_view(block.data.get(), last.size());
+                decode(*pool, std::move(block));
+              },
+              w.lines.on_drop());
         }
       }
       if (ec) ended = true;
