@@ -5,6 +5,8 @@
 # Prints a table; not a test. Environment: BENCH_ALERTS (1000000), BENCH_QUICK=1 (100000), BUILD_DIR.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 BUILD=${BUILD_DIR:-$ROOT/build}
 SAKER=$BUILD/saker
 LOADGEN=$BUILD/saker_loadgen
@@ -21,22 +23,11 @@ trap cleanup EXIT
 INPUT=$BUILD/bench/cache/alerts-$ALERTS.ndjson
 [[ -s "$INPUT" ]] || "$LOADGEN" --count "$ALERTS" --seed 1 --out "$INPUT" >/dev/null
 KEPT=$(grep -c -E '"priority":"(Warning|Error|Critical|Alert|Emergency)"' "$INPUT")
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/t}' "/proc/$1/stat"; }
-rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
-wait_listen() { for _ in $(seq 200); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 run_case() {  # name, buffer yaml
   local name=$1 buffer=$2 port dir
   port=$(free_port); dir=$WORK/$name; mkdir -p "$dir"
-  cat >"$dir/saker.yaml" <<YAML
-data_dir: $dir/data
-log_level: warn
-sources:
-  - {type: tcp, listen: "127.0.0.1:$port"}
-sinks:
-  - {name: out, type: file, path: $dir/out.ndjson, min_priority: warning, buffer: $buffer}
-YAML
+  tcp_saker_config "$dir" "$port" "{name: out, type: file, path: $dir/out.ndjson, min_priority: warning, buffer: $buffer}"
   "$SAKER" run -c "$dir/saker.yaml" 2>"$dir/saker.log" & PID=$!
   wait_listen "$port"
   local start end
@@ -71,14 +62,7 @@ dir=$WORK/recovery; mkdir -p "$dir"; port=$(free_port)
 RIN=$INPUT
 if [[ "$RECOVERY_ALERTS" != "$ALERTS" ]]; then RIN=$dir/in.ndjson; head -n "$RECOVERY_ALERTS" "$INPUT" >"$RIN"; fi
 mkfifo "$dir/out.ndjson"
-cat >"$dir/saker.yaml" <<YAML
-data_dir: $dir/data
-log_level: warn
-sources:
-  - {type: tcp, listen: "127.0.0.1:$port"}
-sinks:
-  - {name: out, type: file, path: $dir/out.ndjson, buffer: {type: disk, max_bytes: 8GiB}}
-YAML
+tcp_saker_config "$dir" "$port" "{name: out, type: file, path: $dir/out.ndjson, buffer: {type: disk, max_bytes: 8GiB}}"
 "$SAKER" run -c "$dir/saker.yaml" 2>"$dir/saker.log" & PID=$!
 wait_listen "$port"
 "$LOADGEN" --in "$RIN" --tcp "127.0.0.1:$port" >/dev/null

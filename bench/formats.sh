@@ -5,6 +5,8 @@
 # Environment: BENCH_ALERTS (1000000), BENCH_QUICK=1 (100000), BUILD_DIR.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 BUILD=${BUILD_DIR:-$ROOT/build}
 SAKER=$BUILD/saker
 LOADGEN=$BUILD/saker_loadgen
@@ -18,9 +20,6 @@ trap cleanup EXIT
 INPUT=$BUILD/bench/cache/alerts-$ALERTS.ndjson
 [[ -s "$INPUT" ]] || "$LOADGEN" --count "$ALERTS" --seed 1 --out "$INPUT" >/dev/null
 KEPT=$(grep -c -E '"priority":"(Warning|Error|Critical|Alert|Emergency)"' "$INPUT")
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_listen() { for _ in $(seq 200); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/t}' "/proc/$1/stat"; }
 
 # A syslog receiver that only counts records (newline framing) into a file, so it never is the bottleneck.
 receiver() {  # port, count file
@@ -42,14 +41,7 @@ PY
 run_case() {  # name, sink yaml, file whose line count (or count file) proves delivery
   local name=$1 sink=$2 done_file=$3 port dir
   port=$(free_port); dir=$WORK/$name; mkdir -p "$dir"
-  cat >"$dir/saker.yaml" <<YAML
-data_dir: $dir/data
-log_level: warn
-sources:
-  - {type: tcp, listen: "127.0.0.1:$port"}
-sinks:
-  - $sink
-YAML
+  tcp_saker_config "$dir" "$port" "$sink"
   "$SAKER" run -c "$dir/saker.yaml" 2>"$dir/saker.log" & local pid=$!
   PIDS+=($pid)
   wait_listen "$port"
