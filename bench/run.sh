@@ -157,6 +157,19 @@ measure() {
   fi
 }
 
+# A receiver just started in the background: once it listens, runs the workload against it (or notes that it did
+# not start), then stops it. $1 name, $2 pid, $3 port, $4 its log, $5 its output file.
+measure_started() {
+  PIDS+=("$2")
+  if wait_listening "$2" "$3" "$1" "$4"; then
+    measure "$1" "$2" "$3" "$5"
+  else
+    R_OK[$1]=no
+    R_NOTE[$1]="did not start (see above)"
+  fi
+  stop "$2"
+}
+
 stop() {
   local pid=$1
   kill "$pid" 2>/dev/null || true
@@ -204,14 +217,7 @@ run_saker() {
   log "saker: $SAKER run -c saker-tcp.yaml (tcp 127.0.0.1:$port)"
   "$SAKER" run -c "$WORK/saker-tcp.yaml" >"$WORK/saker-tcp.log" 2>&1 &
   pid=$!
-  PIDS+=("$pid")
-  if wait_listening "$pid" "$port" saker "$WORK/saker-tcp.log"; then
-    measure saker "$pid" "$port" "$WORK/out/saker.ndjson"
-  else
-    R_OK[saker]=no
-    R_NOTE[saker]="did not start (see above)"
-  fi
-  stop "$pid"
+  measure_started saker "$pid" "$port" "$WORK/saker-tcp.log" "$WORK/out/saker.ndjson"
 }
 if wants saker; then
   repeat_runs saker run_saker
@@ -228,14 +234,7 @@ run_rsyslog() {
   log "rsyslog $RSYSLOG_VERSION: rsyslogd -n -f rsyslog.conf (imptcp 127.0.0.1:$port)"
   rsyslogd -n -f "$WORK/rsyslog.conf" -i "$WORK/rsyslog.pid" >"$WORK/rsyslog.log" 2>&1 &
   pid=$!
-  PIDS+=("$pid")
-  if wait_listening "$pid" "$port" rsyslog "$WORK/rsyslog.log"; then
-    measure rsyslog "$pid" "$port" "$WORK/out/rsyslog.ndjson"
-  else
-    R_OK[rsyslog]=no
-    R_NOTE[rsyslog]="did not start (see above)"
-  fi
-  stop "$pid"
+  measure_started rsyslog "$pid" "$port" "$WORK/rsyslog.log" "$WORK/out/rsyslog.ndjson"
 }
 
 RSYSLOG_VERSION=""
@@ -293,14 +292,7 @@ if wants syslog-ng; then
       --module-path="$SNG_LIB/3.38" --persist-file="$WORK/sng/persist" --pidfile="$WORK/sng/pid" \
       --control="$WORK/sng/ctl" >"$WORK/syslog-ng.log" 2>&1 &
     pid=$!
-    PIDS+=("$pid")
-    if wait_listening "$pid" "$port" syslog-ng "$WORK/syslog-ng.log"; then
-      measure syslog-ng "$pid" "$port" "$WORK/out/syslog-ng.ndjson"
-    else
-      R_OK[syslog-ng]=no
-      R_NOTE[syslog-ng]="did not start (see above)"
-    fi
-    stop "$pid"
+    measure_started syslog-ng "$pid" "$port" "$WORK/syslog-ng.log" "$WORK/out/syslog-ng.ndjson"
   else
     R_OK[syslog-ng]=skipped
     R_NOTE[syslog-ng]="could not be unpacked and run beside rsyslog (see the note above)"
