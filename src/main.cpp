@@ -14,9 +14,9 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "observe/logging.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/dlq.hpp"
 #include "pipeline/pipeline.hpp"
@@ -38,23 +38,22 @@ namespace {
 using saker::ConfigErrors;
 using saker::PipelineConfig;
 
-std::shared_ptr<const PipelineConfig> load(const std::string& path, bool quiet_ok = true) {
+std::shared_ptr<const PipelineConfig> load(const std::string& path, bool quiet_ok = true,
+                                           saker::ConfigUse use = saker::ConfigUse::run) {
   ConfigErrors errors(path.empty() ? "<embedded default>" : path);
-  std::unique_ptr<PipelineConfig> cfg =
-      path.empty() ? saker::parse_config(saker::default_config_text(), errors) : saker::load_config_file(path, errors);
+  std::unique_ptr<PipelineConfig> cfg = path.empty() ? saker::parse_config(saker::default_config_text(), errors, use)
+                                                     : saker::load_config_file(path, errors, use);
   if (!cfg) {
+    if (spdlog::get("saker")) {
+      // Logging is set up (a reload): the errors go through it, so a JSON log stays one object per line.
+      for (const auto& e : errors.errors()) spdlog::error("{}", e.to_string());
+      return nullptr;
+    }
     std::fputs(errors.to_string().c_str(), stderr);
     if (!quiet_ok) std::fprintf(stderr, "%zu error(s)\n", errors.errors().size());
     return nullptr;
   }
   return cfg;
-}
-
-void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("saker");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  spdlog::set_level(spdlog::level::from_str(level));
 }
 
 sigset_t control_signals() {
@@ -69,7 +68,7 @@ sigset_t control_signals() {
 int cmd_run(const std::string& path) {
   auto cfg = load(path);
   if (!cfg) return 1;
-  setup_logging(cfg->log_level);
+  saker::setup_logging(cfg->log_level, cfg->log_format);
   saker::Metrics metrics;
   auto pipeline = std::make_unique<saker::Pipeline>(cfg, metrics);
   if (auto r = pipeline->start(); !r) {
@@ -99,19 +98,10 @@ int cmd_run(const std::string& path) {
         continue;
       }
       spdlog::info("SIGHUP: reloading {}", path);
-      pipeline->stop();
-      auto fresh = std::make_unique<saker::Pipeline>(next, metrics);
-      if (auto r = fresh->start(); !r) {
-        spdlog::error("SIGHUP: cannot start the new config ({}); going back to the previous one", r.error().message);
-        fresh.reset();
-        pipeline = std::make_unique<saker::Pipeline>(cfg, metrics);
-        if (auto again = pipeline->start(); !again) {
-          spdlog::critical("cannot restart the previous config either: {}", again.error().message);
-          return 1;
-        }
-        continue;
+      // Component by component: what did not change keeps running, listeners stay open.
+      if (auto r = pipeline->reload(next); !r) {
+        spdlog::error("SIGHUP: parts of the new config could not start: {}", r.error().message);
       }
-      pipeline = std::move(fresh);
       cfg = next;
       spdlog::info("reloaded");
       continue;
@@ -142,6 +132,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"saker: receives Falco alerts, filters and routes them, delivers them to the SOC's tools"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("saker ") + SAKER_VERSION, "Print the version (as `saker version`)");
   std::string config_path;
 
   auto* run = app.add_subcommand("run", "Run the daemon (no -c: the embedded default, HTTP on 127.0.0.1:2801 to stdout)");
@@ -171,15 +162,15 @@ int main(int argc, char** argv) {
   if (*run) return cmd_run(config_path);
   if (*check) return cmd_check(config_path);
   if (*replay) {
-    auto cfg = load(config_path);
+    auto cfg = load(config_path, true, saker::ConfigUse::replay);
     if (!cfg) return 1;
-    setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level);
+    saker::setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level, cfg->log_format);
     return saker::run_replay(cfg, replay_files, isatty(STDERR_FILENO) != 0);
   }
   if (*dlq_replay) {
-    auto cfg = load(config_path);
+    auto cfg = load(config_path, true, saker::ConfigUse::replay);
     if (!cfg) return 1;
-    setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level);
+    saker::setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level, cfg->log_format);
     return saker::run_dlq_replay(cfg, dlq_sink);
   }
   if (*version) {

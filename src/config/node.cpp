@@ -2,7 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -21,20 +29,178 @@ void ConfigErrors::add(const YAML::Node& at, std::string key, std::string messag
     e.column = at.Mark().column + 1 + column_offset;
   }
   e.key = std::move(key);
-  e.message = std::move(message);
+  e.message = redact(message);
   errors_.push_back(std::move(e));
 }
 
 void ConfigErrors::add_plain(std::string message) {
   ConfigError e;
   e.file = file_;
-  e.message = std::move(message);
+  e.message = redact(message);
   errors_.push_back(std::move(e));
 }
 
 void ConfigErrors::add_at(int line, int column, std::string key, std::string message) {
-  errors_.push_back(ConfigError{file_, line, column, std::move(key), std::move(message)});
+  errors_.push_back(ConfigError{file_, line, column, std::move(key), redact(message)});
 }
+
+std::string ConfigErrors::resolve_path(std::string_view path) const {
+  if (path.empty() || base_dir_.empty() || path.front() == '/') return std::string(path);
+  return (std::filesystem::path(base_dir_) / path).lexically_normal().string();
+}
+
+void ConfigErrors::add_substitution(std::string value, std::string shown) {
+  if (value.empty() || value == shown) return;
+  auto at = std::find_if(substitutions_.begin(), substitutions_.end(),
+                         [&](const Substitution& s) { return s.value.size() < value.size(); });
+  substitutions_.insert(at, Substitution{std::move(value), std::move(shown)});
+}
+
+// Each substituted value is replaced where it stands as a whole word, so "5" does not rewrite "65535".
+std::string ConfigErrors::redact(std::string_view text) const {
+  if (substitutions_.empty()) return std::string(text);
+  const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const Substitution* hit = nullptr;
+    for (const auto& s : substitutions_) {
+      if (text.compare(i, s.value.size(), s.value) != 0) continue;
+      const std::size_t end = i + s.value.size();
+      if (i > 0 && word(text[i - 1]) && word(s.value.front())) continue;
+      if (end < text.size() && word(text[end]) && word(s.value.back())) continue;
+      hit = &s;
+      break;
+    }
+    if (hit) {
+      out.append(hit->shown);
+      i += hit->value.size();
+    } else {
+      out.push_back(text[i++]);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+constexpr std::size_t kMaxSecretFile = 1024 * 1024;
+
+bool valid_env_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front())) != 0) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; });
+}
+
+class PlaceholderExpander {
+ public:
+  explicit PlaceholderExpander(ConfigErrors& errors) : errors_(errors) {}
+
+  void walk(YAML::Node node, const std::string& key) {
+    if (node.IsScalar()) {
+      scalar(node, key);
+    } else if (node.IsSequence()) {
+      for (std::size_t i = 0; i < node.size(); ++i) walk(node[i], fmt::format("{}[{}]", key, i));
+    } else if (node.IsMap()) {
+      for (auto kv : node) {
+        const std::string k = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
+        walk(kv.second, key.empty() ? k : fmt::format("{}.{}", key, k));
+      }
+    }
+  }
+
+ private:
+  void scalar(YAML::Node node, const std::string& key) {
+    const std::string raw = node.Scalar();
+    if (raw.find("${") == std::string::npos) return;
+    // An alias shares its anchor's node: expand it once, or a value that holds "${" would be read again.
+    if (!seen_.insert({node.Mark().line, node.Mark().column}).second) return;
+    // Columns inside a one-line scalar; a quoted one starts one character after its mark.
+    const bool one_line = raw.find('\n') == std::string::npos;
+    const int quote = node.Tag() == "!" ? 1 : 0;
+    std::string out;
+    bool substituted = false;
+    for (std::size_t i = 0; i < raw.size();) {
+      if (raw.compare(i, 3, "$${") == 0) {
+        out.append("${");
+        i += 3;
+        continue;
+      }
+      if (raw.compare(i, 2, "${") != 0) {
+        out.push_back(raw[i++]);
+        continue;
+      }
+      const int column = one_line ? static_cast<int>(i) + quote : 0;
+      const std::size_t close = raw.find('}', i + 2);
+      if (close == std::string::npos) {
+        errors_.add(node, key, "\"${\" is not closed by \"}\"; write $${ for a literal ${", column);
+        out.append(raw, i);
+        break;
+      }
+      const std::string placeholder = raw.substr(i, close + 1 - i);
+      std::string problem;
+      if (auto value = lookup(std::string_view(raw).substr(i + 2, close - i - 2), problem)) {
+        errors_.add_substitution(*value, placeholder);
+        out.append(*value);
+        substituted = true;
+      } else {
+        errors_.add(node, key, problem, column);
+        out.append(placeholder);
+      }
+      i = close + 1;
+    }
+    if (substituted) errors_.add_substitution(out, raw);
+    node = out;
+  }
+
+  std::optional<std::string> lookup(std::string_view body, std::string& problem) const {
+    if (body.starts_with("env:")) {
+      const std::string name(body.substr(4));
+      if (!valid_env_name(name)) {
+        problem = fmt::format("${{{}}}: \"{}\" is not an environment variable name (letters, digits and _)", body, name);
+        return std::nullopt;
+      }
+      const char* value = std::getenv(name.c_str());
+      if (value == nullptr) {
+        problem = fmt::format("environment variable {} is not set (${{env:{}}})", name, name);
+        return std::nullopt;
+      }
+      return std::string(value);
+    }
+    if (body.starts_with("file:")) {
+      const std::string path = errors_.resolve_path(body.substr(5));
+      if (body.size() == 5) {
+        problem = "${file:} needs a path, e.g. ${file:/run/secrets/es_password}";
+        return std::nullopt;
+      }
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        problem = fmt::format("cannot read {} (${{{}}}): {}", path, body, std::strerror(errno));
+        return std::nullopt;
+      }
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      std::string value = std::move(ss).str();
+      if (value.size() > kMaxSecretFile) {
+        problem = fmt::format("{} (${{{}}}) is larger than 1MiB; a secret file holds one value", path, body);
+        return std::nullopt;
+      }
+      if (value.ends_with('\n')) value.pop_back();
+      if (value.ends_with('\r')) value.pop_back();
+      return value;
+    }
+    problem = fmt::format("unknown placeholder ${{{}}}: use ${{env:NAME}} or ${{file:PATH}}; write $${{ for a literal ${{",
+                          body);
+    return std::nullopt;
+  }
+
+  ConfigErrors& errors_;
+  std::set<std::pair<int, int>> seen_;
+};
+
+}  // namespace
+
+void expand_placeholders(YAML::Node root, ConfigErrors& errors) { PlaceholderExpander(errors).walk(root, ""); }
 
 std::string ConfigErrors::to_string() const {
   std::string out;
@@ -61,13 +227,22 @@ std::string ConfigReader::string(const char* key, std::string def, bool required
   return v.Scalar();
 }
 
+std::string ConfigReader::path(const char* key, std::string def, bool required) const {
+  return errors.resolve_path(string(key, std::move(def), required));
+}
+
 std::int64_t ConfigReader::integer(const char* key, std::int64_t def, std::int64_t min, std::int64_t max) const {
   if (!has(key)) return def;
   const YAML::Node v = node[key];
   std::int64_t n = 0;
   const std::string s = v.IsScalar() ? v.Scalar() : std::string();
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (!v.IsScalar() || ec != std::errc() || p != s.data() + s.size()) {
+  const bool whole = v.IsScalar() && p == s.data() + s.size();
+  if (whole && ec == std::errc::result_out_of_range) {
+    errors.add(v, key_name(key), fmt::format("must be between {} and {}, got {}", min, max, s));
+    return def;
+  }
+  if (!whole || ec != std::errc()) {
     errors.add(v, key_name(key), fmt::format("must be an integer, got \"{}\"", s));
     return def;
   }
@@ -88,10 +263,20 @@ bool ConfigReader::boolean(const char* key, bool def) const {
   return def;
 }
 
-std::optional<std::uint64_t> parse_size(std::string_view text) {
+namespace {
+
+// What a size or duration text parsed to; Malformed and TooLarge get different messages.
+enum class Parse : std::uint8_t { Ok, Malformed, TooLarge };
+
+// The largest size and duration: every size fits a signed 64-bit byte offset, and every duration can be added to
+// a clock's "now" in nanoseconds (a multiply that would wrap is refused here, not later in the component).
+constexpr std::uint64_t kMaxSize = static_cast<std::uint64_t>(INT64_MAX);
+constexpr double kMaxDurationMs = 87600.0 * 3600 * 1000;  // 87600h, ten years
+
+Parse parse_size_text(std::string_view text, std::uint64_t& out) {
   std::uint64_t n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || p == text.data()) return std::nullopt;
+  if (p == text.data() || (ec != std::errc() && ec != std::errc::result_out_of_range)) return Parse::Malformed;
   std::string unit(p, text.data() + text.size());
   std::erase(unit, ' ');
   std::transform(unit.begin(), unit.end(), unit.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -103,45 +288,75 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   else if (unit == "mib") mul = 1024 * 1024;
   else if (unit == "g" || unit == "gb") mul = 1000ULL * 1000 * 1000;
   else if (unit == "gib") mul = 1024ULL * 1024 * 1024;
-  else return std::nullopt;
-  if (n > UINT64_MAX / mul) return std::nullopt;
-  return n * mul;
+  else return Parse::Malformed;
+  if (ec == std::errc::result_out_of_range || n > kMaxSize / mul) return Parse::TooLarge;
+  out = n * mul;
+  return Parse::Ok;
 }
 
-std::uint64_t ConfigReader::size(const char* key, std::uint64_t def) const {
-  if (!has(key)) return def;
-  const YAML::Node v = node[key];
-  auto n = v.IsScalar() ? parse_size(v.Scalar()) : std::nullopt;
-  if (!n) {
-    errors.add(v, key_name(key), "must be a size such as 1048576, 64KiB, 1MiB or 2GiB");
-    return def;
-  }
-  return *n;
-}
-
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+Parse parse_duration_text(std::string_view text, std::chrono::milliseconds& out) {
   double n = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || p == text.data() || n < 0) return std::nullopt;
+  // from_chars takes "inf" and "nan" too: a duration starts with a digit or a point.
+  if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.')) return Parse::Malformed;
+  if (p == text.data() || (ec != std::errc() && ec != std::errc::result_out_of_range)) return Parse::Malformed;
   const std::string_view unit(p, text.data() + text.size() - p);
   double ms = 0;
   if (unit.empty() || unit == "s") ms = n * 1000;
   else if (unit == "ms") ms = n;
   else if (unit == "m") ms = n * 60000;
   else if (unit == "h") ms = n * 3600000;
-  else return std::nullopt;
-  return std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+  else return Parse::Malformed;
+  if (ec == std::errc::result_out_of_range || !(ms <= kMaxDurationMs)) return Parse::TooLarge;
+  out = std::chrono::milliseconds(static_cast<std::int64_t>(ms));
+  return Parse::Ok;
+}
+
+}  // namespace
+
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  std::uint64_t n = 0;
+  if (parse_size_text(text, n) != Parse::Ok) return std::nullopt;
+  return n;
+}
+
+std::uint64_t ConfigReader::size(const char* key, std::uint64_t def) const {
+  if (!has(key)) return def;
+  const YAML::Node v = node[key];
+  std::uint64_t n = 0;
+  const Parse p = v.IsScalar() ? parse_size_text(v.Scalar(), n) : Parse::Malformed;
+  if (p == Parse::TooLarge) {
+    errors.add(v, key_name(key), fmt::format("\"{}\" is larger than any size saker takes (8EiB)", v.Scalar()));
+    return def;
+  }
+  if (p != Parse::Ok) {
+    errors.add(v, key_name(key), "must be a size such as 1048576, 64KiB, 1MiB or 2GiB");
+    return def;
+  }
+  return n;
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  std::chrono::milliseconds d{0};
+  if (parse_duration_text(text, d) != Parse::Ok) return std::nullopt;
+  return d;
 }
 
 std::chrono::milliseconds ConfigReader::duration(const char* key, std::chrono::milliseconds def) const {
   if (!has(key)) return def;
   const YAML::Node v = node[key];
-  auto d = v.IsScalar() ? parse_duration(v.Scalar()) : std::nullopt;
-  if (!d) {
+  std::chrono::milliseconds d{0};
+  const Parse p = v.IsScalar() ? parse_duration_text(v.Scalar(), d) : Parse::Malformed;
+  if (p == Parse::TooLarge) {
+    errors.add(v, key_name(key), fmt::format("\"{}\" is longer than any duration saker takes (87600h, ten years)",
+                                             v.Scalar()));
+    return def;
+  }
+  if (p != Parse::Ok) {
     errors.add(v, key_name(key), "must be a duration such as 250ms, 5s, 2m or 1h");
     return def;
   }
-  return *d;
+  return d;
 }
 
 Priority ConfigReader::priority(const char* key, Priority def) const {

@@ -1,6 +1,7 @@
 #pragma once
 // Reading config nodes with errors that name file:line:column and the key, collected rather than thrown,
-// so `saker check` lists every problem at once.
+// so `saker check` lists every problem at once. Placeholders (`${env:NAME}`, `${file:PATH}`) are expanded here,
+// once for every string in the file, and the values they bring in never appear in an error message.
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -25,6 +26,8 @@ struct ConfigError {
   std::string to_string() const;  // "file:line:col: key: message"
 };
 
+// What every reader of one config file shares: the errors found so far, the folder relative paths resolve
+// against, and the values placeholders substituted (each error message shows the placeholder instead).
 class ConfigErrors {
  public:
   explicit ConfigErrors(std::string file = "<config>") : file_(std::move(file)) {}
@@ -37,10 +40,31 @@ class ConfigErrors {
   const std::string& file() const noexcept { return file_; }
   std::string to_string() const;  // one error per line
 
+  // Relative paths resolve against `dir` (the config file's folder); empty (the default): the current directory.
+  void set_base_dir(std::string dir) { base_dir_ = std::move(dir); }
+  const std::string& base_dir() const noexcept { return base_dir_; }
+  std::string resolve_path(std::string_view path) const;
+
+  // `value` came from a placeholder: from now on messages show `shown` (the placeholder) wherever it would appear.
+  void add_substitution(std::string value, std::string shown);
+  std::string redact(std::string_view text) const;
+
  private:
+  struct Substitution {
+    std::string value;
+    std::string shown;
+  };
   std::string file_;
+  std::string base_dir_;
   std::vector<ConfigError> errors_;
+  std::vector<Substitution> substitutions_;  // longest value first
 };
+
+// Replaces, in every scalar value under `root` (keys stay as written), `${env:NAME}` by the environment
+// variable's value and `${file:PATH}` by the file's content less one trailing newline (PATH relative to the
+// config's folder). `$${` is a literal `${`. An unset variable, an unreadable file or any other `${...}` is an
+// error at its line and column. Call it once, right after loading the YAML.
+void expand_placeholders(YAML::Node root, ConfigErrors& errors);
 
 // Each reader checks the value's type and range, records an error naming `key` and returns `def` on error.
 // `ctx` prefixes the key in messages (e.g. "sinks[0]").
@@ -52,6 +76,8 @@ struct ConfigReader {
   std::string key_name(std::string_view key) const;
   bool has(const char* key) const;
   std::string string(const char* key, std::string def = {}, bool required = false) const;
+  // A file or folder name: a relative one resolves against the config file's folder.
+  std::string path(const char* key, std::string def = {}, bool required = false) const;
   std::int64_t integer(const char* key, std::int64_t def, std::int64_t min, std::int64_t max) const;
   bool boolean(const char* key, bool def) const;
   // "1048576", "64KiB", "1MiB", "10MB", "2GiB"

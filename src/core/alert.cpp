@@ -1,5 +1,8 @@
 #include "core/alert.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "core/json_text.hpp"
@@ -41,6 +44,7 @@ const std::vector<Field>& Alert::fields() const {
 std::span<const Value> Alert::items(const Value& array) const {
   fields();  // builds tag_items_ and items_
   if (array.alert_tags) return std::span<const Value>(tag_items_).subspan(array.first_item, array.item_count);
+  if (array.added_list) return std::span<const Value>(added_items_).subspan(array.first_item, array.item_count);
   return std::span<const Value>(items_).subspan(array.first_item, array.item_count);
 }
 
@@ -70,10 +74,145 @@ bool Alert::lookup(std::string_view name, Value& out) const {
     out = tags_value_;
   } else if (const Field* f = find_field(name)) {
     out = f->value;
+  } else if (const Field* f = find_added(name)) {
+    out = f->value;
   } else {
     return false;
   }
   return true;
+}
+
+namespace {
+
+// The names decode() reads into the Alert itself: an added field may not take them either.
+bool reserved_name(std::string_view name) {
+  return name == "rule" || name == "priority" || name == "source" || name == "hostname" || name == "output" ||
+         name == "uuid" || name == "time" || name == "tags" || name == "output_fields" || name == kPersistKey;
+}
+
+}  // namespace
+
+const Field* Alert::find_added(std::string_view name) const noexcept {
+  for (const auto& f : added_) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+std::string_view Alert::store_added(std::string_view s) {
+  if (added_size_ + s.size() > added_cap_) [[unlikely]] {
+    const std::size_t cap = std::max({added_cap_ * 2, added_size_ + s.size(), std::size_t{256}});
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (added_size_) std::memcpy(bigger.get(), added_arena_.get(), added_size_);
+    const char* old_base = added_arena_.get();
+    const char* old_end = old_base + added_size_;
+    const char* new_base = bigger.get();
+    auto fix = [&](std::string_view& v) {
+      if (old_base && v.data() >= old_base && v.data() < old_end) {
+        v = std::string_view(new_base + (v.data() - old_base), v.size());
+      }
+    };
+    for (auto& f : added_) {
+      fix(f.name);
+      fix(f.value.text);
+    }
+    for (auto& v : added_items_) fix(v.text);
+    for (auto& t : tags) fix(t);
+    for (auto& v : tag_items_) fix(v.text);
+    added_arena_.swap(bigger);
+    added_cap_ = cap;
+  }
+  char* dst = added_arena_.get() + added_size_;
+  if (!s.empty()) std::memcpy(dst, s.data(), s.size());
+  added_size_ += s.size();
+  return std::string_view(dst, s.size());
+}
+
+Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
+  if (reserved_name(name) || find_field(name) || find_added(name)) return AddResult::Exists;
+  if (added_.empty()) added_.reserve(8);
+  // Copy before taking a view: storing the name may move the arena the value's text is in (a value copied from
+  // another added field).
+  const std::size_t name_at = added_size_;
+  store_added(name);
+  Field f;
+  f.value = value;
+  f.value.first_item = 0;
+  f.value.item_count = 0;
+  f.value.alert_tags = false;
+  if (value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) {
+    const std::string copy(value.text);  // the source may be this arena, which store_added() can move
+    f.value.text = store_added(copy);
+  }
+  f.name = std::string_view(added_arena_.get() + name_at, name.size());
+  added_.push_back(f);
+  return AddResult::Added;
+}
+
+Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::string_view> items) {
+  if (reserved_name(name) || find_field(name) || find_added(name)) return AddResult::Exists;
+  // Copies first: the items may be views into this alert's added arena, which storing can move.
+  const std::vector<std::string> copies(items.begin(), items.end());
+  std::string json = "[";
+  for (std::size_t i = 0; i < copies.size(); ++i) {
+    if (i) json.push_back(',');
+    append_json_string(json, copies[i]);
+  }
+  json.push_back(']');
+  Value v;
+  v.kind = Value::Kind::Array;
+  v.text = json;
+  if (add_field(name, v) != AddResult::Added) return AddResult::Exists;
+  Field& f = added_.back();
+  f.value.added_list = true;
+  f.value.first_item = static_cast<std::uint32_t>(added_items_.size());
+  f.value.item_count = static_cast<std::uint32_t>(copies.size());
+  for (const auto& item : copies) added_items_.push_back(Value::string(store_added(item)));
+  return AddResult::Added;
+}
+
+void Alert::add_tag(std::string_view tag) {
+  for (auto t : tags) {
+    if (t == tag) return;
+  }
+  const std::string copy(tag);  // the tag may be a view into the added arena, which storing can move
+  const std::string_view stored = store_added(copy);
+  tags.push_back(stored);
+  ++added_tag_count_;
+  tags_value_.item_count = static_cast<std::uint32_t>(tags.size());
+  if (fields_built_) tag_items_.push_back(Value::string(stored));
+}
+
+void Alert::append_persisted(std::string& out) const {
+  if (!has_additions() && !time_was_absent) {
+    out.append(json_);
+    return;
+  }
+  // json_ always ends in '}' of a non-empty object ("uuid" at least); the original length lets the reader cut the
+  // envelope off exactly, whatever the alert's own strings contain.
+  const std::size_t body = json_.size() - 1;
+  out.append(json_, 0, body);
+  fmt::format_to(std::back_inserter(out), ",\"{}\":{{\"len\":{},\"arrival_ns\":{}", kPersistKey, body, arrival_ns);
+  if (!added_.empty()) {
+    out.append(",\"fields\":{");
+    for (std::size_t i = 0; i < added_.size(); ++i) {
+      if (i) out.push_back(',');
+      append_json_string(out, added_[i].name);
+      out.push_back(':');
+      added_[i].value.append_json(out);
+    }
+    out.push_back('}');
+  }
+  if (added_tag_count_) {
+    out.append(",\"tags\":[");
+    const auto extra = added_tags();
+    for (std::size_t i = 0; i < extra.size(); ++i) {
+      if (i) out.push_back(',');
+      append_json_string(out, extra[i]);
+    }
+    out.push_back(']');
+  }
+  out.append("}}");
 }
 
 }  // namespace saker

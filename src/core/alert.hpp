@@ -8,6 +8,11 @@
 // once; the table of output fields is built on first use, by whichever thread asks first (fields(), find_field(),
 // lookup() of a field, items()). A route on priority that feeds the `json` format never pays for it; once any
 // table was asked for, decoding builds the next ones at once, on the decoding threads.
+//
+// Added fields: after decode and before the alert is shared (the stage chain, on the decoding thread), stages add
+// fields and tags to it. They never replace or remove what Falco sent: a name the alert already has is refused.
+// Added fields are seen by lookup() after Falco's, by every formatter (each places them where its target expects),
+// and are persisted with the alert (persisted(): the disk buffer, dead letters) so a restart keeps them.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -34,6 +39,7 @@ struct Value {
   std::uint32_t first_item = 0;
   std::uint32_t item_count = 0;
   bool alert_tags = false;  // Array: the alert's `tags` (kept apart from the fields' list elements)
+  bool added_list = false;  // Array: an added list (its elements are the alert's added items)
 
   bool is_number() const noexcept { return kind == Kind::Int || kind == Kind::Uint || kind == Kind::Double; }
   bool is_null() const noexcept { return kind == Kind::Null; }
@@ -62,6 +68,9 @@ struct Field {
   bool top_level = false;  // true: an unknown top-level key (flattened shape or an extension), not in output_fields
 };
 
+// The reserved top-level key of the persisted form, holding what saker added to an alert (persisted()).
+inline constexpr std::string_view kPersistKey = "_saker";
+
 class Alert;
 using AlertPtr = std::shared_ptr<const Alert>;
 
@@ -81,10 +90,13 @@ class Alert {
   std::string_view output;
   std::string_view uuid;           // received or generated
   bool uuid_generated = false;
-  std::int64_t time_ns = 0;        // event time, nanoseconds since the epoch (UTC)
+  std::int64_t time_ns = 0;        // event time, nanoseconds since the epoch (UTC); the arrival time when absent
+  std::int64_t arrival_ns = 0;     // when saker decoded it first (kept across the disk buffer and dead letters)
+  bool time_was_absent = false;    // the alert had no "time": time_ns is arrival_ns
   std::string_view time_text;      // as received when it was a string; "" when it was an integer
   bool time_was_integer = false;
   bool has_output_fields = false;  // the real Falco shape (output_fields object) rather than flattened
+  bool is_test = false;            // a test alert (POST /test): every sink takes it, whatever its route
   std::vector<std::string_view> tags;
 
   // output_fields and unknown top-level keys, in received order. Built on the first call; thread-safe.
@@ -102,6 +114,34 @@ class Alert {
 
   // The elements of an Array value of this alert.
   std::span<const Value> items(const Value& array) const;
+
+  // --- Added fields (stages, before the alert is shared) ---
+  enum class AddResult : std::uint8_t { Added, Exists };
+  // Adds a field with a copy of its name and text (String, Object and Array values keep their JSON text; an added
+  // Array has no items()). Exists: Falco's alert or an earlier stage has that name; nothing changes.
+  AddResult add_field(std::string_view name, const Value& value);
+  // Adds a list of strings (items() gives its elements, filters' `in`/`intersects`/`contains` see them).
+  AddResult add_list(std::string_view name, std::span<const std::string_view> items);
+  // Appends a tag to `tags` (lookup, filters and formats see it); a tag the alert already has is not repeated.
+  void add_tag(std::string_view tag);
+  // Fields added by stages, in the order added.
+  std::span<const Field> added() const noexcept { return added_; }
+  // Tags added by stages (also at the end of `tags`).
+  std::span<const std::string_view> added_tags() const noexcept {
+    return std::span<const std::string_view>(tags).subspan(tags.size() - added_tag_count_);
+  }
+  bool has_additions() const noexcept { return !added_.empty() || added_tag_count_ > 0; }
+  const Field* find_added(std::string_view name) const noexcept;
+
+  // The form saker persists (disk buffer, dead letters) and reads back with Decoder::Mode::Persisted: json()
+  // with one more top-level key, kPersistKey, holding the added fields and tags and the arrival time. Without
+  // additions and with a time of its own it is json() itself.
+  void append_persisted(std::string& out) const;
+  std::string persisted() const {
+    std::string out;
+    append_persisted(out);
+    return out;
+  }
 
  private:
   friend class FieldTable;
@@ -122,6 +162,17 @@ class Alert {
   mutable std::unique_ptr<char[]> arena_;
   mutable std::size_t arena_size_ = 0;
   mutable std::size_t arena_cap_ = 0;
+
+  // Added fields and tags: names and texts live in added_arena_ (grown by doubling, views moved along), so an
+  // enriched alert costs two allocations however many fields it gets.
+  std::string_view store_added(std::string_view s);
+  std::vector<Field> added_;
+  std::vector<Value> added_items_;  // elements of added lists
+  std::unique_ptr<char[]> added_arena_;
+  std::size_t added_size_ = 0;
+  std::size_t added_cap_ = 0;
+  std::size_t added_tag_count_ = 0;
+  mutable bool fields_built_ = false;  // set by FieldTable::build: tag_items_ exists and add_tag keeps it current
 };
 
 }  // namespace saker

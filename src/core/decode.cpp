@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/time.hpp"
+#include "core/unique_keys.hpp"
 #include "core/uuid.hpp"
 
 namespace saker {
@@ -60,7 +61,7 @@ namespace {
 bool head_key(std::string_view key) {
   switch (key.size()) {
     case 4: return key == "rule" || key == "uuid" || key == "time" || key == "tags";
-    case 6: return key == "output" || key == "source";
+    case 6: return key == "output" || key == "source" || key == kPersistKey;
     case 8: return key == "priority" || key == "hostname";
     default: return false;
   }
@@ -202,6 +203,7 @@ void FieldTable::build(const Alert& a, dom::object root) {
   // decode() already validated this text and checked it against the limits, so neither can fail here.
   static const DecodeLimits unlimited{std::numeric_limits<std::size_t>::max(), std::numeric_limits<std::size_t>::max(),
                                       std::numeric_limits<std::size_t>::max()};
+  a.fields_built_ = true;
   a.tag_items_.reserve(a.tags.size());
   for (auto t : a.tags) a.tag_items_.push_back(Value::string(t));
   a.arena_cap_ = a.json_.size() + 64;
@@ -236,13 +238,74 @@ Error bad_type(std::string_view key, std::string_view want) {
   return make_error("bad_field_type", fmt::format("top-level \"{}\" must be {}", key, want));
 }
 
+// At most 64 bytes of `s`, cut at a character boundary, for a message.
+std::string_view excerpt(std::string_view s) {
+  if (s.size() <= 64) return s;
+  std::size_t n = 64;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+Error duplicate_key(std::string_view key, std::string_view where) {
+  return make_error("duplicate_key", fmt::format("key \"{}\" appears twice {}: send each key once (parsers differ "
+                                                 "on which of two equal keys counts)",
+                                                 excerpt(key), where));
+}
+
+bool nests(dom::element v) {
+  const dom::element_type t = v.type();
+  return t == dom::element_type::OBJECT || t == dom::element_type::ARRAY;
+}
+
+// Every object inside `v`, the value of `field`, names each of its keys once.
+Result<bool> unique_nested(UniqueKeys& keys, dom::element v, std::string_view field) {
+  if (v.type() == dom::element_type::ARRAY) {
+    for (dom::element item : v.get_array().value_unsafe()) {
+      if (!nests(item)) continue;
+      if (auto r = unique_nested(keys, item, field); !r) return r;
+    }
+    return true;
+  }
+  const dom::object obj = v.get_object().value_unsafe();
+  const UniqueKeys::Set set = keys.open(obj.size());
+  for (auto [k, val] : obj) {
+    if (!keys.insert(set, k, keys.hash(k))) {
+      return duplicate_key(k, fmt::format("in an object inside \"{}\"", excerpt(field)));
+    }
+    if (!nests(val)) continue;
+    if (auto r = unique_nested(keys, val, field); !r) return r;
+  }
+  keys.close(set);
+  return true;
+}
+
+// output_fields names each field once, and none that is a field at the top level too (the flattened shape's place
+// for fields): a filter and a format would each find a different one.
+Result<bool> unique_output_fields(UniqueKeys& keys, const UniqueKeys::Set& top, dom::object fields) {
+  const UniqueKeys::Set set = keys.open(fields.size());
+  for (auto [k, val] : fields) {
+    const std::uint64_t hash = keys.hash(k);
+    if (!keys.insert(set, k, hash)) return duplicate_key(k, "in output_fields");
+    if (k != "output_fields" && !head_key(k) && keys.contains(top, k, hash)) {
+      return duplicate_key(k, "as a field: in output_fields and at the top level");
+    }
+    if (!nests(val)) continue;
+    if (auto r = unique_nested(keys, val, k); !r) return r;
+  }
+  keys.close(set);
+  return true;
+}
+
 // The top-level keys as the parser holds them, before they are copied into the alert.
 struct Head {
   std::string_view rule, priority, output, source, hostname, uuid, time_text;
   std::int64_t time_ns = 0;
   bool have_rule = false, have_priority = false, have_time = false, time_was_integer = false;
   bool has_output_fields = false;
+  dom::object output_fields;
   std::vector<std::string_view> tags;
+  bool have_envelope = false;
+  dom::element envelope;  // kPersistKey's value (persisted form only)
 
   void reset() {  // keeps the tags' capacity
     std::vector<std::string_view> keep = std::move(tags);
@@ -253,11 +316,24 @@ struct Head {
 };
 
 // Reads the top-level keys (checking their types) and, when `walk`, counts every field against the limits.
-Result<bool> read_head(dom::object root, Head& h, FieldTable& table, bool walk) {
+Result<bool> read_head(dom::object root, Head& h, FieldTable& table, UniqueKeys& keys, bool walk, Decoder::Mode mode) {
+  keys.clear();
+  const UniqueKeys::Set top = keys.open(root.size());
   for (auto [key, val] : root) {
     if (auto r = table.count(); !r) return r;
+    if (!keys.insert(top, key, keys.hash(key))) return duplicate_key(key, "at the top level");
+    if (key == kPersistKey) {
+      if (mode != Decoder::Mode::Persisted) {
+        return make_error("reserved_key", fmt::format("top-level \"{}\" is reserved for saker's own use", kPersistKey));
+      }
+      if (!val.is_object()) return make_error("bad_envelope", fmt::format("\"{}\" must be an object", kPersistKey));
+      h.envelope = val;
+      h.have_envelope = true;
+      continue;
+    }
     if (key == "output_fields" && val.is_object()) {
       h.has_output_fields = true;
+      h.output_fields = val.get_object().value_unsafe();
     } else if (key == "rule") {
       if (!val.is_string()) return bad_type(key, "a string");
       h.rule = val.get_string().value_unsafe();
@@ -281,15 +357,19 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, bool walk) 
     } else if (key == "time") {
       if (val.is_string()) {
         h.time_text = val.get_string().value_unsafe();
-        auto ns = parse_rfc3339_ns(h.time_text);
-        if (!ns) {
-          return make_error("bad_time", fmt::format("\"time\" is not RFC 3339 (e.g. 2024-05-07T18:54:19.341081180Z): "
-                                                    "\"{}\"", h.time_text.substr(0, 64)));
-        }
+        std::string_view why;
+        auto ns = parse_rfc3339_ns(h.time_text, &why);
+        if (!ns) return make_error("bad_time", fmt::format("\"time\" \"{}\" {}", excerpt(h.time_text), why));
         h.time_ns = *ns;
-      } else if (val.is_int64()) {
+      } else if (val.type() == dom::element_type::INT64) {  // int64 nanoseconds: the whole range, no conversion
         h.time_ns = val.get_int64().value_unsafe();
         h.time_was_integer = true;
+      } else if (val.type() == dom::element_type::UINT64) {
+        return make_error("bad_time", fmt::format("\"time\" {} {}", val.get_uint64().value_unsafe(), kTimeOutOfRange));
+      } else if (val.type() == dom::element_type::DOUBLE) {
+        return make_error("bad_time", fmt::format("\"time\" {} is not integer nanoseconds (no fraction or exponent) "
+                                                  "nor an RFC 3339 string",
+                                                  simdjson::minify(val)));
       } else {
         return bad_type(key, "an RFC 3339 string or integer nanoseconds");
       }
@@ -303,8 +383,14 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, bool walk) 
         h.tags.push_back(t.get_string().value_unsafe());
       }
     }
+    if (nests(val) && !(key == "output_fields" && val.is_object())) {
+      if (auto r = unique_nested(keys, val, key); !r) return r;
+    }
     if (!walk) continue;
     if (auto r = table.top_level(key, val); !r) return r;
+  }
+  if (h.has_output_fields) {
+    if (auto r = unique_output_fields(keys, top, h.output_fields); !r) return r;
   }
   if (!h.have_rule) return make_error("missing_rule", "alert has no \"rule\" (a string naming the Falco rule)");
   if (!h.have_priority) {
@@ -314,11 +400,70 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, bool walk) 
   return true;
 }
 
+// Added fields and tags of the persisted form, back onto the alert.
+void restore_additions(Alert& a, dom::element envelope) {
+  dom::object fields;
+  if (!envelope["fields"].get(fields)) {
+    for (auto [k, v] : fields) {
+      Value val;
+      switch (v.type()) {
+        case dom::element_type::STRING: val = Value::string(v.get_string().value_unsafe()); break;
+        case dom::element_type::INT64: val = Value::integer(v.get_int64().value_unsafe()); break;
+        case dom::element_type::UINT64:
+          val.kind = Value::Kind::Uint;
+          val.u = v.get_uint64().value_unsafe();
+          break;
+        case dom::element_type::DOUBLE:
+          val.kind = Value::Kind::Double;
+          val.d = v.get_double().value_unsafe();
+          break;
+        case dom::element_type::BOOL:
+          val.kind = Value::Kind::Bool;
+          val.boolean = v.get_bool().value_unsafe();
+          break;
+        case dom::element_type::NULL_VALUE: break;
+        case dom::element_type::ARRAY: {
+          // A list of strings comes back as a list (with its elements); any other array as JSON text.
+          std::vector<std::string_view> items;
+          bool strings = true;
+          for (dom::element item : v.get_array().value_unsafe()) {
+            if (!item.is_string()) {
+              strings = false;
+              break;
+            }
+            items.push_back(item.get_string().value_unsafe());
+          }
+          if (strings) {
+            a.add_list(k, items);
+            continue;
+          }
+          [[fallthrough]];
+        }
+        case dom::element_type::OBJECT: {
+          const std::string text = simdjson::minify(v);
+          val.kind = v.is_array() ? Value::Kind::Array : Value::Kind::Object;
+          val.text = text;
+          a.add_field(k, val);
+          continue;
+        }
+      }
+      a.add_field(k, val);
+    }
+  }
+  dom::array tags;
+  if (!envelope["tags"].get(tags)) {
+    for (dom::element t : tags) {
+      if (t.is_string()) a.add_tag(t.get_string().value_unsafe());
+    }
+  }
+}
+
 }  // namespace
 
 struct Decoder::Impl {
   dom::parser parser;
   Head head;
+  UniqueKeys keys;
 };
 
 Decoder::Decoder(DecodeLimits limits) : limits_(limits), impl_(std::make_unique<Impl>()) {
@@ -330,7 +475,13 @@ Decoder::Decoder(DecodeLimits limits) : limits_(limits), impl_(std::make_unique<
 
 Decoder::~Decoder() = default;
 
-Result<AlertPtr> Decoder::decode(std::string_view json, bool one_line) {
+Result<std::shared_ptr<Alert>> Decoder::decode(std::string_view json, bool one_line) {
+  return decode_as(json, one_line, Mode::Received);
+}
+
+Result<std::shared_ptr<Alert>> Decoder::decode(std::string_view json, Mode mode) { return decode_as(json, true, mode); }
+
+Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool one_line, Mode mode) {
   // Trim surrounding whitespace (NDJSON line ends, "\r\n").
   while (!json.empty() && (json.back() == '\n' || json.back() == '\r' || json.back() == ' ' || json.back() == '\t')) {
     json.remove_suffix(1);
@@ -368,19 +519,32 @@ Result<AlertPtr> Decoder::decode(std::string_view json, bool one_line) {
   // Every field or list element takes at least two bytes ("1," or "":1), so a short alert cannot hold more than
   // max_fields of them and needs no counting walk.
   const bool walk = json.size() / 2 + 1 > limits_.max_fields;
-  if (auto r = read_head(doc.get_object().value_unsafe(), h, counter, walk); !r) return r.error();
+  if (auto r = read_head(doc.get_object().value_unsafe(), h, counter, impl_->keys, walk, mode); !r) return r.error();
+  // The persisted form: the alert as received ends where the envelope's "len" says; what follows is saker's.
+  std::int64_t envelope_arrival = 0;
+  if (h.have_envelope) {
+    std::uint64_t len = 0;
+    if (h.envelope["len"].get(len) || len == 0 || len >= json.size() ||
+        json.substr(len, kPersistKey.size() + 4) != fmt::format(",\"{}\":", kPersistKey)) {
+      return make_error("bad_envelope", fmt::format("\"{}\" does not match the alert it is part of", kPersistKey));
+    }
+    if (h.envelope["arrival_ns"].get(envelope_arrival)) envelope_arrival = 0;
+    json = json.substr(0, len);  // without the closing '}', added back below
+  }
   auto p = parse_priority(h.priority);
   if (!p) {
     return make_error("unknown_priority",
                       fmt::format("unknown priority \"{}\": use Debug, Informational, Notice, Warning, Error, "
                                   "Critical, Alert or Emergency", h.priority.substr(0, 64)));
   }
-  if (*p < floor_) return AlertPtr();
+  if (*p < floor_) return std::shared_ptr<Alert>();
 
   auto alert = std::make_shared<Alert>();
   Alert& a = *alert;
   a.priority = *p;
-  a.time_ns = h.have_time ? h.time_ns : now_ns();
+  a.arrival_ns = envelope_arrival ? envelope_arrival : (clock_ ? clock_->now_ns() : now_ns());
+  a.time_ns = h.have_time ? h.time_ns : a.arrival_ns;
+  a.time_was_absent = !h.have_time;
   a.time_was_integer = h.time_was_integer;
   a.has_output_fields = h.has_output_fields;
 
@@ -419,7 +583,10 @@ Result<AlertPtr> Decoder::decode(std::string_view json, bool one_line) {
 
   // The alert as received, on one line: only text with raw line breaks needs minifying.
   std::string& out = a.json_;
-  if ((!one_line && std::memchr(json.data(), '\n', json.size())) || std::memchr(json.data(), '\r', json.size()))
+  if (h.have_envelope) {
+    out.reserve(json.size() + 1);
+    out.assign(json).push_back('}');
+  } else if ((!one_line && std::memchr(json.data(), '\n', json.size())) || std::memchr(json.data(), '\r', json.size()))
       [[unlikely]] {
     out = simdjson::minify(doc);
   } else {
@@ -433,7 +600,8 @@ Result<AlertPtr> Decoder::decode(std::string_view json, bool one_line) {
   if (g_fields_wanted.load(std::memory_order_relaxed)) {
     std::call_once(a.fields_once_, [&] { FieldTable::build(a, doc.get_object().value_unsafe()); });
   }
-  return AlertPtr(std::move(alert));
+  if (h.have_envelope) restore_additions(a, h.envelope);
+  return alert;
 }
 
 }  // namespace saker

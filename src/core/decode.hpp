@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/alert.hpp"
+#include "core/clock.hpp"
 #include "core/result.hpp"
 
 namespace saker {
@@ -17,7 +18,7 @@ struct DecodeLimits {
 };
 
 // Error codes (metric labels): too_large, invalid_json, invalid_utf8, too_deep, too_many_fields, not_object,
-// missing_rule, missing_priority, unknown_priority, bad_field_type, bad_time.
+// missing_rule, missing_priority, unknown_priority, bad_field_type, bad_time, reserved_key, bad_envelope.
 class Decoder {
  public:
   explicit Decoder(DecodeLimits limits = {});
@@ -25,9 +26,18 @@ class Decoder {
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
 
-  // Not thread-safe: one Decoder per thread. The returned Alert owns copies of everything it refers to.
+  // Received: from a sender (the reserved key kPersistKey is refused). Persisted: saker's own persisted form
+  // (Alert::persisted(): disk buffer, dead letters, replay), whose kPersistKey restores added fields and arrival.
+  enum class Mode : std::uint8_t { Received, Persisted };
+
+  // Not thread-safe: one Decoder per thread. The returned Alert owns copies of everything it refers to, and is not
+  // shared yet: stages may add fields to it before it is.
   // `one_line`: the caller split `json` at '\n' already (NDJSON), so only '\r' needs looking for.
-  Result<AlertPtr> decode(std::string_view json, bool one_line = false);
+  Result<std::shared_ptr<Alert>> decode(std::string_view json, bool one_line = false);
+  Result<std::shared_ptr<Alert>> decode(std::string_view json, Mode mode);
+
+  // The clock that stamps arrival (the wall clock unless set; replay drives one from event time).
+  void set_clock(const Clock* clock) noexcept { clock_ = clock; }
 
   const DecodeLimits& limits() const noexcept { return limits_; }
 
@@ -39,6 +49,8 @@ class Decoder {
   struct Impl;
   DecodeLimits limits_;
   Priority floor_ = Priority::Debug;
+  const Clock* clock_ = nullptr;
+  Result<std::shared_ptr<Alert>> decode_as(std::string_view json, bool one_line, Mode mode);
   std::unique_ptr<Impl> impl_;
 };
 

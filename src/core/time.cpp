@@ -28,16 +28,33 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) noexce
   return true;
 }
 
+bool leap_year(int y) noexcept { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
+
+int days_in_month(int y, int m) noexcept {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && leap_year(y) ? 29 : kDays[m - 1];
+}
+
 }  // namespace
 
-std::optional<std::int64_t> parse_rfc3339_ns(std::string_view s) noexcept {
+std::optional<std::int64_t> parse_rfc3339_ns(std::string_view s, std::string_view* why) noexcept {
+  auto refuse = [why](std::string_view reason) -> std::optional<std::int64_t> {
+    if (why) *why = reason;
+    return std::nullopt;
+  };
+  constexpr std::string_view kSyntax = "is not RFC 3339 (e.g. 2024-05-07T18:54:19.341081180Z)";
   int year = 0, mon = 0, day = 0, hh = 0, mm = 0, ss = 0;
   if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, mon) || s[7] != '-' ||
       !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hh) ||
       s[13] != ':' || !digits(s, 14, 2, mm) || s[16] != ':' || !digits(s, 17, 2, ss)) {
-    return std::nullopt;
+    return refuse(kSyntax);
   }
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60) return std::nullopt;
+  if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon)) {
+    return refuse("names a day its month does not have (months 01-12; February has 29 days only in leap years)");
+  }
+  if (hh > 23 || mm > 59) return refuse("has an hour over 23 or a minute over 59");
+  if (ss == 60) return refuse("is a leap second (:60), which Unix time cannot represent");
+  if (ss > 59) return refuse("has a second over 59");
   std::size_t pos = 19;
   std::int64_t frac_ns = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -45,34 +62,43 @@ std::optional<std::int64_t> parse_rfc3339_ns(std::string_view s) noexcept {
     int n = 0;
     std::int64_t scale = 100000000;
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (n < 9) frac_ns += (s[pos] - '0') * scale;
+      if (++n > 9) return refuse("has more than 9 fraction digits (nanoseconds are the finest an event time keeps)");
+      frac_ns += (s[pos] - '0') * scale;
       scale /= 10;
-      ++n;
       ++pos;
     }
-    if (n == 0) return std::nullopt;
+    if (n == 0) return refuse(kSyntax);
   }
   std::int64_t offset_s = 0;
-  if (pos >= s.size()) return std::nullopt;
+  if (pos >= s.size()) return refuse(kSyntax);
   if (s[pos] == 'Z' || s[pos] == 'z') {
     ++pos;
   } else if (s[pos] == '+' || s[pos] == '-') {
     int oh = 0, om = 0;
     const bool neg = s[pos] == '-';
-    if (!digits(s, pos + 1, 2, oh)) return std::nullopt;
+    if (!digits(s, pos + 1, 2, oh)) return refuse(kSyntax);
     std::size_t p = pos + 3;
     if (p < s.size() && s[p] == ':') ++p;
-    if (!digits(s, p, 2, om)) return std::nullopt;
-    if (oh > 23 || om > 59) return std::nullopt;
+    if (!digits(s, p, 2, om)) return refuse(kSyntax);
+    if (oh > 23 || om > 59) return refuse("has a UTC offset beyond 23:59");
     offset_s = (oh * 3600 + om * 60) * (neg ? -1 : 1);
     pos = p + 2;
   } else {
-    return std::nullopt;
+    return refuse(kSyntax);
   }
-  if (pos != s.size()) return std::nullopt;
+  if (pos != s.size()) return refuse(kSyntax);
+  // Years 0000-9999 keep seconds far inside int64; only the step to nanoseconds can overflow.
   const std::int64_t days = days_from_civil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
-  const std::int64_t secs = days * 86400 + hh * 3600 + mm * 60 + ss - offset_s;
-  return secs * 1000000000LL + frac_ns;
+  std::int64_t secs = days * 86400 + hh * 3600 + mm * 60 + ss - offset_s;
+  if (secs < 0 && frac_ns > 0) {  // the earliest second must not overflow before its fraction is added
+    ++secs;
+    frac_ns -= 1000000000LL;
+  }
+  std::int64_t ns = 0;
+  if (__builtin_mul_overflow(secs, std::int64_t{1000000000}, &ns) || __builtin_add_overflow(ns, frac_ns, &ns)) {
+    return refuse(kTimeOutOfRange);
+  }
+  return ns;
 }
 
 namespace {

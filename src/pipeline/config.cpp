@@ -1,11 +1,15 @@
 #include "pipeline/config.hpp"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "config/files.hpp"
+#include "core/field_names.hpp"
 #include "format/ecs.hpp"
 #include "format/leef.hpp"
 #include "pipeline/registry.hpp"
@@ -17,6 +21,13 @@ std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out.append(out.empty() ? "" : ", ").append(s);
   return out;
+}
+
+// A component's config as text, to tell on reload whether it changed.
+std::string yaml_text(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return out.c_str();
 }
 
 void parse_limits(const ConfigReader& r, DecodeLimits& limits) {
@@ -101,7 +112,13 @@ void parse_format_options(const ConfigReader& sink, SinkSpec& spec) {
 void parse_retry(const ConfigReader& r, SinkSpec& spec) {
   r.only({"initial", "max"});
   spec.retry_initial = std::max(r.duration("initial", spec.retry_initial), std::chrono::milliseconds(1));
-  spec.retry_max = std::max(r.duration("max", spec.retry_max), spec.retry_initial);
+  spec.retry_max = r.duration("max", spec.retry_max);
+  if (spec.retry_initial > spec.retry_max) {
+    r.errors.add(r.node[r.has("initial") ? "initial" : "max"], r.key_name("initial"),
+                 fmt::format("{}ms is larger than retry.max ({}ms){}; the first wait cannot exceed the longest",
+                             spec.retry_initial.count(), spec.retry_max.count(), r.has("max") ? "" : ", the default"));
+    spec.retry_max = spec.retry_initial;
+  }
 }
 
 // A filter error's column inside the expression becomes a column in the file: past the opening quote if any.
@@ -117,6 +134,33 @@ void compile_filter(const ConfigReader& r, SinkSpec& spec) {
     return;
   }
   spec.route.filter = std::move(compiled).value();
+}
+
+// `enrich:` is a map of stage name to its config; the stages run in the order the map lists them.
+void parse_stages(const YAML::Node& map, PipelineConfig& cfg, ConfigErrors& errors) {
+  if (!map.IsMap()) {
+    errors.add(map, "enrich", "must be a map of stage to its settings, e.g. {fields: {static: {env: prod}}, mitre: true}");
+    return;
+  }
+  StageFields fields;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const std::string name = it->first.as<std::string>();
+    StageParser parser = find_stage_parser(name);
+    if (!parser) {
+      std::vector<std::string_view> known;
+      const auto types = stage_types();
+      for (const auto& t : types) known.emplace_back(t);
+      const std::string near = closest_name(name, known);
+      errors.add(it->first, "enrich." + name,
+                 fmt::format("unknown stage \"{}\"{}; known: {}", name, near.empty() ? "" : fmt::format(" (did you mean {}?)", near),
+                             join(types)));
+      continue;
+    }
+    const YAML::Node node = it->second;
+    StageBuilder build = parser(ConfigReader{node, "enrich." + name, errors}, fields);
+    if (!build) continue;  // switched off (mitre: false) or in error
+    cfg.stages.push_back(StageSpec{name, yaml_text(node), std::move(build)});
+  }
 }
 
 void parse_sources(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& errors) {
@@ -148,6 +192,7 @@ void parse_sources(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& er
                  fmt::format("two sources are named \"{}\"; give each a unique `name`", spec.name));
     }
     spec.build = parser(r);
+    spec.text = yaml_text(node);
     cfg.sources.push_back(std::move(spec));
   }
 }
@@ -196,13 +241,14 @@ void parse_sinks(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& erro
     }
     if (r.has("retry")) parse_retry(ConfigReader{node["retry"], r.key_name("retry"), errors}, spec);
     spec.build = parser(r);
+    spec.text = yaml_text(node);
     cfg.sinks.push_back(std::move(spec));
   }
 }
 
 }  // namespace
 
-std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, ConfigErrors& errors) {
+std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, ConfigErrors& errors, ConfigUse use) {
   auto cfg = std::make_unique<PipelineConfig>();
   cfg->file = errors.file();
   YAML::Node root;
@@ -216,31 +262,43 @@ std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, Confi
     errors.add(root, "", "the config must be a YAML map with `sources:` and `sinks:`");
     return nullptr;
   }
+  expand_placeholders(root, errors);
   ConfigReader r{root, "", errors};
-  r.only({"data_dir", "log_level", "shutdown_grace", "limits", "sources", "sinks"});
-  cfg->data_dir = r.string("data_dir", cfg->data_dir);
+  r.only({"data_dir", "log_level", "log_format", "shutdown_grace", "limits", "sources", "sinks", "enrich"});
+  cfg->data_dir = r.path("data_dir", cfg->data_dir);
   cfg->log_level = r.string("log_level", cfg->log_level);
+  cfg->log_format = r.string("log_format", cfg->log_format);
+  if (cfg->log_format != "text" && cfg->log_format != "json") {
+    errors.add(root["log_format"], "log_format", "must be text or json (one JSON object per line)");
+  }
   static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (!kLevels.count(cfg->log_level)) {
     errors.add(root["log_level"], "log_level", "must be one of trace, debug, info, warn, error, critical, off");
   }
   cfg->shutdown_grace = r.duration("shutdown_grace", cfg->shutdown_grace);
   if (r.has("limits")) parse_limits(ConfigReader{root["limits"], "limits", errors}, cfg->limits);
+  if (r.has("enrich")) parse_stages(root["enrich"], *cfg, errors);
   if (r.has("sources")) {
     parse_sources(root["sources"], *cfg, errors);
-  } else {
-    errors.add(root, "sources", "is required: where alerts come from, e.g. - {type: http, listen: \"127.0.0.1:2801\"}");
+  } else if (use == ConfigUse::run) {
+    errors.add(root, "sources",
+               "is required: where alerts come from, e.g. - {type: http, listen: \"127.0.0.1:2801\"} "
+               "(saker replay needs none)");
   }
   if (r.has("sinks")) {
     parse_sinks(root["sinks"], *cfg, errors);
   } else {
     errors.add(root, "sinks", "is required: where alerts go, e.g. - {name: out, type: stdout}");
   }
+  // data_dir is created when first needed: check it when it is set or a disk buffer needs it.
+  const bool disk = std::any_of(cfg->sinks.begin(), cfg->sinks.end(),
+                                [](const SinkSpec& s) { return s.buffer.type == BufferSpec::Type::Disk; });
+  if (r.has("data_dir") || disk) check_output_dir(r, "data_dir", cfg->data_dir);
   if (!errors.empty()) return nullptr;
   return cfg;
 }
 
-std::unique_ptr<PipelineConfig> load_config_file(const std::string& path, ConfigErrors& errors) {
+std::unique_ptr<PipelineConfig> load_config_file(const std::string& path, ConfigErrors& errors, ConfigUse use) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     errors.add_plain(fmt::format("cannot read config file {}", path));
@@ -248,7 +306,9 @@ std::unique_ptr<PipelineConfig> load_config_file(const std::string& path, Config
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_config(ss.str(), errors);
+  std::error_code ec;
+  errors.set_base_dir(std::filesystem::absolute(path, ec).parent_path().string());
+  return parse_config(ss.str(), errors, use);
 }
 
 const std::string& default_config_text() {

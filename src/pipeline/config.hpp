@@ -9,6 +9,7 @@
 
 #include "config/node.hpp"
 #include "core/decode.hpp"
+#include "core/stage.hpp"
 #include "format/formatter.hpp"
 #include "route/route.hpp"
 #include "sinks/queue/buffer.hpp"
@@ -20,12 +21,14 @@ namespace saker {
 struct SourceSpec {
   std::string type;
   std::string name;
+  std::string text;  // its config as YAML text: a reload leaves a source whose text is unchanged running
   SourceBuilder build;
 };
 
 struct SinkSpec {
   std::string type;
   std::string name;
+  std::string text;  // its config as YAML text (with limits and data_dir): a reload keeps an unchanged sink
   Route route;
   std::string format = "json";
   std::shared_ptr<const Formatter> formatter;
@@ -38,20 +41,35 @@ struct SinkSpec {
   SinkBuilder build;
 };
 
+// One stage under `enrich:`, in config order.
+struct StageSpec {
+  std::string name;  // its key: fields, mitre, ...
+  std::string text;  // its config as YAML text: a reload rebuilds only stages whose text changed
+  StageBuilder build;
+};
+
 struct PipelineConfig {
   std::string file;  // where it came from ("<embedded default>" for the built-in one)
   std::string data_dir = "/var/lib/saker";
   std::string log_level = "info";
+  std::string log_format = "text";  // or "json": one JSON object per line (time, level, message)
   std::chrono::milliseconds shutdown_grace{10000};
   DecodeLimits limits;
   std::vector<SourceSpec> sources;
   std::vector<SinkSpec> sinks;
+  std::vector<StageSpec> stages;
 };
 
-// Parses YAML text; on any error returns nothing and fills `errors` with every problem found.
-std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, ConfigErrors& errors);
-// Reads and parses a file (errors name the file).
-std::unique_ptr<PipelineConfig> load_config_file(const std::string& path, ConfigErrors& errors);
+// What the config is for: `saker run` needs `sources:`, `saker replay` and `saker dlq replay` ignore them.
+enum class ConfigUse { run, replay };
+
+// Parses YAML text; on any error returns nothing and fills `errors` with every problem found. Relative paths
+// resolve against errors.base_dir() (empty: the current directory).
+std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, ConfigErrors& errors,
+                                             ConfigUse use = ConfigUse::run);
+// Reads and parses a file (errors name the file; relative paths resolve against the file's folder).
+std::unique_ptr<PipelineConfig> load_config_file(const std::string& path, ConfigErrors& errors,
+                                                 ConfigUse use = ConfigUse::run);
 
 // The embedded default: HTTP on 127.0.0.1:2801 (Falco's http_output URL), JSON lines to stdout.
 const std::string& default_config_text();

@@ -13,6 +13,15 @@
 #include "sources/source.hpp"
 
 namespace saker {
+namespace {
+
+// A dead letter of raw bytes ({"reason":…,"raw":"<base64>"}) rather than an alert.
+bool is_raw_record(simdjson::dom::parser& parser, const std::string& line) {
+  simdjson::dom::element doc;
+  return !parser.parse(line).get(doc) && doc.at_key("raw").error() == simdjson::SUCCESS;
+}
+
+}  // namespace
 
 int run_dlq_replay(std::shared_ptr<const PipelineConfig> config, const std::string& sink) {
   namespace fs = std::filesystem;
@@ -52,14 +61,23 @@ int run_dlq_replay(std::shared_ptr<const PipelineConfig> config, const std::stri
     return 1;
   }
   AlertIntake intake("dlq", pipeline, metrics, config->limits);
+  intake.set_persisted_input();
   simdjson::dom::parser parser;
   std::ifstream in(replaying);
-  std::uint64_t lines = 0, unreadable = 0;
+  std::uint64_t lines = 0, unreadable = 0, raw = 0;
   for (std::string line; std::getline(in, line);) {
     if (line.empty()) continue;
     ++lines;
+    if (is_raw_record(parser, line)) {
+      ++raw;  // the bytes of a damaged disk-buffer record: kept for a person, nothing to re-send
+      continue;
+    }
     simdjson::dom::element alert;
-    if (parser.parse(line).at_key("alert").get(alert) || !intake.add(simdjson::minify(alert))) {
+    // "alert" is the line's last key: its bytes are taken verbatim (the persisted form's envelope counts bytes).
+    const auto key = line.find(",\"alert\":");
+    const bool verbatim = key != std::string::npos && line.back() == '}';
+    const std::string_view text = verbatim ? std::string_view(line).substr(key + 9, line.size() - key - 10) : std::string_view();
+    if (parser.parse(line).at_key("alert").get(alert) || !intake.add(verbatim ? text : std::string_view(simdjson::minify(alert)))) {
       ++unreadable;
       continue;
     }
@@ -74,10 +92,14 @@ int run_dlq_replay(std::shared_ptr<const PipelineConfig> config, const std::stri
   std::printf("dlq: %llu dead letters read, %llu re-sent, %llu rejected again (in %s), %llu unreadable\n",
               static_cast<unsigned long long>(lines), static_cast<unsigned long long>(sent - std::min(sent, again)),
               static_cast<unsigned long long>(again), dlq.string().c_str(), static_cast<unsigned long long>(unreadable));
-  if (unreadable == 0) {
+  if (raw > 0) {
+    std::printf("dlq: %llu raw records from a damaged disk buffer (\"raw\", base64) cannot be re-sent\n",
+                static_cast<unsigned long long>(raw));
+  }
+  if (unreadable == 0 && raw == 0) {
     fs::remove(replaying, ec);
   } else {
-    std::printf("dlq: unreadable lines stay in %s\n", replaying.string().c_str());
+    std::printf("dlq: the lines not re-sent stay in %s\n", replaying.string().c_str());
   }
   return 0;
 }

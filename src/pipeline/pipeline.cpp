@@ -1,5 +1,8 @@
 #include "pipeline/pipeline.hpp"
 
+#include <set>
+#include <thread>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -7,35 +10,106 @@
 
 namespace saker {
 
+namespace {
+
+// Stands in for a sink while its runner hands over to the one with the new config: takes everything, briefly.
+class HoldingQueue final : public Consumer {
+ public:
+  bool refusing() const noexcept override { return false; }
+  bool push(std::vector<AlertPtr>& alerts) override {
+    std::lock_guard lock(mu_);
+    held_.insert(held_.end(), std::make_move_iterator(alerts.begin()), std::make_move_iterator(alerts.end()));
+    alerts.clear();
+    return true;
+  }
+  std::vector<AlertPtr> take() {
+    std::lock_guard lock(mu_);
+    return std::move(held_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<AlertPtr> held_;
+};
+
+}  // namespace
+
 Pipeline::Pipeline(std::shared_ptr<const PipelineConfig> config, Metrics& metrics)
-    : config_(std::move(config)),
-      metrics_(metrics),
-      unrouted_(metrics.counter("saker_alerts_unrouted_total", "Alerts no sink's route matched")),
-      backpressure_(metrics.counter("saker_backpressure_total",
-                                    "Batches refused because a matched sink's queue was full (sources retry)")) {}
+    : config_(std::move(config)), metrics_(metrics) {
+  router_.store(std::make_shared<const Router>(std::vector<Router::Target>{}, metrics_));
+}
 
 Pipeline::~Pipeline() { stop(); }
 
-Result<bool> Pipeline::start(bool with_sources) {
-  for (const auto& spec : config_->sinks) {
-    auto runner = std::make_unique<SinkRunner>(spec, metrics_, config_->data_dir, config_->limits);
-    if (auto r = runner->start(); !r) {
-      stop();
-      return make_error(r.error().code, fmt::format("sink {}: {}", spec.name, r.error().message));
-    }
-    sinks_.push_back(std::move(runner));
+Result<std::shared_ptr<const StageChain>> Pipeline::build_stages(const PipelineConfig& cfg) {
+  auto chain = std::make_shared<StageChain>();
+  for (const auto& spec : cfg.stages) {
+    StageContext ctx{spec.name, metrics_, cfg.data_dir};
+    auto stage = spec.build(ctx);
+    if (!stage) return make_error("stage", fmt::format("stage {} could not be built", spec.name));
+    chain->add(spec.name, std::move(stage),
+               metrics_.timing("saker_stage_seconds", "Time spent in each stage per alert (sampled)", {{"stage", spec.name}}));
   }
+  return std::shared_ptr<const StageChain>(chain->empty() ? nullptr : std::move(chain));
+}
+
+Result<std::unique_ptr<SinkRunner>> Pipeline::open_sink(const SinkSpec& spec, const PipelineConfig& cfg) {
+  auto runner = std::make_unique<SinkRunner>(spec, metrics_, cfg.data_dir, cfg.limits);
+  if (auto r = runner->start(); !r) return make_error(r.error().code, fmt::format("sink {}: {}", spec.name, r.error().message));
+  return runner;
+}
+
+Result<std::unique_ptr<Pipeline::RunningSource>> Pipeline::start_source(const SourceSpec& spec, const PipelineConfig& cfg) {
+  auto rs = std::make_unique<RunningSource>();
+  rs->spec = spec;
+  rs->ctx = std::make_unique<SourceContext>(SourceContext{spec.name, *this, metrics_, cfg.limits, cfg.data_dir});
+  rs->source = spec.build(*rs->ctx);
+  if (auto r = rs->source->start(); !r) {
+    return make_error(r.error().code, fmt::format("source {}: {}", spec.name, r.error().message));
+  }
+  spdlog::info("source {} ({}) started", spec.name, spec.type);
+  return rs;
+}
+
+std::shared_ptr<const Router> Pipeline::make_router(const std::vector<SinkRunner*>& runners,
+                                                    const std::map<std::string, Consumer*>& hold) const {
+  std::vector<Router::Target> targets;
+  for (SinkRunner* s : runners) {
+    auto it = hold.find(s->name());
+    targets.push_back(Router::Target{s->name(), s->spec().route, it == hold.end() ? s : it->second, true});
+  }
+  return std::make_shared<const Router>(std::move(targets), metrics_);
+}
+
+void Pipeline::publish_router(std::shared_ptr<const Router> next) {
+  std::shared_ptr<const Router> old = router_.exchange(std::move(next));
+  // A submit() holds its router for the length of the call: once we hold the last reference, none uses it.
+  while (old.use_count() > 1) std::this_thread::sleep_for(std::chrono::microseconds(200));
+}
+
+Result<bool> Pipeline::start(bool with_sources) {
+  auto stages = build_stages(*config_);
+  if (!stages) return stages.error();
+  stages_.store(std::move(stages).value());
+  for (const auto& spec : config_->sinks) {
+    auto runner = open_sink(spec, *config_);
+    if (!runner) {
+      stop();
+      return runner.error();
+    }
+    sinks_.push_back(std::move(runner).value());
+  }
+  std::vector<SinkRunner*> runners;
+  for (auto& s : sinks_) runners.push_back(s.get());
+  publish_router(make_router(runners, {}));
   if (!with_sources) return true;
   for (const auto& spec : config_->sources) {
-    auto ctx = std::make_unique<SourceContext>(SourceContext{spec.name, *this, metrics_, config_->limits, config_->data_dir});
-    auto source = spec.build(*ctx);
-    if (auto r = source->start(); !r) {
+    auto rs = start_source(spec, *config_);
+    if (!rs) {
       stop();
-      return make_error(r.error().code, fmt::format("source {}: {}", spec.name, r.error().message));
+      return rs.error();
     }
-    spdlog::info("source {} ({}) started", spec.name, spec.type);
-    sources_.push_back(std::move(source));
-    source_contexts_.push_back(std::move(ctx));
+    sources_.push_back(std::move(rs).value());
   }
   return true;
 }
@@ -43,58 +117,180 @@ Result<bool> Pipeline::start(bool with_sources) {
 void Pipeline::stop() {
   if (stopped_) return;
   stopped_ = true;
-  for (auto& s : sources_) s->stop();
+  for (auto& s : sources_) s->source->stop();
   // Every sink gets the same grace period, side by side.
   for (auto& s : sinks_) s->request_stop(config_->shutdown_grace);
   for (auto& s : sinks_) s->stop(config_->shutdown_grace);
   sources_.clear();
-  source_contexts_.clear();
 }
 
-bool Pipeline::submit(std::vector<AlertPtr>& batch) {
-  // Per-thread scratch: one list per sink, reused across calls so routing allocates nothing in steady state.
-  thread_local std::vector<std::vector<AlertPtr>> routed;
-  if (routed.size() < sinks_.size()) routed.resize(sinks_.size());
-  std::uint64_t unrouted = 0;
-  for (const auto& alert : batch) {
-    bool any = false;
-    for (std::size_t i = 0; i < sinks_.size(); ++i) {
-      if (sinks_[i]->route().matches(*alert)) {
-        routed[i].push_back(alert);
-        any = true;
+Result<bool> Pipeline::reload(std::shared_ptr<const PipelineConfig> next) {
+  std::lock_guard lock(reload_mu_);
+  std::vector<std::string> problems;
+
+  // Stages: rebuilt whole when any changed (they are stateless); swapped in at each source's next batch.
+  auto same_stages = [&] {
+    if (next->stages.size() != config_->stages.size()) return false;
+    for (std::size_t i = 0; i < next->stages.size(); ++i) {
+      if (next->stages[i].name != config_->stages[i].name || next->stages[i].text != config_->stages[i].text) return false;
+    }
+    return true;
+  };
+  if (!same_stages()) {
+    if (auto chain = build_stages(*next)) {
+      stages_.store(std::move(chain).value());
+      spdlog::info("reload: {} stage(s) now", next->stages.size());
+    } else {
+      problems.push_back(chain.error().message);
+    }
+  }
+
+  // Sinks: kept, changed (handed over), added, removed.
+  std::map<std::string, SinkRunner*> running;
+  for (auto& s : sinks_) running[s->name()] = s.get();
+  std::vector<const SinkSpec*> changed, added;
+  std::set<std::string> wanted;
+  for (const auto& spec : next->sinks) {
+    wanted.insert(spec.name);
+    auto it = running.find(spec.name);
+    if (it == running.end()) {
+      added.push_back(&spec);
+    } else if (it->second->spec().text != spec.text || spec.text.empty()) {
+      changed.push_back(&spec);
+    }
+  }
+  std::vector<std::unique_ptr<SinkRunner>> fresh;
+  for (const SinkSpec* spec : added) {
+    auto r = open_sink(*spec, *next);
+    if (!r) {
+      problems.push_back(r.error().message);
+      continue;
+    }
+    spdlog::info("reload: sink {} added", spec->name);
+    fresh.push_back(std::move(r).value());
+  }
+  // Changed sinks: a holding queue takes their alerts while the old runner hands over to the new one.
+  std::map<std::string, std::unique_ptr<HoldingQueue>> holds;
+  std::map<std::string, Consumer*> hold_view;
+  for (const SinkSpec* spec : changed) {
+    holds[spec->name] = std::make_unique<HoldingQueue>();
+    hold_view[spec->name] = holds[spec->name].get();
+  }
+  auto order = [&](const std::map<std::string, SinkRunner*>& by_name) {
+    std::vector<SinkRunner*> out;
+    for (const auto& spec : next->sinks) {
+      if (auto it = by_name.find(spec.name); it != by_name.end()) out.push_back(it->second);
+    }
+    return out;
+  };
+  std::map<std::string, SinkRunner*> now = running;
+  for (auto& f : fresh) now[f->name()] = f.get();
+  if (!holds.empty()) publish_router(make_router(order(now), hold_view));
+  std::vector<std::unique_ptr<SinkRunner>> replaced;  // the new runners of changed sinks
+  for (const SinkSpec* spec : changed) {
+    SinkRunner* old = running[spec->name];
+    std::vector<AlertPtr> carried = old->hand_over();
+    auto r = open_sink(*spec, *next);
+    if (!r) {
+      // The new config cannot run: the old one goes on, with what it held.
+      problems.push_back(r.error().message);
+      auto again = open_sink(old->spec(), *config_);
+      if (!again) {
+        spdlog::critical("reload: sink {} can run neither its new nor its old config: {}", spec->name, again.error().message);
+        continue;
+      }
+      replaced.push_back(std::move(again).value());
+    } else {
+      replaced.push_back(std::move(r).value());
+      spdlog::info("reload: sink {} changed; {} queued alerts handed over", spec->name, carried.size());
+    }
+    if (!carried.empty()) replaced.back()->push(carried);
+    now[spec->name] = replaced.back().get();
+  }
+  publish_router(make_router(order(now), {}));
+  // What arrived while the runners handed over goes to the new ones, after everything they were handed.
+  for (auto& r : replaced) {
+    if (auto it = holds.find(r->name()); it != holds.end()) {
+      std::vector<AlertPtr> held = it->second->take();
+      if (!held.empty()) r->push(held);
+    }
+  }
+  // Removed sinks: the router no longer reaches them; they drain within the grace period.
+  std::vector<std::unique_ptr<SinkRunner>> removed;
+  {
+    std::set<std::string> replaced_names;
+    for (auto& r : replaced) replaced_names.insert(r->name());
+    std::vector<std::unique_ptr<SinkRunner>> keep, handed;
+    std::lock_guard sl(sinks_mu_);
+    for (auto& s : sinks_) {
+      if (!wanted.count(s->name())) {
+        removed.push_back(std::move(s));
+      } else if (replaced_names.count(s->name())) {
+        handed.push_back(std::move(s));  // handed over already; destroyed here
+      } else {
+        keep.push_back(std::move(s));
       }
     }
-    if (!any) ++unrouted;
+    sinks_ = std::move(keep);
+    for (auto& s : fresh) sinks_.push_back(std::move(s));
+    for (auto& s : replaced) sinks_.push_back(std::move(s));
   }
-  for (std::size_t i = 0; i < sinks_.size(); ++i) {
-    if (!routed[i].empty() && sinks_[i]->full()) {
-      for (auto& r : routed) r.clear();
-      backpressure_.inc();
-      return false;
+  for (auto& s : removed) s->request_stop(next->shutdown_grace);
+  for (auto& s : removed) {
+    s->stop(next->shutdown_grace);
+    spdlog::info("reload: sink {} removed", s->name());
+  }
+
+  // Sources: one whose config text is unchanged keeps running (its listener is never closed).
+  std::vector<std::unique_ptr<RunningSource>> kept_sources;
+  std::vector<const SourceSpec*> start;
+  std::map<std::string, std::unique_ptr<RunningSource>*> by_name;
+  for (auto& s : sources_) by_name[s->spec.name] = &s;
+  for (const auto& spec : next->sources) {
+    auto it = by_name.find(spec.name);
+    if (it != by_name.end() && (*it->second)->spec.type == spec.type && (*it->second)->spec.text == spec.text &&
+        !spec.text.empty()) {
+      kept_sources.push_back(std::move(*it->second));
+      by_name.erase(it);
+    } else {
+      start.push_back(&spec);
     }
   }
-  for (std::size_t i = 0; i < sinks_.size(); ++i) {
-    if (!routed[i].empty() && !sinks_[i]->push(routed[i])) {
-      // A buffer refused after all (disk full, or filled by another source meanwhile). Sinks before it already
-      // hold their copy: the retry delivers those twice, which at-least-once allows.
-      for (auto& r : routed) r.clear();
-      backpressure_.inc();
-      return false;
-    }
+  for (auto& [name, rs] : by_name) {  // changed or removed: stopped before a changed one binds again
+    (*rs)->source->stop();
+    spdlog::info("reload: source {} stopped", name);
   }
-  if (unrouted) unrouted_.inc(unrouted);
-  batch.clear();
+  sources_.clear();
+  sources_ = std::move(kept_sources);
+  for (const SourceSpec* spec : start) {
+    auto rs = start_source(*spec, *next);
+    if (!rs) {
+      problems.push_back(rs.error().message);
+      continue;
+    }
+    sources_.push_back(std::move(rs).value());
+  }
+  config_ = std::move(next);
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all.append(all.empty() ? "" : "; ").append(p);
+    return make_error("reload", all);
+  }
   return true;
 }
 
+bool Pipeline::submit(std::vector<AlertPtr>& batch) {
+  const std::shared_ptr<const Router> router = router_.load();
+  return router->submit(batch) == Router::Outcome::Taken;
+}
+
 Priority Pipeline::floor() const {
-  if (config_->sinks.empty()) return Priority::Debug;
-  Priority low = Priority::Emergency;
-  for (const auto& spec : config_->sinks) low = std::min(low, spec.route.min_priority);
-  return low;
+  // Test alerts and routes both count: the lowest route decides what a source may skip building.
+  return router_.load()->floor();
 }
 
 std::string Pipeline::health(bool& healthy) const {
+  std::lock_guard sl(sinks_mu_);
   healthy = true;
   std::string sinks;
   for (const auto& s : sinks_) {
@@ -114,7 +310,7 @@ std::string Pipeline::health(bool& healthy) const {
 
 bool Pipeline::sources_finished() const {
   for (const auto& s : sources_) {
-    if (!s->finished()) return false;
+    if (!s->source->finished()) return false;
   }
   return !sources_.empty();
 }

@@ -1,14 +1,23 @@
 #pragma once
-// The stages wired together: sources -> route -> each sink's runner. Sources decode on their own threads and
-// call submit(); routing happens there too, so the only shared state touched per batch is each sink's queue.
+// The stages wired together: sources -> decode -> stages -> router -> each consumer's queue.
+//
+// Sources decode on their own threads, run the stage chain there (the alert is still theirs alone) and call
+// submit(), which hands the batch to the current Router. The router and the stage chain are immutable snapshots,
+// replaced whole by reload(): a source's next batch uses the new ones, and nothing running is stopped unless its
+// own config changed.
+#include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "observe/metrics.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/sink_runner.hpp"
+#include "route/router.hpp"
 #include "sources/source.hpp"
 
 namespace saker {
@@ -18,29 +27,55 @@ class Pipeline final : public Ingest {
   Pipeline(std::shared_ptr<const PipelineConfig> config, Metrics& metrics);
   ~Pipeline() override;
 
-  // Opens every sink, then starts every source (unless `with_sources` is false, as for replay).
+  // Opens every sink, builds the stages, then starts every source (unless `with_sources` is false, as for replay).
   Result<bool> start(bool with_sources = true);
   // Stops the sources (no new alerts), then drains the sinks within the config's shutdown_grace.
   void stop();
 
+  // Moves to `next`, component by component: what did not change keeps running untouched (a listener is never
+  // closed); a changed sink's runner hands its queue to the new one; a removed sink drains within shutdown_grace
+  // (a disk buffer keeps the rest); new stages replace the old at the next batch. Errors starting new parts are
+  // returned after everything that could move did.
+  Result<bool> reload(std::shared_ptr<const PipelineConfig> next);
+
   bool submit(std::vector<AlertPtr>& batch) override;
   std::string health(bool& healthy) const override;
   Priority floor() const override;
+  std::shared_ptr<const StageChain> stages() const override { return stages_.load(); }
+  const Clock* clock() const override { return clock_; }
+  // Replay drives arrival stamps from event time; must be set before start().
+  void set_clock(const Clock* clock) noexcept { clock_ = clock; }
 
   // True once every source reports its input exhausted (stdin).
   bool sources_finished() const;
   bool wait_idle(std::chrono::milliseconds timeout);
-  const std::vector<std::unique_ptr<SinkRunner>>& sinks() const noexcept { return sinks_; }
   const PipelineConfig& config() const noexcept { return *config_; }
 
  private:
+  struct RunningSource {
+    SourceSpec spec;
+    std::unique_ptr<SourceContext> ctx;
+    std::unique_ptr<Source> source;
+  };
+  Result<std::shared_ptr<const StageChain>> build_stages(const PipelineConfig& cfg);
+  Result<std::unique_ptr<SinkRunner>> open_sink(const SinkSpec& spec, const PipelineConfig& cfg);
+  Result<std::unique_ptr<RunningSource>> start_source(const SourceSpec& spec, const PipelineConfig& cfg);
+  // A router over `runners` with their specs' routes; `hold` stands in for the named sinks being handed over.
+  std::shared_ptr<const Router> make_router(const std::vector<SinkRunner*>& runners,
+                                            const std::map<std::string, Consumer*>& hold) const;
+  // Swaps the router and waits until no submit() still uses the old one.
+  void publish_router(std::shared_ptr<const Router> next);
+
   std::shared_ptr<const PipelineConfig> config_;
   Metrics& metrics_;
+  const Clock* clock_ = nullptr;
+  std::mutex reload_mu_;  // one reload at a time
+  mutable std::mutex sinks_mu_;  // sinks_ as health() reads it while a reload replaces entries
   std::vector<std::unique_ptr<SinkRunner>> sinks_;
-  std::vector<std::unique_ptr<Source>> sources_;
-  std::vector<std::unique_ptr<SourceContext>> source_contexts_;
-  Counter& unrouted_;
-  Counter& backpressure_;
+  std::vector<std::unique_ptr<RunningSource>> sources_;
+  std::atomic<std::shared_ptr<const Router>> router_;
+  std::atomic<std::shared_ptr<const StageChain>> stages_;
+  std::atomic<int> submitting_{0};
   bool stopped_ = false;
 };
 

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "enrich/fields.hpp"
+#include "enrich/mitre.hpp"
 #include "sinks/file.hpp"
 #include "sinks/kafka.hpp"
 #include "sinks/elasticsearch/sink.hpp"
@@ -37,6 +39,12 @@ const std::pair<std::string_view, SinkParser> kSinks[] = {
     {"syslog", &parse_syslog_sink},
 };
 
+// Stages under `enrich:`, by key; they run in the order the config lists them.
+const std::pair<std::string_view, StageParser> kStages[] = {
+    {"fields", &parse_fields_stage},
+    {"mitre", &parse_mitre_stage},
+};
+
 template <typename Parser, std::size_t N>
 Parser find(const std::pair<std::string_view, Parser> (&table)[N], std::string_view type) {
   for (const auto& [name, parser] : table) {
@@ -58,5 +66,7 @@ SourceParser find_source_parser(std::string_view type) { return find(kSources, t
 SinkParser find_sink_parser(std::string_view type) { return find(kSinks, type); }
 std::vector<std::string> source_types() { return names(kSources); }
 std::vector<std::string> sink_types() { return names(kSinks); }
+StageParser find_stage_parser(std::string_view name) { return find(kStages, name); }
+std::vector<std::string> stage_types() { return names(kStages); }
 
 }  // namespace saker

@@ -18,19 +18,19 @@
 namespace saker {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 struct Progress {
   bool enabled = false;
   std::uint64_t total_bytes = 0;
   std::uint64_t done_bytes = 0;
   std::uint64_t alerts = 0;
-  Clock::time_point start = Clock::now();
-  Clock::time_point last_draw{};
+  SteadyClock::time_point start = SteadyClock::now();
+  SteadyClock::time_point last_draw{};
 
   void draw(bool final_line = false) {
     if (!enabled) return;
-    const auto now = Clock::now();
+    const auto now = SteadyClock::now();
     if (!final_line && now - last_draw < std::chrono::milliseconds(200)) return;
     last_draw = now;
     const double secs = std::chrono::duration<double>(now - start).count();
@@ -59,6 +59,7 @@ int run_replay(std::shared_ptr<const PipelineConfig> config, const std::vector<s
     return 1;
   }
   AlertIntake intake("replay", pipeline, metrics, config->limits);
+  intake.set_persisted_input();  // a recorded file may be saker's own (dead letters, a json sink)
   Progress progress;
   progress.enabled = progress_on;
   for (const auto& f : files) {

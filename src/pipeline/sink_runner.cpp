@@ -26,10 +26,11 @@ SinkRunner::SinkRunner(const SinkSpec& spec, Metrics& metrics, std::string data_
 SinkRunner::~SinkRunner() { stop(std::chrono::milliseconds(0)); }
 
 Result<bool> SinkRunner::start() {
-  auto buffer = open_buffer(spec_.buffer, BufferContext{spec_.name, data_dir_, metrics_, limits_});
+  // The dead-letter file first: a disk buffer's recovery puts damaged records there.
+  dead_letters_ = std::make_unique<DeadLetterFile>(data_dir_, spec_.name, metrics_);
+  auto buffer = open_buffer(spec_.buffer, BufferContext{spec_.name, data_dir_, metrics_, limits_, dead_letters_.get()});
   if (!buffer) return buffer.error();
   buffer_ = std::move(buffer).value();
-  dead_letters_ = std::make_unique<DeadLetterFile>(data_dir_, spec_.name, metrics_);
   SinkContext ctx{spec_.name, metrics_, data_dir_, spec_.formatter, *dead_letters_};
   sink_ = spec_.build(ctx);
   if (auto r = sink_->open(); !r) return r;
@@ -54,13 +55,37 @@ void SinkRunner::stop(std::chrono::milliseconds grace) {
   if (thread_.joinable()) thread_.join();
 }
 
+std::vector<AlertPtr> SinkRunner::hand_over() {
+  handover_ = true;
+  stop(std::chrono::milliseconds(0));
+  std::vector<AlertPtr> out = std::move(leftover_);
+  leftover_.clear();
+  if (!buffer_) return out;
+  if (spec_.buffer.type == BufferSpec::Type::Disk) {
+    buffer_.reset();  // closes the log: the next runner reopens it and delivers from the cursor
+    return {};
+  }
+  std::vector<AlertPtr> rest;
+  while (buffer_->take(rest, 65536, std::chrono::milliseconds(0)) && !rest.empty()) {
+    out.insert(out.end(), std::make_move_iterator(rest.begin()), std::make_move_iterator(rest.end()));
+    rest.clear();
+  }
+  buffer_.reset();
+  return out;
+}
+
 bool SinkRunner::past_deadline() const {
   std::lock_guard lock(mu_);
   return stopping_ && std::chrono::steady_clock::now() >= deadline_;
 }
 
+bool SinkRunner::refusing() const noexcept {
+  return spec_.buffer.when_full == WhenFull::Block && buffer_->full();
+}
+
 bool SinkRunner::push(std::vector<AlertPtr>& alerts) {
-  auto r = buffer_->push(alerts);
+  // The router asked refusing() for this batch: a blocking buffer takes it even if it filled up since.
+  auto r = buffer_->push(alerts, Buffer::Admission::Admitted);
   if (r) {
     if (!r.value()) return false;
     queued_gauge_.set(static_cast<std::int64_t>(buffer_->queued()));
@@ -102,6 +127,10 @@ void SinkRunner::run() {
       continue;
     }
     if (!deliver(work)) {
+      if (handover_) {  // the next runner takes them (a disk buffer still holds them)
+        if (!durable) leftover_ = std::move(work);
+        break;
+      }
       // Stopping past the grace period: a disk buffer keeps these for the next start.
       if (!durable) dropped_.inc(buffer_->queued());
       break;
@@ -109,6 +138,7 @@ void SinkRunner::run() {
     buffer_->ack(work.size());
     queued_gauge_.set(static_cast<std::int64_t>(buffer_->queued()));
     if (past_deadline()) {
+      if (handover_) break;
       if (buffer_->queued() > 0) {
         if (durable) {
           spdlog::warn("sink {}: shutdown grace period over; {} alerts stay in the disk buffer for the next start",

@@ -13,15 +13,16 @@
 
 #include "observe/metrics.hpp"
 #include "pipeline/config.hpp"
+#include "route/router.hpp"
 #include "sinks/queue/buffer.hpp"
 #include "sinks/sink.hpp"
 
 namespace saker {
 
-class SinkRunner {
+class SinkRunner final : public Consumer {
  public:
   SinkRunner(const SinkSpec& spec, Metrics& metrics, std::string data_dir, DecodeLimits limits);
-  ~SinkRunner();
+  ~SinkRunner() override;
   SinkRunner(const SinkRunner&) = delete;
   SinkRunner& operator=(const SinkRunner&) = delete;
 
@@ -29,14 +30,20 @@ class SinkRunner {
   // Delivers what is buffered, then stops; past `grace` it gives up: a disk buffer keeps the rest for the next
   // start, a memory buffer counts it as dropped.
   void stop(std::chrono::milliseconds grace);
+  // Reload of a changed sink: stops at once (a batch being written is finished or given up) and returns what it
+  // still holds, for the runner with the new config. A memory buffer's alerts are returned; a disk buffer is
+  // closed with them in it, for the next runner to reopen.
+  std::vector<AlertPtr> hand_over();
   // The first half of stop(): sets the deadline and wakes the thread, without waiting (stop many at once).
   void request_stop(std::chrono::milliseconds grace);
 
   const std::string& name() const noexcept { return spec_.name; }
   const Route& route() const noexcept { return spec_.route; }
-  bool full() const noexcept { return buffer_->full(); }
-  // All or nothing; false when the buffer is full (when_full: block) or cannot be written (disk full).
-  bool push(std::vector<AlertPtr>& alerts);
+  const SinkSpec& spec() const noexcept { return spec_; }
+  // Consumer: a full blocking buffer refuses; push() takes an admitted batch, false only when it cannot be
+  // written (disk full, I/O error).
+  bool refusing() const noexcept override;
+  bool push(std::vector<AlertPtr>& alerts) override;
 
   bool healthy() const noexcept { return healthy_.load(std::memory_order_relaxed); }
   std::size_t queued() const noexcept { return buffer_ ? buffer_->queued() : 0; }
@@ -54,8 +61,8 @@ class SinkRunner {
   std::string data_dir_;
   DecodeLimits limits_;
   Metrics& metrics_;
+  std::unique_ptr<DeadLetterFile> dead_letters_;  // before buffer_: the disk buffer writes to it
   std::unique_ptr<Buffer> buffer_;
-  std::unique_ptr<DeadLetterFile> dead_letters_;
   std::unique_ptr<Sink> sink_;
 
   mutable std::mutex mu_;
@@ -66,6 +73,8 @@ class SinkRunner {
   std::chrono::steady_clock::time_point last_push_error_log_{};
   std::thread thread_;
   std::atomic<bool> healthy_{true};
+  std::atomic<bool> handover_{false};
+  std::vector<AlertPtr> leftover_;  // hand_over(): the batch the thread had taken but not delivered
 
   Counter& sent_;
   Counter& failed_;

@@ -18,9 +18,15 @@ class DeadLetterFile {
 
   // One line: {"time":"…","sink":"…","reason":"…","alert":<the alert's JSON>}. Thread-safe.
   void add(const Alert& alert, std::string_view reason);
+  // Bytes that are no longer an alert (a damaged disk-buffer record), kept as they were:
+  // {"time":"…","sink":"…","reason":"…","raw":"<the bytes in base64>"}. Not counted as a dead letter; the buffer
+  // counts them. Thread-safe.
+  void add_raw(std::string_view bytes, std::string_view reason);
   const std::string& path() const noexcept { return path_; }
 
  private:
+  void append(const std::string& line);
+
   std::string path_;
   std::string sink_;
   std::mutex mu_;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "config/files.hpp"
 #include "sinks/ndjson_writer.hpp"
 
 namespace saker {
@@ -107,7 +108,8 @@ class FileSink final : public Sink {
 SinkBuilder parse_file_sink(const ConfigReader& r) {
   r.only({"path", "max_size", "rotate_every", "max_files", "mode"}, kCommonSinkKeys);
   FileSinkConfig cfg;
-  cfg.path = r.string("path", "", true);
+  cfg.path = r.path("path", "", true);
+  if (!cfg.path.empty()) check_output_dir(r, "path", std::filesystem::path(cfg.path).parent_path().string());
   cfg.max_size = r.size("max_size", 0);
   cfg.rotate_every = r.duration("rotate_every", std::chrono::milliseconds(0));
   cfg.max_files = static_cast<int>(r.integer("max_files", 5, 0, 1000));

@@ -145,9 +145,10 @@ SinkBuilder parse_kafka_sink(const ConfigReader& r) {
   // librdkafka checks every property's name and value now, so `saker check` reports them.
   if (r.errors.errors().size() == errors_before) {
     const kafka::Properties props = kafka::producer_properties(cfg);
-    kafka::ConfError ce;
-    if (!kafka::make_conf(props, ce)) {
-      const std::size_t own = props.size() - cfg.librdkafka.size();
+    std::vector<kafka::ConfError> refused;
+    kafka::make_conf(props, refused);
+    const std::size_t own = props.size() - cfg.librdkafka.size();
+    for (const auto& ce : refused) {
       if (ce.index >= own) {
         const std::string& name = props[ce.index].first;
         r.errors.add(r.node["librdkafka"][name], fmt::format("{}.{}", r.key_name("librdkafka"), name), ce.message);

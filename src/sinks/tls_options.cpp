@@ -1,6 +1,6 @@
 #include "sinks/tls_options.hpp"
 
-#include <unistd.h>
+#include "config/files.hpp"
 
 namespace saker {
 
@@ -15,15 +15,16 @@ TlsOptions parse_tls_options(const ConfigReader& sink) {
   }
   r.only({"ca", "cert", "key", "server_name", "verify", "enabled"});
   t.enabled = r.boolean("enabled", true);
-  t.ca = r.string("ca");
-  t.cert = r.string("cert");
-  t.key = r.string("key");
+  t.ca = r.path("ca");
+  t.cert = r.path("cert");
+  t.key = r.path("key");
   t.server_name = r.string("server_name");
   t.verify = r.boolean("verify", true);
-  for (const char* k : {"ca", "cert", "key"}) {
-    const std::string path = r.string(k);
-    if (!path.empty() && ::access(path.c_str(), R_OK) != 0) r.errors.add(node[k], r.key_name(k), "cannot read " + path);
-  }
+  const std::size_t before = r.errors.errors().size();
+  check_tls_file(r, "ca", t.ca, TlsFile::ca_bundle);
+  check_tls_file(r, "cert", t.cert, TlsFile::certificate);
+  check_tls_file(r, "key", t.key, TlsFile::private_key);
+  if (r.errors.errors().size() == before) check_tls_pair(r, t.cert, t.key);
   if (t.cert.empty() != t.key.empty()) r.errors.add(node, r.ctx, "`cert` and `key` go together (client certificate)");
   return t;
 }

@@ -16,7 +16,8 @@ struct TlsOptions {
   bool verify = true;       // false only for testing: no certificate or name check
 };
 
-// Reads `tls:` of a sink's config (absent: disabled). Files are checked for readability.
+// Reads `tls:` of a sink's config (absent: disabled). Relative files resolve against the config's folder; each
+// must load with OpenSSL (PEM), and the key must match the certificate.
 TlsOptions parse_tls_options(const ConfigReader& sink);
 
 }  // namespace saker

@@ -24,7 +24,7 @@ namespace saker {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 constexpr auto kFlushRetry = std::chrono::milliseconds(10);        // sinks full: how soon to try again
 constexpr auto kCheckpointEvery = std::chrono::milliseconds(200);  // bounds fsync load while busy
 constexpr auto kStopGrace = std::chrono::seconds(5);               // at stop: how long the sinks get for the rest
@@ -159,10 +159,10 @@ struct FileSource::Impl {
   std::uint64_t pending_offset = 0;  // offset just past the lines now in the intake
   std::atomic<std::uint64_t> committed{0};
   std::optional<Checkpoint> resume;  // loaded at start, used by the first open of the same file
-  std::optional<Clock::time_point> rotated_since;
+  std::optional<SteadyClock::time_point> rotated_since;
   bool warned_missing = false;
   std::optional<Checkpoint> written;
-  Clock::time_point last_write{};
+  SteadyClock::time_point last_write{};
 };
 
 bool FileSource::Impl::wait(std::chrono::milliseconds d) {
@@ -233,7 +233,7 @@ void FileSource::Impl::checkpoint(bool force) {
   if (cp_path.empty() || !have_id) return;
   const Checkpoint cp{id, committed.load()};
   if (written && *written == cp) return;
-  const auto now = Clock::now();
+  const auto now = SteadyClock::now();
   if (!force && now - last_write < kCheckpointEvery) return;
   last_write = now;
   if (auto r = write_checkpoint(cp_path, opt.path, cp); !r) {
@@ -288,9 +288,9 @@ void FileSource::Impl::run() {
       if (identity_of(st) != id) {
         // Renamed away: the writer may still append to the old file until it reopens, so give it one poll.
         if (!rotated_since) {
-          rotated_since = Clock::now();
+          rotated_since = SteadyClock::now();
           spdlog::info("source {}: {} was rotated, finishing the old file", name, opt.path);
-        } else if (Clock::now() - *rotated_since >= opt.poll_interval) {
+        } else if (SteadyClock::now() - *rotated_since >= opt.poll_interval) {
           split.finish(lines.on_line(), lines.on_drop());
           pending_offset = base + split.consumed();
           if (!flush_blocking()) break;
@@ -368,7 +368,7 @@ void FileSource::stop() {
   m.cv.notify_all();
   if (m.thread.joinable()) m.thread.join();
   if (m.intake.pending() > 0) {
-    if (flush_until(m.intake, Clock::now() + kStopGrace)) {
+    if (flush_until(m.intake, SteadyClock::now() + kStopGrace)) {
       m.committed.store(m.pending_offset);
     } else {
       spdlog::warn("source {}: sinks stayed full at shutdown; {} alerts will be read again on restart", m.name,
@@ -387,7 +387,7 @@ std::uint64_t FileSource::committed_offset() const noexcept { return impl_->comm
 SourceBuilder parse_file_source(const ConfigReader& r) {
   r.only({"path", "start_at", "poll_interval", "max_line"}, kCommonSourceKeys);
   FileSourceOptions o;
-  o.path = r.string("path", "", true);
+  o.path = r.path("path", "", true);
   const std::string start_at = r.string("start_at", "beginning");
   if (start_at == "end") {
     o.start_at_end = true;

@@ -29,6 +29,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sources/http/handler.hpp"
+#include "sources/idle_connections.hpp"
 
 namespace saker {
 
@@ -43,6 +44,11 @@ namespace {
 constexpr std::chrono::seconds kStopGrace{5};     // in-flight requests get this long once stop() is called
 constexpr std::chrono::seconds kCloseTimeout{2};  // TLS close_notify / draining a refused upload
 constexpr std::size_t kHeaderLimit = 16 * 1024;
+// A connection's read buffer never grows past this: a connection not yet authorised holds at most this much (its
+// header), and a body passes through it into the request a read at a time.
+constexpr std::size_t kBufferLimit = 32 * 1024;
+constexpr std::size_t kFirstRead = 4 * 1024;  // the read that waits for a request's first bytes
+constexpr std::size_t kDrainRead = 4 * 1024;  // what is read (and dropped) at a time while closing
 
 struct SessionBase {
   virtual ~SessionBase() = default;
@@ -89,7 +95,14 @@ struct HttpSource::Impl {
                                      {{"source", ctx.name}})),
         tls_failures(ctx.metrics.counter("saker_http_tls_handshake_failures_total",
                                          "Failed TLS handshakes (including missing client certificates), by source",
-                                         {{"source", ctx.name}})) {
+                                         {{"source", ctx.name}})),
+        limit_metrics(ctx.metrics, ctx.name),
+        header_timeouts(ctx.metrics.counter("saker_http_request_timeouts_total",
+                                            "HTTP requests not received within their timeout, by source and phase",
+                                            {{"source", ctx.name}, {"phase", "header"}})),
+        body_timeouts(ctx.metrics.counter("saker_http_request_timeouts_total",
+                                          "HTTP requests not received within their timeout, by source and phase",
+                                          {{"source", ctx.name}, {"phase", "body"}})) {
     shared.limits = ctx.limits;
     shared.max_body = cfg.max_body;
     shared.max_decompressed = cfg.max_decompressed;
@@ -109,6 +122,10 @@ struct HttpSource::Impl {
   Gauge& connections_gauge;
   Counter& rejected;
   Counter& tls_failures;
+  ConnectionLimitMetrics limit_metrics;
+  Counter& header_timeouts;  // header_timeout passed between a request's first byte and the end of its header
+  Counter& body_timeouts;    // idle_timeout passed while a body was being read
+  IdleConnections idle;      // declared before workers: outlives every session
   std::optional<ssl::context> tls;
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<tcp::acceptor> acceptor;          // on workers[0]
@@ -123,17 +140,21 @@ struct HttpSource::Impl {
 namespace {
 
 template <class Stream>
-class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+class Session final : public SessionBase,
+                      public std::enable_shared_from_this<Session<Stream>>,
+                      public IdleConnections::Member {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
   template <class... Args>
-  Session(HttpSource::Impl& src, Worker& w, Args&&... args) : src_(src), w_(w), stream_(std::forward<Args>(args)...) {
+  Session(HttpSource::Impl& src, Worker& w, Args&&... args)
+      : IdleConnections::Member(&Session::evict), src_(src), w_(w), stream_(std::forward<Args>(args)...) {
     w_.sessions.insert(this);
     src_.connections_gauge.add(1);
   }
 
   ~Session() override {
+    src_.idle.remove(*this);  // first: an eviction may be looking at this session
     w_.sessions.erase(this);
     src_.connections.fetch_sub(1, std::memory_order_relaxed);
     src_.connections_gauge.add(-1);
@@ -142,8 +163,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void run() {
     if (w_.stopping) return close_now();
+    src_.idle.idle(*this);  // until its first header is complete it may make room for a new connection
     if constexpr (kTls) {
-      lowest().expires_after(src_.cfg.idle_timeout);
+      lowest().expires_after(src_.cfg.header_timeout);
       stream_.async_handshake(ssl::stream_base::server,
                               beast::bind_front_handler(&Session::on_handshake, this->shared_from_this()));
     } else {
@@ -163,6 +185,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     lowest().close();
   }
 
+  // On the accepting thread, under the idle list's lock: the close runs on the session's own thread.
+  static void evict(IdleConnections::Member& m) {
+    auto& s = static_cast<Session&>(m);
+    if (auto self = s.weak_from_this().lock()) net::post(s.w_.ioc, [self] { self->close_now(); });
+  }
+
   void on_handshake(beast::error_code ec) {
     if (ec) {
       src_.tls_failures.inc();
@@ -175,17 +203,36 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void read_header() {
     if (w_.stopping) return close_now();  // between requests: nothing to drain or answer
     idle_ = true;
+    src_.idle.idle(*this);
     parser_.emplace();
     parser_->body_limit(src_.cfg.max_body);
     parser_->header_limit(kHeaderLimit);
+    if (buffer_.size() > 0) return read_rest_of_header();  // pipelined: the next request is here already
+    // Waiting for the next request gets idle_timeout; once its first bytes arrive, its header gets header_timeout.
     lowest().expires_after(src_.cfg.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            beast::bind_front_handler(&Session::on_first_bytes, this->shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t n) {
+    if (ec) {
+      if (ec == beast::error::timeout) src_.limit_metrics.idle_timeouts.inc();
+      return close_now();
+    }
+    buffer_.commit(n);
+    read_rest_of_header();
+  }
+
+  void read_rest_of_header() {
+    lowest().expires_after(src_.cfg.header_timeout);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
   }
 
   void on_header(beast::error_code ec, std::size_t) {
     idle_ = false;
-    if (ec) return on_read_error(ec);
+    if (!src_.idle.busy(*this)) return close_now();  // evicted to make room for a new connection
+    if (ec) return on_read_error(ec, src_.header_timeouts);
     const auto& req = parser_->get();
     head_ = HttpHead{req.method_string(), req.target(), req[http::field::authorization],
                      req[http::field::content_encoding]};
@@ -193,11 +240,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     route_ = w_.handler.route(head_, reply);
     const bool expects_continue = iequals(req[http::field::expect], "100-continue");
     if (route_ == HttpRoute::None) {
-      // Answered from the header alone. A body that was sent anyway (within max_body) is read and dropped so the
-      // connection stays usable; one the client waits to send (Expect: 100-continue) is never asked for.
-      if (parser_->is_done() || expects_continue) return respond(std::move(reply), parser_->is_done());
-      early_ = std::move(reply);
-      return read_body();
+      // Answered from the header alone (401, 404, 405), at once: the body is never read, so a client without the
+      // token cannot make saker hold one. A request with a body still to come is answered and closed.
+      return respond(std::move(reply), parser_->is_done());
     }
     if (!parser_->is_done() && expects_continue) {
       continue_.emplace(http::status::continue_, req.version());
@@ -222,16 +267,15 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void on_body(beast::error_code ec, std::size_t) {
-    if (ec) return on_read_error(ec);
-    if (early_) {
-      HttpReply reply = std::move(*early_);
-      early_.reset();
-      return respond(std::move(reply), true);
-    }
+    if (ec) return on_read_error(ec, src_.body_timeouts);
     respond(w_.handler.serve(route_, head_, parser_->get().body()), true);
   }
 
-  void on_read_error(beast::error_code ec) {
+  void on_read_error(beast::error_code ec, Counter& timeouts) {
+    if (ec == beast::error::timeout) {
+      timeouts.inc();
+      return close_now();
+    }
     if (ec == http::error::body_limit) {
       return respond(
           http_error_reply(413, "too_large", fmt::format("body over {} bytes (max_body)", src_.cfg.max_body)), false);
@@ -274,6 +318,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // still sends for a moment, so a refused upload's client reads the answer instead of a reset.
   void finish() {
     idle_ = true;
+    parser_.reset();  // nothing more is read into them: free the request, the answer and the buffer now
+    res_ = {};
+    buffer_.clear();
+    buffer_.shrink_to_fit();
     lowest().expires_after(kCloseTimeout);
     if constexpr (kTls) {
       stream_.async_shutdown(beast::bind_front_handler(&Session::on_shutdown, this->shared_from_this()));
@@ -288,7 +336,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void drain() {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(16 * 1024),
+    stream_.async_read_some(buffer_.prepare(kDrainRead),
                             beast::bind_front_handler(&Session::on_drain, this->shared_from_this()));
   }
 
@@ -300,13 +348,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   HttpSource::Impl& src_;
   Worker& w_;
   Stream stream_;
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_{kBufferLimit};
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
   http::response<http::string_body> res_;
   HttpHead head_;
   HttpRoute route_ = HttpRoute::None;
-  std::optional<HttpReply> early_;  // an answer decided from the header, sent once the body is read
   bool idle_ = true;                // between requests (or handshaking/closing): stop() may close it at once
 };
 
@@ -423,7 +470,13 @@ void HttpSource::Impl::on_accept(Worker& w, beast::error_code ec, tcp::socket so
     });
     return;
   }
-  if (connections.load(std::memory_order_relaxed) >= cfg.max_connections) {
+  bool admit = connections.load(std::memory_order_relaxed) < cfg.max_connections;
+  if (!admit && idle.evict_oldest()) {
+    // The connection idle the longest closes (on its own thread) to make room: a live client always gets in.
+    limit_metrics.evicted.inc();
+    admit = true;
+  }
+  if (!admit) {
     rejected.inc();
     sock.close(ec);
   } else {
@@ -486,5 +539,7 @@ Result<bool> HttpSource::start() { return impl_->start(); }
 void HttpSource::stop() { impl_->stop(); }
 
 std::uint16_t HttpSource::port() const noexcept { return impl_->port; }
+
+std::size_t HttpSource::idle_connections() const { return impl_->idle.size(); }
 
 }  // namespace saker

@@ -28,12 +28,18 @@ struct HttpSourceConfig {
   std::string token;  // empty: no bearer token required
   HttpTlsConfig tls;
   int threads = 2;
+  // At max_connections a new connection closes the one idle the longest; with none idle it is refused.
   int max_connections = 1024;
+  // Waiting for a request (a new connection, or keep-alive between requests); also bounds reading one body and
+  // writing one answer.
   std::chrono::milliseconds idle_timeout{60'000};
+  // From a request's first byte (or the TLS handshake's start) until its header is complete: slow senders of
+  // headers cannot hold a connection for long.
+  std::chrono::milliseconds header_timeout{10'000};
 };
 
 // Reads the source's config (keys: listen, max_body, max_decompressed, token, tls, threads, max_connections,
-// idle_timeout), reporting problems through r.errors; the builder binds nothing until start().
+// idle_timeout, header_timeout), reporting problems through r.errors; the builder binds nothing until start().
 SourceBuilder parse_http_source(const ConfigReader& r);
 
 class HttpSource final : public Source {
@@ -48,6 +54,8 @@ class HttpSource final : public Source {
 
   // The bound port once start() succeeded (the chosen one when the config said port 0).
   std::uint16_t port() const noexcept;
+  // Connections waiting for a request or its header (the ones max_connections may evict).
+  std::size_t idle_connections() const;
 
   struct Impl;
 

@@ -16,13 +16,15 @@ AlertIntake::AlertIntake(std::string source, Ingest& ingest, Metrics& metrics, c
                                   {{"source", source_}})) {
   batch_.reserve(256);
   decoder_.set_floor(ingest.floor());
+  decoder_.set_clock(ingest.clock());
+  stages_ = ingest.stages();
 }
 
 Result<bool> AlertIntake::add(std::string_view json, bool one_line) {
   // One decode in kTimingSample is timed: two clock reads cost about as much as a tenth of a decode.
   const bool timed = (++decodes_ % kTimingSample) == 0;
   const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
-  auto r = decoder_.decode(json, one_line);
+  auto r = mode_ == Decoder::Mode::Received ? decoder_.decode(json, one_line) : decoder_.decode(json, mode_);
   if (timed) {
     decode_time_.observe_ns(static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
@@ -36,7 +38,9 @@ Result<bool> AlertIntake::add(std::string_view json, bool one_line) {
     ++unrouted_unpublished_;
     return true;
   }
-  batch_.push_back(std::move(r).value());
+  std::shared_ptr<Alert> alert = std::move(r).value();
+  if (stages_) stages_->run(*alert);  // still this thread's alone: stages may add fields
+  batch_.push_back(std::move(alert));
   return true;
 }
 
@@ -58,6 +62,8 @@ void AlertIntake::publish() {
 
 bool AlertIntake::flush() {
   publish();
+  stages_ = ingest_.stages();
+  decoder_.set_floor(ingest_.floor());
   if (batch_.empty()) return true;
   return ingest_.submit(batch_);
 }

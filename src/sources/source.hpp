@@ -13,6 +13,7 @@
 #include "core/alert.hpp"
 #include "core/decode.hpp"
 #include "core/result.hpp"
+#include "core/stage.hpp"
 #include "observe/metrics.hpp"
 
 namespace saker {
@@ -29,6 +30,11 @@ class Ingest {
   // The lowest priority any route takes: an alert below it is still decoded in full (so a bad one is refused as
   // always) and counted as received and unrouted, but never built into an Alert nor submitted.
   virtual Priority floor() const { return Priority::Debug; }
+  // The stages every decoded alert goes through before submit() (null: none). Read once per batch, so a reload
+  // that replaces them takes effect at the next batch.
+  virtual std::shared_ptr<const StageChain> stages() const { return nullptr; }
+  // The clock that stamps arrival (the wall clock unless replay drives one).
+  virtual const Clock* clock() const { return nullptr; }
 };
 
 struct SourceContext {
@@ -65,6 +71,8 @@ class AlertIntake {
   // Decodes one JSON text into the pending batch; on failure counts the reason and returns the error.
   // `one_line`: an NDJSON line, already split at '\n'.
   Result<bool> add(std::string_view json, bool one_line = false);
+  // Input in saker's persisted form (replay, dead letters): added fields and arrival time are restored.
+  void set_persisted_input() noexcept { mode_ = Decoder::Mode::Persisted; }
   // Counts a refusal the source itself detected (e.g. a line over the size limit).
   void refuse(std::string_view reason);
   std::size_t pending() const noexcept { return batch_.size(); }
@@ -78,6 +86,7 @@ class AlertIntake {
   // Moves the pending batch into `out` (a decode thread hands its alerts to the thread that submits them).
   void take(std::vector<AlertPtr>& out) {
     publish();
+    stages_ = ingest_.stages();
     out.swap(batch_);
     batch_.clear();
   }
@@ -96,6 +105,8 @@ class AlertIntake {
   Ingest& ingest_;
   Metrics& metrics_;
   Decoder decoder_;
+  Decoder::Mode mode_ = Decoder::Mode::Received;
+  std::shared_ptr<const StageChain> stages_;  // refreshed from ingest_ at every flush
   std::vector<AlertPtr> batch_;
   // Adds the alerts decoded since the last call to saker_alerts_received_total (one atomic add per batch, not per
   // alert: decode threads of one source share the series).

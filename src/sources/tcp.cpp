@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sources/decode_pool.hpp"
+#include "sources/idle_connections.hpp"
 #include "sources/line_splitter.hpp"
 
 namespace saker {
@@ -35,6 +36,12 @@ constexpr auto kStopGrace = std::chrono::seconds(5);           // at stop: how l
 constexpr std::size_t kReadChunk = 1024 * 1024;
 constexpr std::size_t kMaxChunksInFlight = 4;                  // per connection, with decode_threads: then stop reading
 
+// How often each io thread looks for connections past idle_timeout: a quarter of it, within [10ms, 1s].
+std::chrono::milliseconds sweep_interval(std::chrono::milliseconds idle_timeout) {
+  return std::clamp<std::chrono::milliseconds>(idle_timeout / 4, std::chrono::milliseconds(10),
+                                               std::chrono::seconds(1));
+}
+
 }  // namespace
 
 struct TcpSource::Impl {
@@ -49,6 +56,7 @@ struct TcpSource::Impl {
 
     void flush_then_read(const std::shared_ptr<Connection>& conn);
     void arm_retry();
+    void arm_sweep();
     void close_all();
 
     Impl& impl;
@@ -57,6 +65,7 @@ struct TcpSource::Impl {
     AlertIntake intake;
     LineDecoder lines;
     asio::steady_timer retry{ctx};
+    asio::steady_timer sweep{ctx};  // closes connections past idle_timeout
     asio::executor_work_guard<asio::io_context::executor_type> guard{ctx.get_executor()};
     bool paused = false;   // a flush failed: no connection on this worker reads until it succeeds
     bool closing = false;  // stop() began
@@ -66,11 +75,16 @@ struct TcpSource::Impl {
 
   // With decode_threads, a connection's complete lines go to the DecodePool a read at a time ("chunks"); the
   // chunks' alerts are submitted in the order they were read, so one connection's alerts keep their order.
-  struct Connection : std::enable_shared_from_this<Connection> {
-    Connection(Worker& w, tcp::socket s) : w(w), sock(std::move(s)), split(w.impl.opt.max_line, kReadChunk) {
+  struct Connection : std::enable_shared_from_this<Connection>, IdleConnections::Member {
+    Connection(Worker& w, tcp::socket s)
+        : IdleConnections::Member(&Connection::evict),
+          w(w),
+          sock(std::move(s)),
+          split(w.impl.opt.max_line, kReadChunk) {
       w.conns.insert(this);
     }
     ~Connection() {
+      w.impl.idle.remove(*this);  // first: an eviction may be looking at this connection
       w.conns.erase(this);
       w.impl.open.fetch_sub(1, std::memory_order_relaxed);
       w.impl.conn_gauge.add(-1);
@@ -80,6 +94,8 @@ struct TcpSource::Impl {
     void read() {
       if (reading || ended || chunks.size() >= kMaxChunksInFlight) return;
       reading = true;
+      // Nothing of this sender's is in progress: it is idle, and may make room for a new connection.
+      if (split.partial() == 0 && chunks.empty()) w.impl.idle.idle(*this);
       const auto space = split.space();
       sock.async_read_some(asio::buffer(space.data(), space.size()),
                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
@@ -89,7 +105,9 @@ struct TcpSource::Impl {
 
     void on_read(const boost::system::error_code& ec, std::size_t n) {
       reading = false;
+      const bool evicted = !w.impl.idle.busy(*this);
       if (w.closing) return;
+      const std::uint64_t consumed = split.consumed();
       DecodePool* pool = w.impl.pool.get();
       if (!pool) {
         if (n > 0) split.commit(n, w.lines.on_line(), w.lines.on_drop());
@@ -113,8 +131,21 @@ struct TcpSource::Impl {
               w.lines.on_drop());
         }
       }
-      if (ec) ended = true;
+      if (split.consumed() != consumed) progress_at = std::chrono::steady_clock::now();  // a line was completed
+      if (ec || evicted) ended = true;
+      if (evicted) close();
       w.flush_then_read(ended ? nullptr : shared_from_this());
+    }
+
+    void close() {
+      boost::system::error_code ignored;
+      sock.close(ignored);
+    }
+
+    // On the accepting thread, under the idle list's lock: the close runs on the connection's own thread.
+    static void evict(IdleConnections::Member& m) {
+      auto& c = static_cast<Connection&>(m);
+      if (auto self = c.weak_from_this().lock()) asio::post(c.w.ctx, [self] { self->close(); });
     }
 
     void decode(DecodePool& pool, LineSplitter::Block block) {
@@ -134,6 +165,7 @@ struct TcpSource::Impl {
       while (!chunks.empty() && chunks.front()->done) {
         w.intake.append(chunks.front()->alerts);
         chunks.pop_front();
+        progress_at = std::chrono::steady_clock::now();
       }
       if (w.closing) return;  // stop() flushes what the intake holds
       w.flush_then_read(ended ? nullptr : shared_from_this());
@@ -144,6 +176,9 @@ struct TcpSource::Impl {
     LineSplitter split;
     bool reading = false;
     bool ended = false;  // the peer closed (or the connection failed): no more reads
+    bool timed_out = false;
+    // The last complete line (or the connection's start, or the end of a pause): idle_timeout counts from here.
+    std::chrono::steady_clock::time_point progress_at = std::chrono::steady_clock::now();
     std::deque<std::shared_ptr<DecodePool::Chunk>> chunks;  // being decoded, in read order
   };
 
@@ -158,7 +193,8 @@ struct TcpSource::Impl {
                                      {{"source", ctx.name}})),
         rejected(ctx.metrics.counter("saker_source_connections_rejected_total",
                                      "Connections closed at once because max_connections were open, by source",
-                                     {{"source", ctx.name}})) {}
+                                     {{"source", ctx.name}})),
+        limit_metrics(ctx.metrics, ctx.name) {}
 
   void accept();
 
@@ -170,6 +206,8 @@ struct TcpSource::Impl {
   TcpSourceOptions opt;
   Gauge& conn_gauge;
   Counter& rejected;
+  ConnectionLimitMetrics limit_metrics;
+  IdleConnections idle;  // declared before workers: outlives every connection
   std::shared_ptr<RateLimiter> log_limit = std::make_shared<RateLimiter>();
   std::shared_ptr<RateLimiter> conn_log_limit = std::make_shared<RateLimiter>();
   std::vector<std::unique_ptr<Worker>> workers;
@@ -209,13 +247,34 @@ void TcpSource::Impl::Worker::arm_retry() {
     paused = false;
     auto resume = std::move(waiters);
     waiters.clear();
-    for (auto& c : resume) c->read();
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& c : resume) {
+      c->progress_at = now;  // the pause was saker's, not the sender's
+      c->read();
+    }
+  });
+}
+
+void TcpSource::Impl::Worker::arm_sweep() {
+  sweep.expires_after(sweep_interval(impl.opt.idle_timeout));
+  sweep.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || closing) return;
+    const auto now = std::chrono::steady_clock::now();
+    for (Connection* c : conns) {
+      // Only a connection waiting for its sender times out; one held back by full sinks or decoding does not.
+      if (!c->reading || c->ended || c->timed_out || now - c->progress_at < impl.opt.idle_timeout) continue;
+      c->timed_out = true;
+      impl.limit_metrics.idle_timeouts.inc();
+      c->close();  // its read ends with an error, and the connection with it
+    }
+    arm_sweep();
   });
 }
 
 void TcpSource::Impl::Worker::close_all() {
   closing = true;
   retry.cancel();
+  sweep.cancel();
   for (Connection* c : conns) {
     boost::system::error_code ignored;
     c->sock.close(ignored);
@@ -240,11 +299,23 @@ void TcpSource::Impl::accept() {
       });
       return;
     }
-    if (open.load(std::memory_order_relaxed) >= opt.max_connections) {
+    bool admit = open.load(std::memory_order_relaxed) < opt.max_connections;
+    if (!admit && idle.evict_oldest()) {
+      // The connection idle the longest closes (on its own thread) to make room: a live sender always gets in.
+      limit_metrics.evicted.inc();
+      admit = true;
+      std::uint64_t suppressed = 0;
+      if (conn_log_limit->allow(suppressed)) {
+        spdlog::info("source {}: max_connections ({}) are open: closing the connection idle the longest", name,
+                     opt.max_connections);
+      }
+    }
+    if (!admit) {
       rejected.inc();
       std::uint64_t suppressed = 0;
       if (conn_log_limit->allow(suppressed)) {
-        spdlog::warn("source {}: refusing a connection: max_connections ({}) are open", name, opt.max_connections);
+        spdlog::warn("source {}: refusing a connection: max_connections ({}) are open and none is idle", name,
+                     opt.max_connections);
       }
       boost::system::error_code ignored;
       socket->close(ignored);
@@ -316,6 +387,7 @@ Result<bool> TcpSource::start() {
   m.stopping.store(false);
   m.accept();
   for (auto& w : m.workers) {
+    w->arm_sweep();
     Impl::Worker* wp = w.get();
     w->thread = std::thread([wp] { wp->ctx.run(); });
   }
@@ -374,8 +446,10 @@ std::uint16_t TcpSource::port() const noexcept { return impl_->port.load(); }
 
 std::size_t TcpSource::connections() const noexcept { return impl_->open.load(std::memory_order_relaxed); }
 
+std::size_t TcpSource::idle_connections() const { return impl_->idle.size(); }
+
 SourceBuilder parse_tcp_source(const ConfigReader& r) {
-  r.only({"listen", "max_line", "max_connections", "threads", "decode_threads"}, kCommonSourceKeys);
+  r.only({"listen", "max_line", "max_connections", "idle_timeout", "threads", "decode_threads"}, kCommonSourceKeys);
   TcpSourceOptions o;
   const std::string listen = r.string("listen", "127.0.0.1:2802");
   if (auto hp = parse_host_port(listen)) {
@@ -392,6 +466,12 @@ SourceBuilder parse_tcp_source(const ConfigReader& r) {
     o.max_line = static_cast<std::size_t>(max_line);
   }
   o.max_connections = static_cast<std::size_t>(r.integer("max_connections", 1024, 1, 1'000'000));
+  if (const auto idle = r.duration("idle_timeout", o.idle_timeout);
+      idle < std::chrono::milliseconds(10) || idle > std::chrono::hours(24)) {
+    r.errors.add(r.node["idle_timeout"], r.key_name("idle_timeout"), "must be between 10ms and 24h");
+  } else {
+    o.idle_timeout = idle;
+  }
   o.threads = static_cast<std::size_t>(r.integer("threads", 1, 1, 64));
   o.decode_threads = static_cast<std::size_t>(r.integer("decode_threads", static_cast<std::int64_t>(o.decode_threads), 0, 64));
   return [o](SourceContext& ctx) -> std::unique_ptr<Source> { return std::make_unique<TcpSource>(ctx, o); };

@@ -24,10 +24,10 @@
 
 namespace saker::loadgen {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
-inline double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+inline double seconds_since(SteadyClock::time_point t0) {
+  return std::chrono::duration<double>(SteadyClock::now() - t0).count();
 }
 
 struct HostPort {
@@ -45,7 +45,7 @@ inline HostPort split_host_port(std::string_view s) {
 
 // Connects, retrying for up to `retry_s` seconds while the receiver is still starting.
 inline int connect_tcp(const HostPort& hp, double retry_s) {
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   for (;;) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -92,7 +92,7 @@ inline void send_all(int fd, std::string_view data) {
 struct TcpSendResult {
   std::size_t bytes = 0;
   double seconds = 0;
-  Clock::time_point first_byte;
+  SteadyClock::time_point first_byte;
 };
 
 // Streams `data` over one connection in 1 MiB writes, then half-closes and waits for the peer to close.
@@ -101,7 +101,7 @@ inline TcpSendResult send_stream(const HostPort& hp, std::string_view data) {
   int sndbuf = 4 << 20;
   ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   TcpSendResult r;
-  r.first_byte = Clock::now();
+  r.first_byte = SteadyClock::now();
   constexpr std::size_t kChunk = 1 << 20;
   for (std::size_t off = 0; off < data.size(); off += kChunk) {
     send_all(fd, data.substr(off, std::min(kChunk, data.size() - off)));
@@ -122,13 +122,13 @@ struct WaitResult {
 // Polls `path` (reading only what was appended) until it holds `expected` newline-terminated lines, or until
 // no line arrived for `stall_s` seconds, or `timeout_s` passed.
 // With `count_file`, the file holds a decimal count instead (a receiver that counts records rewrites it).
-inline WaitResult wait_for_lines(const std::string& path, std::uint64_t expected, Clock::time_point since,
+inline WaitResult wait_for_lines(const std::string& path, std::uint64_t expected, SteadyClock::time_point since,
                                  double timeout_s, double stall_s, bool count_file = false) {
   WaitResult r;
   std::vector<char> buf(1 << 20);
   int fd = -1;
   off_t offset = 0;
-  auto last_progress = Clock::now();
+  auto last_progress = SteadyClock::now();
   for (;;) {
     bool progressed = false;
     if (count_file) {
@@ -152,7 +152,7 @@ inline WaitResult wait_for_lines(const std::string& path, std::uint64_t expected
         progressed = true;
       }
     }
-    const auto now = Clock::now();
+    const auto now = SteadyClock::now();
     if (progressed) last_progress = now;
     if (r.lines >= expected) {
       r.reached = true;
@@ -289,16 +289,16 @@ inline HttpResult post_all(const HttpTarget& target, const std::vector<std::stri
   std::vector<std::thread> threads;
   std::atomic<bool> failed{false};
   std::string first_error;
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   for (unsigned c = 0; c < connections; ++c) {
     threads.emplace_back([&, c] {
       try {
         HttpConnection conn(target);
         for (std::size_t i = c; i < alerts.size() && !failed; i += connections) {
-          const auto s = Clock::now();
+          const auto s = SteadyClock::now();
           conn.post(alerts[i], per[c]);
           per[c].latencies_us.push_back(static_cast<std::uint32_t>(
-              std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - s).count()));
+              std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - s).count()));
           ++per[c].requests;
         }
       } catch (const std::exception& e) {

@@ -22,7 +22,7 @@ void parse_setup(const ConfigReader& sink, const char* key, EsSetup::Kind kind, 
   EsSetup t;
   t.kind = kind;
   t.name = r.string("name", "", true);
-  t.file = r.string("body_file", "", true);
+  t.file = r.path("body_file", "", true);
   if (t.name.empty() || t.file.empty()) return;
   std::ifstream in(t.file, std::ios::binary);
   if (!in) {

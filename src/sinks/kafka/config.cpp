@@ -52,15 +52,14 @@ Properties producer_properties(const KafkaSinkConfig& cfg) {
   return p;
 }
 
-std::unique_ptr<RdKafka::Conf> make_conf(const Properties& props, ConfError& error) {
+std::unique_ptr<RdKafka::Conf> make_conf(const Properties& props, std::vector<ConfError>& errors) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  const std::size_t before = errors.size();
   std::string err;
   for (std::size_t i = 0; i < props.size(); ++i) {
-    if (conf->set(props[i].first, props[i].second, err) != RdKafka::Conf::CONF_OK) {
-      error = ConfError{i, err};
-      return nullptr;
-    }
+    if (conf->set(props[i].first, props[i].second, err) != RdKafka::Conf::CONF_OK) errors.push_back(ConfError{i, err});
   }
+  if (errors.size() != before) return nullptr;
   return conf;
 }
 

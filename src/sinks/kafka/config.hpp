@@ -34,12 +34,12 @@ const char* refused_property(std::string_view key) noexcept;
 // Every librdkafka property of the producer: saker's defaults, then the passthrough.
 Properties producer_properties(const KafkaSinkConfig& cfg);
 
-// Sets each property on a fresh global Conf. On error: the offending property's index in `props` and
-// librdkafka's message.
+// Sets each property on a fresh global Conf. On errors: nothing, and for every property librdkafka refused its
+// index in `props` and librdkafka's message (all of them, so `saker check` lists each).
 struct ConfError {
   std::size_t index = 0;
   std::string message;
 };
-std::unique_ptr<RdKafka::Conf> make_conf(const Properties& props, ConfError& error);
+std::unique_ptr<RdKafka::Conf> make_conf(const Properties& props, std::vector<ConfError>& errors);
 
 }  // namespace saker::kafka

@@ -41,7 +41,7 @@ std::string error_label(RdKafka::ErrorCode err) {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 std::string describe(RdKafka::ErrorCode err) {
   return fmt::format("{} ({})", RdKafka::err2str(err), rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
@@ -88,10 +88,13 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
   }
 
   Result<bool> open() override {
-    ConfError ce;
+    std::vector<ConfError> ce;
     const Properties props = producer_properties(cfg_);
     std::unique_ptr<RdKafka::Conf> conf = make_conf(props, ce);
-    if (!conf) return make_error("kafka_config", fmt::format("kafka sink {}: {}: {}", ctx_.name, props[ce.index].first, ce.message));
+    if (!conf) {
+      return make_error("kafka_config",
+                        fmt::format("kafka sink {}: {}: {}", ctx_.name, props[ce.front().index].first, ce.front().message));
+    }
     std::string err;
     if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), err) != RdKafka::Conf::CONF_OK ||
         conf->set("event_cb", static_cast<RdKafka::EventCb*>(this), err) != RdKafka::Conf::CONF_OK) {
@@ -108,7 +111,7 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
       if (auto r = recreate(); !r) return r;
     }
     if (!state_.matches(batch)) start(batch);
-    const auto deadline = Clock::now() + cfg_.flush_timeout;
+    const auto deadline = SteadyClock::now() + cfg_.flush_timeout;
     for (std::size_t i = 0; i < state_.slots.size() && !fatal_; ++i) {
       if (state_.slots[i] == BatchState::Slot::Pending && !state_.alone[i] && !produce(i, deadline)) break;
     }
@@ -131,9 +134,9 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
                                   last_error_.empty() ? "timed out waiting for delivery reports" : last_error_));
   }
 
-  void wait_reports(Clock::time_point deadline) {
-    while (state_.in_flight > 0 && !fatal_ && Clock::now() < deadline) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  void wait_reports(SteadyClock::time_point deadline) {
+    while (state_.in_flight > 0 && !fatal_ && SteadyClock::now() < deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
       producer_->poll(static_cast<int>(std::clamp<std::int64_t>(left, 1, 100)));
     }
   }
@@ -161,7 +164,7 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
   }
 
   // Hands one alert to librdkafka; false when the caller should stop producing (queue full until the deadline).
-  bool produce(std::size_t i, Clock::time_point deadline) {
+  bool produce(std::size_t i, SteadyClock::time_point deadline) {
     const Alert& alert = *state_.alerts[i];
     topic_.clear();
     cfg_.topic.render(alert, topic_, true);
@@ -194,7 +197,7 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
         ++state_.in_flight;
         return true;
       }
-      if (err == RdKafka::ERR__QUEUE_FULL && Clock::now() < deadline) {
+      if (err == RdKafka::ERR__QUEUE_FULL && SteadyClock::now() < deadline) {
         producer_->poll(50);  // serving delivery reports frees room in librdkafka's queue
         continue;
       }
@@ -267,7 +270,7 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
 
   // Connection errors repeat every reconnect; one line per error kind every 30 s is enough.
   bool should_log(RdKafka::ErrorCode err) {
-    const auto now = Clock::now();
+    const auto now = SteadyClock::now();
     auto [it, fresh] = last_logged_.try_emplace(static_cast<int>(err), now);
     if (!fresh && now - it->second < std::chrono::seconds(30)) return false;
     it->second = now;
@@ -313,7 +316,7 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
   Counter& delivered_;
   Counter& retried_;
   std::map<int, Counter*> errors_;
-  std::map<int, Clock::time_point> last_logged_;
+  std::map<int, SteadyClock::time_point> last_logged_;
   BatchState state_;
   std::uint64_t next_seq_ = 1;
   std::string last_error_;

@@ -14,6 +14,8 @@
 
 namespace saker {
 
+class DeadLetterFile;
+
 enum class WhenFull { Block, DropNewest, DropOldest };
 enum class FsyncPolicy { Always, Interval, Never };
 
@@ -33,7 +35,11 @@ class Buffer {
 
   // Producer side (any thread). Takes all of `alerts` and returns true, or (when full and when_full: block)
   // takes nothing and returns false. With drop_newest/drop_oldest it always takes them and counts what it drops.
-  virtual Result<bool> push(std::vector<AlertPtr>& alerts) = 0;
+  // Admitted: the router checked full() for this batch already; a block buffer takes it even if another source
+  // filled it since (the bound is exceeded by at most a batch per source), so a batch is never half pushed.
+  enum class Admission : std::uint8_t { CheckFull, Admitted };
+  virtual Result<bool> push(std::vector<AlertPtr>& alerts, Admission admission) = 0;
+  Result<bool> push(std::vector<AlertPtr>& alerts) { return push(alerts, Admission::CheckFull); }
   // Cheap and approximate: would push() refuse now?
   virtual bool full() const noexcept = 0;
 
@@ -54,6 +60,7 @@ struct BufferContext {
   std::string data_dir;
   Metrics& metrics;
   DecodeLimits limits;  // disk: records are decoded again when read back
+  DeadLetterFile* dead_letters = nullptr;  // disk: where damaged records' raw bytes go (none: only logged)
 };
 
 // Opens (and for disk, recovers) the buffer; a disk buffer that cannot be created is an error.

@@ -2,15 +2,20 @@
 // `buffer: {type: disk}`: an append-only, segmented write-ahead log per sink under
 // <data_dir>/buffers/<sink>/. Records are [u32 length][u32 CRC-32C][alert JSON]; a segment file is deleted once
 // every record in it is acknowledged; the acknowledged position is kept in `cursor`. On open, the log is read
-// from the cursor: a torn or corrupt tail is detected by CRC, cut off, logged and counted.
+// from the cursor: a damaged record is skipped (the scan resynchronises on the next valid one), counted and
+// dead-lettered as raw bytes; only a torn tail of the newest segment is cut off. A cursor that cannot be right
+// is an error that keeps every segment.
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "sinks/queue/buffer.hpp"
+#include "sinks/queue/segment_scan.hpp"
 
 namespace saker {
 
@@ -19,7 +24,8 @@ class DiskBuffer final : public Buffer {
   static Result<std::unique_ptr<Buffer>> open(const BufferSpec& spec, const BufferContext& ctx);
   ~DiskBuffer() override;
 
-  Result<bool> push(std::vector<AlertPtr>& alerts) override;
+  using Buffer::push;
+  Result<bool> push(std::vector<AlertPtr>& alerts, Admission admission) override;
   bool full() const noexcept override { return bytes_.load(std::memory_order_relaxed) >= spec_.max_bytes; }
   bool take(std::vector<AlertPtr>& out, std::size_t max, std::chrono::milliseconds wait) override;
   void ack(std::size_t n) override;
@@ -31,17 +37,29 @@ class DiskBuffer final : public Buffer {
     std::uint64_t seg = 1;
     std::uint64_t off = 0;
   };
-  static constexpr std::size_t kHeader = 8;
+  static constexpr std::size_t kHeader = kRecordHeader;
 
  private:
   DiskBuffer(const BufferSpec& spec, const BufferContext& ctx);
   Result<bool> recover();
+  // The position to read from, from the cursor file and the segments there are; `problem` says why the cursor
+  // cannot be used (then: the oldest segment).
+  Pos read_cursor(const std::vector<std::uint64_t>& segs, std::string& text, std::string& problem) const;
   Result<bool> roll();  // wmu_ held
   void persist_cursor(bool force);
   void flush_loop();
   std::string seg_path(std::uint64_t seg) const;
-  // Reads records from rpos_ up to `limit` in segment rpos_.seg into out; false when nothing was readable.
+  // Reads records from rpos_ in segment rpos_.seg into out; false when nothing was readable.
   bool read_some(std::vector<AlertPtr>& out, std::size_t max);
+  // Makes the read-ahead window hold [off, off + need) of segment rpos_.seg, as far as the segment has it.
+  void fill_window(std::uint64_t off, std::uint64_t need, std::uint64_t seg_limit);
+  // No valid record at rpos_: reads the rest of the segment, reports the damaged parts up to the next valid
+  // record and moves rpos_ past them.
+  void skip_damage(std::uint64_t seg_limit);
+  // Counts, logs and dead-letters one damaged part at `offset` of `seg`: `raw` is its bytes as far as they exist,
+  // `size` its length when more than that (bytes missing from the file).
+  void report_damage(std::uint64_t seg, std::string_view raw, std::uint64_t offset, std::string_view what,
+                     std::string_view outcome, std::uint64_t size = 0);
 
   BufferSpec spec_;
   std::string dir_;
@@ -70,6 +88,14 @@ class DiskBuffer final : public Buffer {
   std::string rbuf_;  // read-ahead of segment rfd_seg_ from offset rbuf_off_
   std::uint64_t rbuf_off_ = 0;
   std::chrono::steady_clock::time_point last_cursor_write_{};
+  std::chrono::steady_clock::time_point last_cursor_error_log_{};
+  // Damage recovery reported already: the reader steps over it without reporting it again.
+  struct Damaged {
+    std::uint64_t off;
+    std::uint64_t end;
+  };
+  std::map<std::uint64_t, std::vector<Damaged>> known_damage_;
+  DeadLetterFile* dead_letters_;
 
   std::atomic<std::size_t> count_{0};
   std::atomic<std::uint64_t> bytes_{0};
@@ -82,6 +108,7 @@ class DiskBuffer final : public Buffer {
   Counter& corrupt_bytes_;
   Counter& dropped_;
   Counter& write_errors_;
+  Counter& cursor_errors_;
   Gauge& disk_bytes_;
 };
 

@@ -13,14 +13,16 @@ bool MemoryBuffer::full() const noexcept {
          bytes_.load(std::memory_order_relaxed) >= spec_.max_bytes;
 }
 
-Result<bool> MemoryBuffer::push(std::vector<AlertPtr>& alerts) {
+Result<bool> MemoryBuffer::push(std::vector<AlertPtr>& alerts, Admission admission) {
   if (alerts.empty()) return true;
   bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (full()) {
       switch (spec_.when_full) {
-        case WhenFull::Block: return false;
+        case WhenFull::Block:
+          if (admission == Admission::CheckFull) return false;
+          break;
         case WhenFull::DropNewest:
           dropped_.inc(alerts.size());
           alerts.clear();

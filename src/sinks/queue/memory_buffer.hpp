@@ -12,7 +12,8 @@ class MemoryBuffer final : public Buffer {
  public:
   MemoryBuffer(const BufferSpec& spec, const BufferContext& ctx);
 
-  Result<bool> push(std::vector<AlertPtr>& alerts) override;
+  using Buffer::push;
+  Result<bool> push(std::vector<AlertPtr>& alerts, Admission admission) override;
   bool full() const noexcept override;
   bool take(std::vector<AlertPtr>& out, std::size_t max, std::chrono::milliseconds wait) override;
   void ack(std::size_t n) override;

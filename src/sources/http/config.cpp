@@ -1,6 +1,7 @@
 // Config of the `http` source (kept apart from the Beast server so `saker check` code stays light).
 #include <fmt/format.h>
 
+#include "config/files.hpp"
 #include "sources/http.hpp"
 
 namespace saker {
@@ -23,7 +24,8 @@ std::uint64_t size_in_range(const ConfigReader& r, const char* key, std::uint64_
 }  // namespace
 
 SourceBuilder parse_http_source(const ConfigReader& r) {
-  r.only({"listen", "max_body", "max_decompressed", "token", "tls", "threads", "max_connections", "idle_timeout"},
+  r.only({"listen", "max_body", "max_decompressed", "token", "tls", "threads", "max_connections", "idle_timeout",
+          "header_timeout"},
          kCommonSourceKeys);
   HttpSourceConfig cfg;
 
@@ -61,9 +63,14 @@ SourceBuilder parse_http_source(const ConfigReader& r) {
     } else {
       const ConfigReader t{tls_node, r.key_name("tls"), r.errors};
       t.only({"cert", "key", "client_ca"});
-      cfg.tls.cert = t.string("cert", {}, true);
-      cfg.tls.key = t.string("key", {}, true);
-      cfg.tls.client_ca = t.string("client_ca");
+      cfg.tls.cert = t.path("cert", {}, true);
+      cfg.tls.key = t.path("key", {}, true);
+      cfg.tls.client_ca = t.path("client_ca");
+      const std::size_t before = t.errors.errors().size();
+      check_tls_file(t, "cert", cfg.tls.cert, TlsFile::certificate);
+      check_tls_file(t, "key", cfg.tls.key, TlsFile::private_key);
+      check_tls_file(t, "client_ca", cfg.tls.client_ca, TlsFile::ca_bundle);
+      if (t.errors.errors().size() == before) check_tls_pair(t, cfg.tls.cert, cfg.tls.key);
       if (cfg.tls.cert.empty() || cfg.tls.key.empty()) cfg.tls = {};
     }
   }
@@ -71,10 +78,14 @@ SourceBuilder parse_http_source(const ConfigReader& r) {
   cfg.threads = static_cast<int>(r.integer("threads", cfg.threads, 1, 64));
   cfg.max_connections = static_cast<int>(r.integer("max_connections", cfg.max_connections, 1, 1'000'000));
 
-  cfg.idle_timeout = r.duration("idle_timeout", cfg.idle_timeout);
-  if (cfg.idle_timeout < std::chrono::milliseconds(10) || cfg.idle_timeout > std::chrono::hours(24)) {
-    r.errors.add(r.node["idle_timeout"], r.key_name("idle_timeout"), "must be between 10ms and 24h");
-    cfg.idle_timeout = std::chrono::seconds(60);
+  for (auto [key, value] :
+       {std::pair{"idle_timeout", &cfg.idle_timeout}, std::pair{"header_timeout", &cfg.header_timeout}}) {
+    const auto d = r.duration(key, *value);
+    if (d < std::chrono::milliseconds(10) || d > std::chrono::hours(24)) {
+      r.errors.add(r.node[key], r.key_name(key), "must be between 10ms and 24h");
+    } else {
+      *value = d;
+    }
   }
 
   return [cfg](SourceContext& ctx) -> std::unique_ptr<Source> { return std::make_unique<HttpSource>(ctx, cfg); };

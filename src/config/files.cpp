@@ -1,0 +1,108 @@
+#include "config/files.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+namespace saker {
+namespace {
+
+using SslCtx = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+
+SslCtx new_ctx() {
+  SslCtx ctx(SSL_CTX_new(TLS_method()), &SSL_CTX_free);
+  // An encrypted key would make OpenSSL ask for its passphrase on the terminal: refuse instead.
+  if (ctx) SSL_CTX_set_default_passwd_cb(ctx.get(), [](char*, int, int, void*) { return 0; });
+  return ctx;
+}
+
+// OpenSSL's reason for the last failure, and a clean error queue for the next call.
+std::string openssl_reason() {
+  const unsigned long e = ERR_peek_last_error();
+  const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
+  ERR_clear_error();
+  return reason != nullptr ? reason : "unknown error";
+}
+
+}  // namespace
+
+std::string tls_file_problem(const std::string& path, TlsFile kind) {
+  if (::access(path.c_str(), R_OK) != 0) return fmt::format("cannot read {}: {}", path, std::strerror(errno));
+  if (std::filesystem::is_directory(path)) return fmt::format("{} is a folder, not a PEM file", path);
+  SslCtx ctx = new_ctx();
+  if (!ctx) return "cannot check it: " + openssl_reason();
+  switch (kind) {
+    case TlsFile::certificate:
+      if (SSL_CTX_use_certificate_chain_file(ctx.get(), path.c_str()) != 1) {
+        return fmt::format("{} is not a PEM certificate ({})", path, openssl_reason());
+      }
+      break;
+    case TlsFile::private_key:
+      if (SSL_CTX_use_PrivateKey_file(ctx.get(), path.c_str(), SSL_FILETYPE_PEM) != 1) {
+        return fmt::format("{} is not an unencrypted PEM private key ({})", path, openssl_reason());
+      }
+      break;
+    case TlsFile::ca_bundle:
+      if (SSL_CTX_load_verify_locations(ctx.get(), path.c_str(), nullptr) != 1) {
+        return fmt::format("{} holds no PEM CA certificate ({})", path, openssl_reason());
+      }
+      break;
+  }
+  return {};
+}
+
+std::string tls_pair_problem(const std::string& cert, const std::string& key) {
+  SslCtx ctx = new_ctx();
+  if (!ctx || SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    ERR_clear_error();
+    return {};  // reported on its own by tls_file_problem
+  }
+  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+    return fmt::format("the key {} does not belong to the certificate {} ({})", key, cert, openssl_reason());
+  }
+  return {};
+}
+
+std::string directory_problem(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const fs::path want = dir.empty() ? fs::path(".") : fs::path(dir);
+  fs::path existing = want;
+  std::error_code ec;
+  while (!fs::exists(fs::symlink_status(existing, ec)) && existing.has_relative_path()) {
+    existing = existing.has_parent_path() ? existing.parent_path() : fs::path(".");
+  }
+  if (!fs::is_directory(existing, ec)) {
+    return fmt::format("cannot create the folder {}: {} is not a folder", want.string(), existing.string());
+  }
+  if (::access(existing.c_str(), W_OK | X_OK) != 0) {
+    const char* why = std::strerror(errno);
+    return existing == want ? fmt::format("the folder {} is not writable: {}", want.string(), why)
+                            : fmt::format("cannot create the folder {}: {} is not writable: {}", want.string(),
+                                          existing.string(), why);
+  }
+  return {};
+}
+
+void check_tls_file(const ConfigReader& r, const char* key, const std::string& path, TlsFile kind) {
+  if (path.empty()) return;
+  if (std::string p = tls_file_problem(path, kind); !p.empty()) r.errors.add(r.node[key], r.key_name(key), p);
+}
+
+void check_tls_pair(const ConfigReader& r, const std::string& cert, const std::string& key) {
+  if (cert.empty() || key.empty()) return;
+  if (std::string p = tls_pair_problem(cert, key); !p.empty()) r.errors.add(r.node["key"], r.key_name("key"), p);
+}
+
+void check_output_dir(const ConfigReader& r, const char* key, const std::string& dir) {
+  if (std::string p = directory_problem(dir); !p.empty()) r.errors.add(r.node[key], r.key_name(key), p);
+}
+
+}  // namespace saker

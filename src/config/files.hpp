@@ -1,0 +1,25 @@
+#pragma once
+// Files a component opens only once it runs, checked while the config is read, so `saker check` reports a
+// certificate that does not parse or an output folder that cannot be created before `saker run` meets it.
+#include <string>
+
+#include "config/node.hpp"
+
+namespace saker {
+
+enum class TlsFile { certificate, private_key, ca_bundle };
+
+// Empty when `path` is a readable PEM file of that kind (loaded with OpenSSL as the TLS code will load it);
+// otherwise what is wrong.
+std::string tls_file_problem(const std::string& path, TlsFile kind);
+// Empty when the private key in `key` belongs to the certificate in `cert` (both already good on their own).
+std::string tls_pair_problem(const std::string& cert, const std::string& key);
+// Empty when `dir` is a writable folder or can be created (its nearest existing ancestor is a writable folder).
+std::string directory_problem(const std::string& dir);
+
+// Record the problem, if any, at `key` of `r`.
+void check_tls_file(const ConfigReader& r, const char* key, const std::string& path, TlsFile kind);
+void check_tls_pair(const ConfigReader& r, const std::string& cert, const std::string& key);
+void check_output_dir(const ConfigReader& r, const char* key, const std::string& dir);
+
+}  // namespace saker

@@ -1,0 +1,61 @@
+#pragma once
+// A stage runs between decode and the router, on the decoding thread, on an alert nobody else sees yet: it may add
+// fields and tags (Alert::add_field, add_tag), never change or remove what Falco sent. Enrichers (src/enrich/) and
+// base-rule matching (src/detect/) are stages; they are stateless per alert, so many decoding threads run one
+// stage object at once (process() is const and must be thread-safe).
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/node.hpp"
+#include "core/alert.hpp"
+#include "observe/metrics.hpp"
+
+namespace saker {
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual void process(Alert& alert) const = 0;
+};
+
+// What a stage gets when it is built (after the whole config parsed).
+struct StageContext {
+  std::string name;  // its key under `enrich:`
+  Metrics& metrics;
+  std::string data_dir;
+};
+
+// Names the stages configured so far will add: a later stage's template may use them.
+struct StageFields {
+  std::set<std::string, std::less<>> names;
+  bool known(std::string_view name) const;  // an alert key, a Falco field or a name in `names`
+};
+
+// The configured stages in config order. Shared by every decoding thread; replaced as a whole on reload.
+class StageChain {
+ public:
+  void add(std::string name, std::unique_ptr<Stage> stage, Timing& time);
+  // Runs every stage on the alert; one alert in kTimingSample is timed per stage (saker_stage_seconds).
+  void run(Alert& alert) const;
+  bool empty() const noexcept { return stages_.empty(); }
+  std::size_t size() const noexcept { return stages_.size(); }
+
+ private:
+  struct Entry {
+    std::string name;
+    std::unique_ptr<Stage> stage;
+    Timing* time;
+  };
+  static constexpr std::uint32_t kTimingSample = 16;
+  std::vector<Entry> stages_;
+};
+
+using StageBuilder = std::function<std::unique_ptr<Stage>(StageContext&)>;
+// Parses a stage's config (reporting errors with their positions), records the fields it adds, returns its builder.
+using StageParser = StageBuilder (*)(const ConfigReader&, StageFields&);
+
+}  // namespace saker
