@@ -75,17 +75,18 @@ DiskBuffer::DiskBuffer(const BufferSpec& spec, const BufferContext& ctx)
           "Disk-buffer records found damaged (CRC, length, torn, no longer decodes), skipped and dead-lettered",
           {{"sink", ctx.sink}})),
       corrupt_bytes_(ctx.metrics.counter("saker_buffer_corrupt_bytes_total",
-                                         "Bytes of damaged disk-buffer records, skipped or cut off", {{"sink", ctx.sink}})),
+                                         "Bytes of damaged disk-buffer records, skipped or cut off",
+                                         {{"sink", ctx.sink}})),
       dropped_(ctx.metrics.counter("saker_buffer_dropped_total",
                                    "Alerts dropped because the buffer was full (when_full: drop_newest/drop_oldest)",
                                    {{"sink", ctx.sink}})),
-      write_errors_(ctx.metrics.counter("saker_buffer_write_errors_total",
-                                        "Disk-buffer appends that failed (disk full, I/O error); the source pushed back",
-                                        {{"sink", ctx.sink}})),
-      cursor_errors_(ctx.metrics.counter(
-          "saker_buffer_cursor_errors_total",
-          "Disk-buffer cursors found unusable at start (unparsable, past the data, a missing segment); read from the oldest",
-          {{"sink", ctx.sink}})),
+      write_errors_(ctx.metrics.counter(
+          "saker_buffer_write_errors_total",
+          "Disk-buffer appends that failed (disk full, I/O error); the source pushed back", {{"sink", ctx.sink}})),
+      cursor_errors_(ctx.metrics.counter("saker_buffer_cursor_errors_total",
+                                         "Disk-buffer cursors found unusable at start (unparsable, past the data, a "
+                                         "missing segment); read from the oldest",
+                                         {{"sink", ctx.sink}})),
       disk_bytes_(ctx.metrics.gauge("saker_buffer_disk_bytes", "Bytes of unacknowledged records in the disk buffer",
                                     {{"sink", ctx.sink}})) {}
 
@@ -198,9 +199,10 @@ Result<bool> DiskBuffer::recover() {
         return p.offset + p.size == start.off && p.damage != SegmentDamage::torn;
       });
       if (!boundary) {
-        cursor_problem = start.off > buf.size()
-                             ? fmt::format("points at byte {} of segment {}, past its end ({})", start.off, seg, buf.size())
-                             : fmt::format("points at byte {} of segment {}, not the end of a record", start.off, seg);
+        cursor_problem =
+            start.off > buf.size()
+                ? fmt::format("points at byte {} of segment {}, past its end ({})", start.off, seg, buf.size())
+                : fmt::format("points at byte {} of segment {}, not the end of a record", start.off, seg);
         start.off = 0;
       }
     }
@@ -519,9 +521,10 @@ void DiskBuffer::persist_cursor(bool force) {
   }
   if (failed && now - last_cursor_error_log_ >= std::chrono::seconds(5)) {
     last_cursor_error_log_ = now;
-    spdlog::error("sink {}: cannot write the disk buffer cursor {}/cursor ({}: {}); after a restart, alerts already "
-                  "delivered are delivered again",
-                  sink_, dir_, failed, errno_text());
+    spdlog::error(
+        "sink {}: cannot write the disk buffer cursor {}/cursor ({}: {}); after a restart, alerts already "
+        "delivered are delivered again",
+        sink_, dir_, failed, errno_text());
   }
 }
 

@@ -66,16 +66,21 @@ void SegmentScan::split_damage(std::uint64_t from) {
   if (walk == resync) return;
   // An incomplete record with nothing valid after it is a torn tail.
   const std::uint32_t len = length_at(bytes_, from);
-  const bool torn = resync == end && (end - from < kRecordHeader || (plausible(len) && end - from - kRecordHeader < len));
+  const bool torn =
+      resync == end && (end - from < kRecordHeader || (plausible(len) && end - from - kRecordHeader < len));
   pending_.assign(1, SegmentPart{from, resync - from, torn ? SegmentDamage::torn : SegmentDamage::unframed});
 }
 
 std::string_view describe(SegmentDamage damage) noexcept {
   switch (damage) {
-    case SegmentDamage::none: return "valid record";
-    case SegmentDamage::crc: return "CRC mismatch";
-    case SegmentDamage::unframed: return "unframed bytes (damaged length)";
-    case SegmentDamage::torn: return "torn record";
+    case SegmentDamage::none:
+      return "valid record";
+    case SegmentDamage::crc:
+      return "CRC mismatch";
+    case SegmentDamage::unframed:
+      return "unframed bytes (damaged length)";
+    case SegmentDamage::torn:
+      return "torn record";
   }
   return "damage";
 }
