@@ -9,7 +9,9 @@
 
 #include <fmt/format.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace saker {
 namespace {
@@ -25,7 +27,7 @@ SslCtx new_ctx() {
 
 // OpenSSL's reason for the last failure, and a clean error queue for the next call.
 std::string openssl_reason() {
-  const unsigned long e = ERR_peek_last_error();
+  const unsigned long e = ERR_peek_error();
   const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
   ERR_clear_error();
   return reason != nullptr ? reason : "unknown error";
@@ -59,14 +61,25 @@ std::string tls_file_problem(const std::string& path, TlsFile kind) {
 }
 
 std::string tls_pair_problem(const std::string& cert, const std::string& key) {
-  SslCtx ctx = new_ctx();
-  if (!ctx || SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1 ||
-      SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1) {
+  // Read apart: SSL_CTX_use_PrivateKey_file would refuse a mismatched key without saying why.
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_in(BIO_new_file(cert.c_str(), "r"), &BIO_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_in(BIO_new_file(key.c_str(), "r"), &BIO_free);
+  if (!cert_in || !key_in) {
     ERR_clear_error();
     return {};  // reported on its own by tls_file_problem
   }
-  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-    return fmt::format("the key {} does not belong to the certificate {} ({})", key, cert, openssl_reason());
+  std::unique_ptr<X509, decltype(&X509_free)> x509(PEM_read_bio_X509(cert_in.get(), nullptr, nullptr, nullptr),
+                                                    &X509_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
+      PEM_read_bio_PrivateKey(key_in.get(), nullptr, [](char*, int, int, void*) { return 0; }, nullptr),
+      &EVP_PKEY_free);
+  if (!x509 || !pkey) {
+    ERR_clear_error();
+    return {};
+  }
+  if (X509_check_private_key(x509.get(), pkey.get()) != 1) {
+    ERR_clear_error();
+    return fmt::format("the key {} does not belong to the certificate {}", key, cert);
   }
   return {};
 }

@@ -1,16 +1,27 @@
-"""The CLI as a user meets it: version, check with every error listed, replay with a summary."""
+"""The CLI as a user meets it: version, check with every error listed, replay with a summary, config taken
+from the environment, JSON logs."""
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
 
-from harness import BINARY, sample_alerts, read_lines
+from harness import BINARY, Daemon, free_port, http_request, post_json, read_lines, sample_alerts, wait_for
 
 
 class CliTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="saker-cli-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def setenv(self, name, value):
+        old = os.environ.get(name)
+        os.environ[name] = value
+        self.addCleanup(lambda: os.environ.pop(name) if old is None else os.environ.__setitem__(name, old))
+
+    def check(self, path, **kw):
+        return subprocess.run([BINARY, "check", "-c", path], capture_output=True, text=True, **kw)
 
     def write(self, name, text):
         path = os.path.join(self.dir, name)
@@ -21,6 +32,11 @@ class CliTest(unittest.TestCase):
     def test_version(self):
         out = subprocess.run([BINARY, "version"], capture_output=True, text=True, check=True).stdout
         self.assertRegex(out, r"^saker \d+\.\d+\.\d+")
+
+    def test_version_flag_works_like_the_version_command(self):
+        flag = subprocess.run([BINARY, "--version"], capture_output=True, text=True, check=True).stdout
+        command = subprocess.run([BINARY, "version"], capture_output=True, text=True, check=True).stdout
+        self.assertEqual(flag.strip(), command.strip())
 
     def test_check_accepts_a_good_config(self):
         path = self.write("good.yaml", "sources:\n  - {type: http, listen: \"127.0.0.1:2801\"}\nsinks:\n  - {name: siem, type: file, path: /tmp/x.ndjson, format: json, min_priority: warning, filter: 'not proc.name = \"sshd\"'}\n")
@@ -83,3 +99,138 @@ sinks:
         expected = sum(1 for a in alerts if json.loads(a)["priority"] in ("Warning", "Error", "Critical", "Alert", "Emergency"))
         self.assertRegex(r.stdout, rf"sink warn\s+{expected} delivered")
         self.assertEqual(len(read_lines(out)), expected)
+
+    def test_env_and_file_placeholders_reach_the_file_path_and_the_token_and_never_show(self):
+        secret = "tok-7f3a9c-secret"
+        out_dir = os.path.join(self.dir, "from-env")
+        self.setenv("SAKER_IT_OUT", out_dir)
+        self.write("token", secret + "\n")
+        port = free_port()
+        d = Daemon(f"""sources:
+  - type: http
+    listen: "127.0.0.1:{port}"
+    token: "${{file:token}}"
+sinks:
+  - name: out
+    type: file
+    path: ${{env:SAKER_IT_OUT}}/alerts.ndjson
+""", workdir=self.dir)
+        self.addCleanup(d.cleanup)
+        d.start(wait_port=port)
+        alert = sample_alerts()[0][1]
+        status, _, _ = post_json(port, alert, {"Authorization": "Bearer wrong"})
+        self.assertEqual(status, 401)
+        status, _, body = post_json(port, alert, {"Authorization": f"Bearer {secret}"})
+        self.assertEqual(status, 200, body)
+        out = os.path.join(out_dir, "alerts.ndjson")
+        wait_for(lambda: len(read_lines(out)) == 1, what="the alert in the file named by SAKER_IT_OUT")
+        _, _, metrics = http_request(port, "GET", "/metrics", headers={"Authorization": f"Bearer {secret}"})
+        self.assertIn(b"saker_sink_sent_total", metrics)
+        self.assertNotIn(secret.encode(), metrics)
+        self.assertEqual(d.stop(), 0)
+        self.assertNotIn(secret, d.log())
+
+    def test_check_names_an_unset_variable_at_its_position_and_never_echoes_a_secret(self):
+        os.environ.pop("SAKER_IT_UNSET", None)
+        self.setenv("SAKER_IT_SECRET", "hunter2-xyzzy")
+        path = self.write("env.yaml", """sources:
+  - {type: http, listen: "${env:SAKER_IT_SECRET}"}
+sinks:
+  - name: out
+    type: file
+    path: /tmp/${env:SAKER_IT_UNSET}/alerts.ndjson
+""")
+        r = self.check(path)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn(f"{path}:6:16: sinks[0].path: environment variable SAKER_IT_UNSET is not set", r.stderr)
+        self.assertIn('got "${env:SAKER_IT_SECRET}"', r.stderr)
+        self.assertNotIn("hunter2", r.stderr + r.stdout)
+        r = subprocess.run([BINARY, "run", "-c", path], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("environment variable SAKER_IT_UNSET is not set", r.stderr)
+        self.assertNotIn("hunter2", r.stderr + r.stdout)
+
+    def test_check_catches_what_run_would_fail_on(self):
+        pki = os.path.join(self.dir, "pki")
+        os.mkdir(pki)
+        for name in ("good", "other"):
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                            f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem"],
+                           cwd=pki, check=True, capture_output=True)
+        self.write("junk.pem", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+        self.write("blocker", "a file, not a folder")
+        good = self.write("good.yaml", """sources:
+  - {type: http, listen: "127.0.0.1:0", tls: {cert: pki/good.pem, key: pki/good.key, client_ca: pki/other.pem}}
+sinks:
+  - {name: s, type: syslog, address: "tls://127.0.0.1:6514", tls: {ca: pki/good.pem, cert: pki/other.pem, key: pki/other.key}}
+""")
+        r = self.check(good)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        bad = self.write("bad.yaml", """sources:
+  - {type: http, listen: "127.0.0.1:0", tls: {cert: junk.pem, key: pki/good.key}}
+sinks:
+  - {name: s, type: syslog, address: "tls://127.0.0.1:6514", tls: {cert: pki/good.pem, key: pki/other.key}}
+  - {name: f, type: file, path: blocker/out/alerts.ndjson}
+  - {name: r, type: stdout, retry: {initial: 5s, max: 1s}}
+  - type: kafka
+    brokers: "127.0.0.1:9092"
+    topic: falco
+    librdkafka: {linger.ms: "soon", no.such.property: "1"}
+""")
+        r = self.check(bad)
+        self.assertEqual(r.returncode, 1)
+        err = r.stderr
+        self.assertIn(f"{bad}:2:53: sources[0].tls.cert: {self.dir}/junk.pem is not a PEM certificate", err)
+        self.assertIn(f"sinks[0].tls.key: the key {self.dir}/pki/other.key does not belong to the certificate", err)
+        self.assertIn(f"{bad}:5:33: sinks[1].path: cannot create the folder {self.dir}/blocker/out: "
+                      f"{self.dir}/blocker is not a folder", err)
+        self.assertIn(f"{bad}:6:46: sinks[2].retry.initial: 5000ms is larger than retry.max (1000ms)", err)
+        self.assertRegex(err, rf"{bad}:10:\d+: sinks\[3\]\.librdkafka\.linger\.ms: ")
+        self.assertRegex(err, rf"{bad}:10:\d+: sinks\[3\]\.librdkafka\.no\.such\.property: ")
+        self.assertIn("6 error(s)", err)
+        data_dir = self.write("data.yaml", "data_dir: blocker/state\nsources: []\nsinks:\n  - {name: o, type: stdout}\n")
+        r = self.check(data_dir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"{data_dir}:1:11: data_dir: cannot create the folder {self.dir}/blocker/state", r.stderr)
+
+    def test_relative_paths_resolve_against_the_config_folder_and_replay_needs_no_sources(self):
+        conf_dir = os.path.join(self.dir, "etc")
+        os.mkdir(conf_dir)
+        cfg = os.path.join(conf_dir, "saker.yaml")
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write("sinks:\n  - {name: out, type: file, path: out/alerts.ndjson}\n")
+        data = self.write("in.ndjson", sample_alerts()[0][1] + "\n")
+        elsewhere = os.path.join(self.dir, "cwd")
+        os.mkdir(elsewhere)
+        r = subprocess.run([BINARY, "replay", "-c", os.path.relpath(cfg, elsewhere), data], capture_output=True,
+                           text=True, timeout=60, cwd=elsewhere)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 alerts read, 1 accepted", r.stdout)
+        self.assertEqual(len(read_lines(os.path.join(conf_dir, "out", "alerts.ndjson"))), 1)
+        self.assertFalse(os.path.exists(os.path.join(elsewhere, "out")))
+        r = self.check(cfg)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("sources: is required", r.stderr)
+        self.assertIn("saker replay needs none", r.stderr)
+
+    def test_json_logs_are_one_object_per_line_with_the_message_escaped(self):
+        weird = os.path.join(self.dir, 'a "quoted"\nand\\ folder')
+        os.mkdir(weird)
+        port = free_port()
+        d = Daemon(f"""log_format: json
+sources:
+  - {{type: http, listen: "127.0.0.1:{port}"}}
+sinks:
+  - {{name: out, type: file, path: out.ndjson}}
+""", workdir=weird)
+        self.addCleanup(d.cleanup)
+        d.start(wait_port=port)
+        self.assertEqual(d.stop(), 0)
+        lines = [l for l in d.log().split("\n") if l]
+        records = [json.loads(l) for l in lines]
+        self.assertGreaterEqual(len(records), 2, lines)
+        for rec in records:
+            self.assertEqual(sorted(rec), ["level", "message", "time"])
+            self.assertRegex(rec["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$")
+        self.assertTrue(any(rec["level"] == "info" and f"running with {d.config_path}" in rec["message"]
+                            for rec in records), records)

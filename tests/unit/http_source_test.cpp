@@ -833,17 +833,31 @@ TEST(HttpSourceTls, ClientCertificateRequiredWithClientCa) {
   EXPECT_EQ(s.ingest.count(), 1u);
 }
 
-TEST(HttpSourceTls, BadCertificateFilesFailAtStart) {
+TEST(HttpSourceTls, BadCertificateFilesAreConfigErrorsAndFailAtStart) {
   Pki pki;
-  Server s(", tls: {cert: '" + pki.dir.file("missing.pem") + "', key: '" + pki.dir.file("server.key") + "'}", false);
-  auto st = s.source->start();
+  // `saker check` reports them from the config; a source built anyway still refuses to start.
+  const auto start_with = [](const std::string& cert, const std::string& key, std::string& config_errors) {
+    ConfigErrors errors("test.yaml");
+    const YAML::Node node = YAML::Load("{type: http, listen: '127.0.0.1:0', tls: {cert: '" + cert + "', key: '" + key + "'}}");
+    SourceBuilder builder = parse_http_source(ConfigReader{node, "sources[0]", errors});
+    config_errors = errors.to_string();
+    Metrics metrics;
+    FakeIngest ingest;
+    SourceContext ctx{"http", ingest, metrics, DecodeLimits{}, ""};
+    return builder(ctx)->start();
+  };
+  std::string errors;
+  auto st = start_with(pki.dir.file("missing.pem"), pki.dir.file("server.key"), errors);
+  EXPECT_NE(errors.find("sources[0].tls.cert: cannot read " + pki.dir.file("missing.pem")), std::string::npos) << errors;
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().message.find("cannot load TLS certificate"), std::string::npos) << st.error().message;
   EXPECT_NE(st.error().message.find("missing.pem: No such file or directory"), std::string::npos) << st.error().message;
 
   // A key that does not match the certificate.
-  Server t(", tls: {cert: '" + pki.dir.file("server.pem") + "', key: '" + pki.dir.file("client.key") + "'}", false);
-  auto st2 = t.source->start();
+  auto st2 = start_with(pki.dir.file("server.pem"), pki.dir.file("client.key"), errors);
+  EXPECT_NE(errors.find("sources[0].tls.key: the key " + pki.dir.file("client.key") + " does not belong to the certificate"),
+            std::string::npos)
+      << errors;
   ASSERT_FALSE(st2);
   EXPECT_NE(st2.error().message.find("cannot load TLS key"), std::string::npos) << st2.error().message;
   EXPECT_EQ(st2.error().message.find("asio.ssl error"), std::string::npos) << st2.error().message;
