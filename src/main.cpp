@@ -68,9 +68,11 @@ sigset_t control_signals() {
 int cmd_run(const std::string& path) {
   auto cfg = load(path);
   if (!cfg) return 1;
-  saker::setup_logging(cfg->log_level, cfg->log_format);
+  auto redactor = saker::setup_logging(cfg->log_level, cfg->log_format, cfg->redactions);
   saker::Metrics metrics;
   auto pipeline = std::make_unique<saker::Pipeline>(cfg, metrics);
+  // POST /-/reload takes SIGHUP's path: the loop below reloads from the file.
+  if (!path.empty()) pipeline->on_reload_request([] { ::kill(::getpid(), SIGHUP); });
   if (auto r = pipeline->start(); !r) {
     spdlog::critical("cannot start: {}", r.error().message);
     return 1;
@@ -97,6 +99,7 @@ int cmd_run(const std::string& path) {
         spdlog::error("SIGHUP: the new config of {} has errors (above); keeping the running config", path);
         continue;
       }
+      redactor->add(next->redactions);
       spdlog::info("SIGHUP: reloading {}", path);
       // Component by component: what did not change keeps running, listeners stay open.
       if (auto r = pipeline->reload(next); !r) {
@@ -164,13 +167,13 @@ int main(int argc, char** argv) {
   if (*replay) {
     auto cfg = load(config_path, true, saker::ConfigUse::replay);
     if (!cfg) return 1;
-    saker::setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level, cfg->log_format);
+    saker::setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level, cfg->log_format, cfg->redactions);
     return saker::run_replay(cfg, replay_files, isatty(STDERR_FILENO) != 0);
   }
   if (*dlq_replay) {
     auto cfg = load(config_path, true, saker::ConfigUse::replay);
     if (!cfg) return 1;
-    saker::setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level, cfg->log_format);
+    saker::setup_logging(cfg->log_level == "info" ? "warn" : cfg->log_level, cfg->log_format, cfg->redactions);
     return saker::run_dlq_replay(cfg, dlq_sink);
   }
   if (*version) {

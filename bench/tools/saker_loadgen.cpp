@@ -131,7 +131,7 @@ int run(const Options& o) {
   if (!o.out.empty()) write_out(o.out, corpus.text);
 
   // Waits for the receiver's output after a send that started at `first_byte`; non-zero when it fell short.
-  auto wait_output = [&](lg::Clock::time_point first_byte) {
+  auto wait_output = [&](lg::SteadyClock::time_point first_byte) {
     if (o.wait_file.empty()) return 0;
     const auto w = lg::wait_for_lines(o.wait_file, o.expect_lines, first_byte, o.timeout_s, o.stall_s, o.wait_count);
     fmt::print(report, "lines={}\nexpected_lines={}\nelapsed_seconds={:.3f}\nalerts_per_second={:.0f}\n", w.lines,
@@ -149,7 +149,7 @@ int run(const Options& o) {
   }
 
   if (!o.http.empty()) {
-    const auto t0 = lg::Clock::now();
+    const auto t0 = lg::SteadyClock::now();
     auto r = lg::post_all(lg::parse_http_url(o.http), lines_of(corpus.text), o.connections);
     std::sort(r.latencies_us.begin(), r.latencies_us.end());
     auto pct = [&](double p) {

@@ -260,7 +260,8 @@ bool nests(dom::element v) {
 // Every object inside `v`, the value of `field`, names each of its keys once.
 Result<bool> unique_nested(UniqueKeys& keys, dom::element v, std::string_view field) {
   if (v.type() == dom::element_type::ARRAY) {
-    for (dom::element item : v.get_array().value_unsafe()) {
+    const dom::array arr = v.get_array().value_unsafe();
+    for (dom::element item : arr) {
       if (!nests(item)) continue;
       if (auto r = unique_nested(keys, item, field); !r) return r;
     }

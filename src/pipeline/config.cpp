@@ -295,6 +295,7 @@ std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, Confi
                                 [](const SinkSpec& s) { return s.buffer.type == BufferSpec::Type::Disk; });
   if (r.has("data_dir") || disk) check_output_dir(r, "data_dir", cfg->data_dir);
   if (!errors.empty()) return nullptr;
+  cfg->redactions = errors.redactions();
   return cfg;
 }
 

@@ -111,12 +111,14 @@ Result<bool> Pipeline::start(bool with_sources) {
     }
     sources_.push_back(std::move(rs).value());
   }
+  started_ = true;
   return true;
 }
 
 void Pipeline::stop() {
   if (stopped_) return;
   stopped_ = true;
+  started_ = false;
   for (auto& s : sources_) s->source->stop();
   // Every sink gets the same grace period, side by side.
   for (auto& s : sinks_) s->request_stop(config_->shutdown_grace);
@@ -305,7 +307,29 @@ std::string Pipeline::health(bool& healthy) const {
     }
     sinks.push_back('}');
   }
-  return fmt::format("{{\"status\":\"{}\",\"sinks\":{{{}}}}}", healthy ? "ok" : "degraded", sinks);
+  // "status" stays "ok" while the daemon runs (falcosidekick's /healthz); "degraded" says a sink is failing.
+  return fmt::format("{{\"status\":\"ok\",\"degraded\":{},\"sinks\":{{{}}}}}", !healthy, sinks);
+}
+
+std::string Pipeline::readiness(bool& ready) const {
+  std::lock_guard sl(sinks_mu_);
+  ready = started_.load();
+  std::string sinks;
+  for (const auto& s : sinks_) {
+    const bool refusing = s->refusing();
+    ready = ready && !refusing;
+    if (!sinks.empty()) sinks.push_back(',');
+    append_json_string(sinks, s->name());
+    fmt::format_to(std::back_inserter(sinks), ":{{\"accepting\":{},\"healthy\":{},\"queued\":{}}}", !refusing,
+                   s->healthy(), s->queued());
+  }
+  return fmt::format("{{\"ready\":{},\"sinks\":{{{}}}}}", ready, sinks);
+}
+
+bool Pipeline::request_reload() {
+  if (!on_reload_request_) return false;
+  on_reload_request_();
+  return true;
 }
 
 bool Pipeline::sources_finished() const {

@@ -7,6 +7,7 @@
 // own config changed.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,6 +41,10 @@ class Pipeline final : public Ingest {
 
   bool submit(std::vector<AlertPtr>& batch) override;
   std::string health(bool& healthy) const override;
+  std::string readiness(bool& ready) const override;
+  bool request_reload() override;
+  // What POST /-/reload does (main: raise SIGHUP, so a reload always takes the same path).
+  void on_reload_request(std::function<void()> f) { on_reload_request_ = std::move(f); }
   Priority floor() const override;
   std::shared_ptr<const StageChain> stages() const override { return stages_.load(); }
   const Clock* clock() const override { return clock_; }
@@ -77,6 +82,8 @@ class Pipeline final : public Ingest {
   std::atomic<std::shared_ptr<const StageChain>> stages_;
   std::atomic<int> submitting_{0};
   bool stopped_ = false;
+  std::atomic<bool> started_{false};
+  std::function<void()> on_reload_request_;
 };
 
 }  // namespace saker

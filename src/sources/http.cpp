@@ -107,6 +107,7 @@ struct HttpSource::Impl {
     shared.max_body = cfg.max_body;
     shared.max_decompressed = cfg.max_decompressed;
     shared.set_token(cfg.token);
+    shared.reload_endpoint = cfg.reload_endpoint;
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) == 0) shared.hostname = host;
   }

@@ -36,6 +36,8 @@ struct HttpSourceConfig {
   // From a request's first byte (or the TLS handshake's start) until its header is complete: slow senders of
   // headers cannot hold a connection for long.
   std::chrono::milliseconds header_timeout{10'000};
+  // `POST /-/reload` (behind the token) asks the daemon to reload its config, as SIGHUP does.
+  bool reload_endpoint = false;
 };
 
 // Reads the source's config (keys: listen, max_body, max_decompressed, token, tls, threads, max_connections,

@@ -44,6 +44,23 @@ Result<bool> AlertIntake::add(std::string_view json, bool one_line) {
   return true;
 }
 
+Result<bool> AlertIntake::add_test(std::string_view json) {
+  decoder_.set_floor(Priority::Debug);
+  auto r = decoder_.decode(json);
+  decoder_.set_floor(ingest_.floor());
+  if (!r) return r.error();
+  std::shared_ptr<Alert> alert = std::move(r).value();
+  alert->is_test = true;
+  Value yes;
+  yes.kind = Value::Kind::Bool;
+  yes.boolean = true;
+  alert->add_field("saker.test", yes);
+  if (stages_) stages_->run(*alert);
+  ++unpublished_;
+  batch_.push_back(std::move(alert));
+  return true;
+}
+
 void AlertIntake::refuse(std::string_view reason) {
   auto it = refused_.find(reason);
   if (it == refused_.end()) {

@@ -25,8 +25,17 @@ class Ingest {
   // Takes the whole batch or none of it: false when a matched sink's queue is full (push back and retry).
   // On true the batch is moved from and left empty.
   virtual bool submit(std::vector<AlertPtr>& batch) = 0;
-  // JSON health document for /healthz; `healthy` false when some sink is failing.
+  // JSON health document for /healthz; `healthy` false when some sink is failing. /healthz answers 200 with it
+  // either way (falcosidekick's contract: {"status":"ok"} while the daemon runs).
   virtual std::string health(bool& healthy) const = 0;
+  // JSON readiness document for /readyz: `ready` false while starting or when a consumer refuses work (a full
+  // queue); a failing sink alone is reported in the body, not as unready.
+  virtual std::string readiness(bool& ready) const {
+    ready = true;
+    return "{\"ready\":true}";
+  }
+  // POST /-/reload: asks the daemon to reload its config; false when it cannot.
+  virtual bool request_reload() { return false; }
   // The lowest priority any route takes: an alert below it is still decoded in full (so a bad one is refused as
   // always) and counted as received and unrouted, but never built into an Alert nor submitted.
   virtual Priority floor() const { return Priority::Debug; }
@@ -71,6 +80,9 @@ class AlertIntake {
   // Decodes one JSON text into the pending batch; on failure counts the reason and returns the error.
   // `one_line`: an NDJSON line, already split at '\n'.
   Result<bool> add(std::string_view json, bool one_line = false);
+  // A test alert (POST /test): taken whatever the routes' min_priority, marked is_test (every sink takes it) and
+  // with the field saker.test: true.
+  Result<bool> add_test(std::string_view json);
   // Input in saker's persisted form (replay, dead letters): added fields and arrival time are restored.
   void set_persisted_input() noexcept { mode_ = Decoder::Mode::Persisted; }
   // Counts a refusal the source itself detected (e.g. a line over the size limit).

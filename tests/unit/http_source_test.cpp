@@ -22,6 +22,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -329,7 +330,7 @@ TEST(HttpSourceConfig, DefaultsAndAllKeys) {
   ConfigErrors errors("test.yaml");
   const YAML::Node ok = YAML::Load(
       "{type: http, name: falco-in, listen: ':9000', max_body: 2MiB, max_decompressed: 16MiB, token: abc,"
-      " threads: 4, max_connections: 10, idle_timeout: 5s}");
+      " threads: 4, max_connections: 10, idle_timeout: 5s, header_timeout: 2s}");
   EXPECT_TRUE(static_cast<bool>(parse_http_source(ConfigReader{ok, "sources[0]", errors})));
   EXPECT_TRUE(errors.empty()) << errors.to_string();
 
@@ -342,12 +343,12 @@ TEST(HttpSourceConfig, ReportsEveryBadKey) {
   ConfigErrors errors("test.yaml");
   const YAML::Node bad = YAML::Load(
       "{type: http, listen: nope, max_body: lots, max_decompressed: 10, token: 'a b', threads: 0,\n"
-      " max_connections: -1, idle_timeout: forever, tls: {cert: c.pem}, listne: x}");
+      " max_connections: -1, idle_timeout: forever, tls: {cert: c.pem}, listne: x, header_timeout: 1ms}");
   parse_http_source(ConfigReader{bad, "sources[0]", errors});
   const std::string all = errors.to_string();
   for (const char* key : {"sources[0].listen", "sources[0].max_body", "sources[0].max_decompressed", "sources[0].token",
                           "sources[0].threads", "sources[0].max_connections", "sources[0].idle_timeout",
-                          "sources[0].tls.key", "sources[0].listne"}) {
+                          "sources[0].header_timeout", "sources[0].tls.key", "sources[0].listne"}) {
     EXPECT_NE(all.find(key), std::string::npos) << key << " missing in:\n" << all;
   }
   EXPECT_NE(all.find("did you mean \"listen\""), std::string::npos) << all;
@@ -534,19 +535,25 @@ TEST(HttpSource, FullSinksAnswer503WithRetryAfter) {
 
 TEST(HttpSource, BearerTokenIsRequired) {
   Server s(", token: s3cret-token");
-  Client c(s.port);
-  Response res = c.post(std::string(kAlert1));
-  EXPECT_EQ(res.result_int(), 401u);
-  EXPECT_NE(std::string(res[http::field::www_authenticate]).find("Bearer"), std::string::npos);
-  res = c.post(std::string(kAlert1), {{"Authorization", "Bearer wrong"}});
-  EXPECT_EQ(res.result_int(), 401u);
-  res = c.post(std::string(kAlert1), {{"Authorization", "Basic czNjcmV0LXRva2Vu"}});
-  EXPECT_EQ(res.result_int(), 401u);
+  const auto refused = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    Client c(s.port);  // a 401 to a request with a body closes the connection: its body is never read
+    Response res = c.post(std::string(kAlert1), std::move(headers));
+    EXPECT_FALSE(res.keep_alive());
+    EXPECT_NE(std::string(res[http::field::www_authenticate]).find("Bearer"), std::string::npos);
+    EXPECT_TRUE(c.closed_by_server());
+    return res.result_int();
+  };
+  EXPECT_EQ(refused({}), 401u);
+  EXPECT_EQ(refused({{"Authorization", "Bearer wrong"}}), 401u);
+  EXPECT_EQ(refused({{"Authorization", "Basic czNjcmV0LXRva2Vu"}}), 401u);
   EXPECT_EQ(s.ingest.count(), 0u);
-  res = c.post(std::string(kAlert1), {{"Authorization", "Bearer s3cret-token"}});
+  Client c(s.port);
+  Response res = c.post(std::string(kAlert1), {{"Authorization", "Bearer s3cret-token"}});
   EXPECT_EQ(res.result_int(), 200u);
   EXPECT_EQ(s.ingest.count(), 1u);
-  EXPECT_EQ(c.get("/metrics").result_int(), 401u);
+  res = c.get("/metrics");  // no body: the connection stays open
+  EXPECT_EQ(res.result_int(), 401u);
+  EXPECT_TRUE(res.keep_alive());
   EXPECT_EQ(c.get("/ping").result_int(), 200u);  // liveness stays open
   EXPECT_EQ(c.get("/healthz").result_int(), 200u);
   EXPECT_EQ(s.requests(401), 4u);
@@ -563,9 +570,15 @@ TEST(HttpSource, PingHealthzMetricsAndTest) {
   EXPECT_EQ(res.result_int(), 200u);
   EXPECT_EQ(res.body(), R"({"status":"ok"})");
   s.ingest.healthy_ = false;
-  res = c.get("/healthz");
-  EXPECT_EQ(res.result_int(), 503u);
+  res = c.get("/healthz");  // falcosidekick's contract: 200 while saker runs; the failing sink is in the body
+  EXPECT_EQ(res.result_int(), 200u);
   EXPECT_NE(res.body().find("failing"), std::string::npos);
+  res = c.get("/livez");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res.body(), "{\"status\":\"alive\"}\n");
+  res = c.get("/readyz");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(c.send(make_request(http::verb::post, "/-/reload")).result_int(), 404u);  // not enabled
 
   res = c.send(make_request(http::verb::post, "/test"));
   EXPECT_EQ(res.result_int(), 200u) << res.body();
@@ -601,14 +614,16 @@ TEST(HttpSource, UnknownPathIs404AndWrongMethodIs405) {
   res = c.send(make_request(http::verb::delete_, "/ping"));
   EXPECT_EQ(res.result_int(), 405u);
   EXPECT_EQ(res[http::field::allow], "GET");
-  // A POST with a body to an unknown path: the body is read and dropped, the connection stays usable.
-  res = c.send(make_request(http::verb::post, "/elsewhere", std::string(kAlert1)));
-  EXPECT_EQ(res.result_int(), 404u);
-  EXPECT_TRUE(res.keep_alive());
   EXPECT_EQ(c.post(std::string(kAlert2)).result_int(), 200u);
   EXPECT_EQ(s.ingest.count(), 1u);
+  // A POST with a body to an unknown path: answered from the header, the body is never read, the connection closes.
+  res = c.send(make_request(http::verb::post, "/elsewhere", std::string(kAlert1)));
+  EXPECT_EQ(res.result_int(), 404u);
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(c.closed_by_server());
+  Client c2(s.port);
   // With Expect: 100-continue the body is never asked for: the answer closes the connection.
-  res = c.send(make_request(http::verb::put, "/", std::string(kAlert1), {{"Expect", "100-continue"}}));
+  res = c2.send(make_request(http::verb::put, "/", std::string(kAlert1), {{"Expect", "100-continue"}}));
   EXPECT_EQ(res.result_int(), 405u);
   EXPECT_FALSE(res.keep_alive());
   EXPECT_EQ(s.ingest.count(), 1u);
@@ -709,12 +724,101 @@ TEST(HttpSource, IdleConnectionsTimeOut) {
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(c.closed_by_server());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  Client never_sent(s.port);  // a connection that never sends a request times out too
+  EXPECT_TRUE(never_sent.closed_by_server());
+  EXPECT_TRUE(eventually([&] {
+    return s.metrics.counter_value("saker_source_idle_timeouts_total", {{"source", "http"}}) == 2;
+  }));
 }
 
-TEST(HttpSource, MaxConnectionsClosesExtraOnes) {
+TEST(HttpSource, AHeaderThatNeverEndsTimesOut) {
+  // Slowloris: a request's header, trickled and never finished, gets header_timeout from its first byte.
+  Server s(", idle_timeout: 60s, header_timeout: 300ms");
+  Client c(s.port);
+  net::write(c.socket(), net::buffer(std::string("POST / HTTP/1.1\r\nHost: x\r\n")));
+  const auto t0 = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (int i = 0; i < 200 && !closed; ++i) {  // a header line every 20 ms: only the timeout ends it
+    beast::error_code ec;
+    net::write(c.socket(), net::buffer(fmt::format("X-Slow-{}: y\r\n", i)), ec);
+    std::this_thread::sleep_for(20ms);
+    closed = ec || s.metrics.counter_value("saker_http_request_timeouts_total",
+                                           {{"source", "http"}, {"phase", "header"}}) == 1;
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
+  EXPECT_TRUE(c.closed_by_server());
+  EXPECT_EQ(s.metrics.counter_value("saker_http_request_timeouts_total", {{"source", "http"}, {"phase", "header"}}),
+            1u);
+}
+
+TEST(HttpSource, ABodyThatStopsComingTimesOut) {
+  Server s(", idle_timeout: 300ms");
+  Client c(s.port);
+  net::write(c.socket(), net::buffer(std::string("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"ru")));
+  EXPECT_TRUE(c.closed_by_server());
+  EXPECT_EQ(s.metrics.counter_value("saker_http_request_timeouts_total", {{"source", "http"}, {"phase", "body"}}), 1u);
+  EXPECT_EQ(s.ingest.count(), 0u);
+}
+
+TEST(HttpSource, UnauthorisedUploadIsAnswered401BeforeItsBody) {
+  Server s(", token: s3cret-token, max_body: 4MiB");
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 20; ++i) {
+    auto c = std::make_unique<Client>(s.port);
+    // A header announcing 4 MiB and the first KiB of the body: the answer must not wait for the rest.
+    net::write(c->socket(),
+               net::buffer("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4000000\r\n\r\n" + std::string(1024, ' ')));
+    clients.push_back(std::move(c));
+  }
+  for (auto& c : clients) {
+    const Response res = c->read();  // the client's 10 s read timeout would throw if saker waited for the body
+    EXPECT_EQ(res.result_int(), 401u);
+    EXPECT_FALSE(res.keep_alive());
+    EXPECT_TRUE(c->closed_by_server());
+  }
+  EXPECT_EQ(s.requests(401), 20u);
+  EXPECT_EQ(s.ingest.count(), 0u);
+  // With the token, the same upload is read.
+  Client ok(s.port);
+  EXPECT_EQ(ok.post(std::string(kAlert1), {{"Authorization", "Bearer s3cret-token"}}).result_int(), 200u);
+}
+
+TEST(HttpSource, ANewClientTakesThePlaceOfTheConnectionIdleLongest) {
+  Server s(", max_connections: 3, threads: 2");
+  auto oldest = std::make_unique<Client>(s.port);
+  EXPECT_EQ(oldest->get("/ping").result_int(), 200u);
+  ASSERT_TRUE(eventually([&] { return s.http->idle_connections() == 1; }));
+  Client idle(s.port);  // connected, never sent anything
+  ASSERT_TRUE(eventually([&] { return s.http->idle_connections() == 2; }));
+  Client busy(s.port);  // in the middle of a body: never evicted
+  ASSERT_TRUE(eventually([&] { return s.http->idle_connections() == 3; }));
+  net::write(busy.socket(), net::buffer(std::string("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ") +
+                                        std::to_string(kAlert1.size()) + "\r\n\r\n{"));
+  ASSERT_TRUE(eventually([&] { return s.http->idle_connections() == 2; }));
+
+  Client fresh(s.port);
+  EXPECT_EQ(fresh.get("/healthz").result_int(), 200u);
+  EXPECT_TRUE(oldest->closed_by_server());
+  EXPECT_EQ(s.metrics.counter_value("saker_source_connections_evicted_total", {{"source", "http"}}), 1u);
+  Client another(s.port);
+  EXPECT_EQ(another.post(std::string(kAlert2)).result_int(), 200u);
+  EXPECT_TRUE(idle.closed_by_server());
+  net::write(busy.socket(), net::buffer(kAlert1.substr(1)));
+  EXPECT_EQ(busy.read().result_int(), 200u);
+  EXPECT_EQ(s.ingest.count(), 2u);
+  EXPECT_EQ(s.metrics.counter_value("saker_source_connections_evicted_total", {{"source", "http"}}), 2u);
+  EXPECT_EQ(s.metrics.counter_value("saker_http_connections_rejected_total", {{"source", "http"}}), 0u);
+}
+
+TEST(HttpSource, MaxConnectionsClosesExtraOnesWhenNoneIsIdle) {
   Server s(", max_connections: 1");
   auto first = std::make_unique<Client>(s.port);
   EXPECT_EQ(first->get("/ping").result_int(), 200u);
+  ASSERT_TRUE(eventually([&] { return s.http->idle_connections() == 1; }));
+  // The first connection is busy (a body is on its way): the second one finds no room.
+  net::write(first->socket(), net::buffer(std::string("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")));
+  ASSERT_TRUE(eventually([&] { return s.http->idle_connections() == 0; }));
   Client second(s.port);
   EXPECT_TRUE(second.closed_by_server());
   EXPECT_TRUE(eventually([&] {

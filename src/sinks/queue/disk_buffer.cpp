@@ -416,7 +416,7 @@ bool DiskBuffer::read_some(std::vector<AlertPtr>& out, std::size_t max) {
     }
     const char* rec = window().data();
     const std::uint64_t size = kHeader + len;
-    if (auto r = decoder_.decode(std::string_view(rec + kHeader, len))) {
+    if (auto r = decoder_.decode(std::string_view(rec + kHeader, len), Decoder::Mode::Persisted)) {
       out.push_back(std::move(r).value());
       taken_.push_back({Pos{rpos_.seg, rpos_.off + size}, size});
     } else {

@@ -25,9 +25,10 @@ std::uint64_t size_in_range(const ConfigReader& r, const char* key, std::uint64_
 
 SourceBuilder parse_http_source(const ConfigReader& r) {
   r.only({"listen", "max_body", "max_decompressed", "token", "tls", "threads", "max_connections", "idle_timeout",
-          "header_timeout"},
+          "header_timeout", "reload_endpoint"},
          kCommonSourceKeys);
   HttpSourceConfig cfg;
+  cfg.reload_endpoint = r.boolean("reload_endpoint", false);
 
   if (r.has("listen")) {
     const std::string listen = r.string("listen", "127.0.0.1:2801");

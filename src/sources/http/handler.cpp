@@ -163,6 +163,17 @@ HttpRoute HttpHandler::route(const HttpHead& head, HttpReply& reply) const {
     if (!get) return wrong_method("GET");
     route = HttpRoute::Health;
     needs_token = false;
+  } else if (path == "/livez") {
+    if (!get) return wrong_method("GET");
+    route = HttpRoute::Live;
+    needs_token = false;
+  } else if (path == "/readyz") {
+    if (!get) return wrong_method("GET");
+    route = HttpRoute::Ready;
+    needs_token = false;
+  } else if (path == "/-/reload" && shared_.reload_endpoint) {
+    if (!post) return wrong_method("POST");
+    route = HttpRoute::Reload;
   } else if (path == "/metrics") {
     if (!get) return wrong_method("GET");
     route = HttpRoute::Metrics;
@@ -193,10 +204,31 @@ HttpReply HttpHandler::serve(HttpRoute route, const HttpHead& head, std::string_
       return r;
     }
     case HttpRoute::Health: {
+      // falcosidekick's contract: {"status":"ok"} while saker runs; the sinks' state rides along.
       bool healthy = true;
       HttpReply r;
       r.body = shared_.ingest.health(healthy);
-      r.status = healthy ? 200 : 503;
+      return r;
+    }
+    case HttpRoute::Live: {
+      HttpReply r;
+      r.body = "{\"status\":\"alive\"}\n";
+      return r;
+    }
+    case HttpRoute::Ready: {
+      bool ready = true;
+      HttpReply r;
+      r.body = shared_.ingest.readiness(ready);
+      r.status = ready ? 200 : 503;
+      return r;
+    }
+    case HttpRoute::Reload: {
+      HttpReply r;
+      if (!shared_.ingest.request_reload()) {
+        return http_error_reply(503, "reload_unavailable", "this process cannot reload (it runs no config file)");
+      }
+      r.status = 202;
+      r.body = "{\"reload\":\"requested\"}\n";
       return r;
     }
     case HttpRoute::Metrics: {
@@ -212,7 +244,7 @@ HttpReply HttpHandler::serve(HttpRoute route, const HttpHead& head, std::string_
 }
 
 HttpReply HttpHandler::submit_test() {
-  auto r = intake_.add(http_test_alert_json(shared_.hostname));
+  auto r = intake_.add_test(http_test_alert_json(shared_.hostname));
   if (!r) {
     intake_.discard();
     return http_error_reply(500, r.error().code, r.error().message);

@@ -29,13 +29,14 @@ struct HttpShared {
   bool has_token = false;
   std::array<unsigned char, 32> token_digest{};  // SHA-256 of the token: compared in constant time
   std::string hostname;                          // for the /test alert
+  bool reload_endpoint = false;                  // POST /-/reload
 
   HttpShared(std::string source_name, Ingest& in, Metrics& m)
       : source(std::move(source_name)), ingest(in), metrics(m) {}
   void set_token(std::string_view token);
 };
 
-enum class HttpRoute { None, Ingest, Test, Ping, Health, Metrics };
+enum class HttpRoute { None, Ingest, Test, Ping, Health, Live, Ready, Reload, Metrics };
 
 // The parts of a request header the handler looks at (views into the server's parser).
 struct HttpHead {

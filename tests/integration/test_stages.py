@@ -1,0 +1,267 @@
+"""Stages after decode, through the real binary: added fields reach the sinks and survive the disk buffer across
+kill -9, the dead-letter file and `saker dlq replay`, and `saker replay`; a reload under load refuses and loses
+nothing and never closes the listener."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import BINARY, Daemon, free_port, http_request, metric, post_json, read_lines, wait_for
+from sink_servers import WebhookServer
+
+ENRICH = """enrich:
+  fields:
+    static: {env: prod, cluster: eu-1, replicas: 3}
+    templated: {summary: "{rule} on {hostname} by {user.name}"}
+    tags: [pci]
+  mitre: true
+"""
+
+
+def alert(uid, priority="Error"):
+    return json.dumps({"uuid": uid, "rule": "Terminal shell in container", "priority": priority,
+                       "output": f"shell {uid} \"quoted\" ]", "time": "2024-08-28T21:35:04.518808525Z",
+                       "hostname": "node-1", "source": "syscall", "tags": ["T1059", "mitre_execution", "container"],
+                       "output_fields": {"proc.name": "sh", "user.name": "root"}})
+
+
+def expect_enriched(test, a):
+    of = a["output_fields"]
+    test.assertEqual(of["env"], "prod")
+    test.assertEqual(of["cluster"], "eu-1")
+    test.assertEqual(of["replicas"], 3)
+    test.assertEqual(of["summary"], "Terminal shell in container on node-1 by root")
+    test.assertEqual(of["threat.technique.id"], ["T1059"])
+    test.assertEqual(of["threat.tactic.id"], ["TA0002"])
+    test.assertEqual(of["threat.tactic.name"], ["Execution"])
+    test.assertEqual(a["tags"], ["T1059", "mitre_execution", "container", "pci"])
+    test.assertNotIn("_saker", a)
+
+
+def closed_port():
+    return free_port()  # nothing listens there: a sink pointed at it is down
+
+
+class AddedFieldsTest(unittest.TestCase):
+    def test_added_fields_reach_a_json_sink(self):
+        port = free_port()
+        d = Daemon("")
+        try:
+            out = os.path.join(d.workdir, "out.ndjson")
+            d.write_config(f"""data_dir: {d.workdir}/data
+{ENRICH}sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
+sinks:
+  - {{name: out, type: file, path: {out}, filter: 'env = prod and threat.tactic.id intersects (TA0002) and tags contains pci'}}
+""")
+            d.start(wait_port=port)
+            status, _, body = post_json(port, alert("a-1") + "\n" + alert("a-2"))
+            self.assertEqual(status, 200, body)
+            lines = wait_for(lambda: len(read_lines(out)) == 2 and read_lines(out), 10, "two enriched alerts")
+            for line in lines:
+                expect_enriched(self, json.loads(line))
+            self.assertEqual(metric(port, "saker_enrich_hits_total", {"stage": "mitre"}), 2)
+        finally:
+            d.cleanup()
+
+    def test_added_fields_survive_the_disk_buffer_across_kill_9(self):
+        port = free_port()
+        d = Daemon("")
+        hook = None
+        try:
+            def config(url, enrich):
+                return f"""data_dir: {d.workdir}/data
+{ENRICH if enrich else ""}sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
+sinks:
+  - {{name: hook, type: webhook, url: "{url}", batch_format: single, retry: {{initial: 20ms, max: 100ms}},
+      buffer: {{type: disk, fsync: always}}}}
+"""
+            d.write_config(config(f"http://127.0.0.1:{closed_port()}/alerts", True))
+            d.start(wait_port=port)
+            ids = [f"k-{i}" for i in range(200)]
+            status, _, body = post_json(port, "\n".join(alert(u) for u in ids))
+            self.assertEqual(status, 200, body)
+            wait_for(lambda: metric(port, "saker_buffer_disk_bytes", {"sink": "hook"}) > 0 and
+                     metric(port, "saker_sink_queued", {"sink": "hook"}) == 200, 10, "200 alerts in the disk buffer")
+            d.proc.send_signal(signal.SIGKILL)
+            d.proc.wait()
+            d.stop()
+            # Restart without any stage: whatever is added now came from the disk buffer.
+            hook = WebhookServer().start()
+            d.write_config(config(hook.url + "/alerts", False))
+            d.start(wait_port=port)
+            got = wait_for(lambda: len(hook.received("/alerts")) >= 200 and hook.received("/alerts"), 20,
+                           "the buffered alerts delivered")
+            seen = set()
+            for req in got:
+                a = req.json()
+                expect_enriched(self, a)
+                seen.add(a["uuid"])
+            self.assertEqual(seen, set(ids))
+        finally:
+            d.cleanup()
+            if hook:
+                hook.stop()
+
+    def test_added_fields_survive_dead_letters_and_dlq_replay(self):
+        port = free_port()
+        hook = WebhookServer().start()
+        d = Daemon("")
+        try:
+            def config(enrich):
+                return f"""data_dir: {d.workdir}/data
+{ENRICH if enrich else ""}sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
+sinks:
+  - {{name: hook, type: webhook, url: "{hook.url}/alerts", batch_format: single, batch_size: 1}}
+"""
+            d.write_config(config(True))
+            d.start(wait_port=port)
+            hook.fail_requests(400)
+            status, _, _ = post_json(port, alert("dl-1"))
+            self.assertEqual(status, 200)
+            dlq = os.path.join(d.workdir, "data", "dead_letter", "hook.ndjson")
+            lines = wait_for(lambda: read_lines(dlq), 10, "a dead letter")
+            self.assertIn('"_saker":', lines[0])  # the persisted form keeps what was added apart from Falco's
+            d.stop()
+            d.write_config(config(False))
+            r = subprocess.run([BINARY, "dlq", "replay", "-c", d.config_path, "hook"], capture_output=True, text=True,
+                               timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("1 dead letters read, 1 re-sent", r.stdout)
+            a = hook.received("/alerts")[-1].json()
+            self.assertEqual(a["uuid"], "dl-1")
+            expect_enriched(self, a)
+        finally:
+            d.cleanup()
+            hook.stop()
+
+    def test_replay_enriches_and_reads_persisted_alerts_back(self):
+        d = Daemon("")
+        try:
+            out = os.path.join(d.workdir, "out.ndjson")
+            recorded = os.path.join(d.workdir, "recorded.ndjson")
+            with open(recorded, "w") as f:
+                f.write(alert("r-1") + "\n" + alert("r-2") + "\n")
+            d.write_config(f"""data_dir: {d.workdir}/data
+{ENRICH}sinks:
+  - {{name: out, type: file, path: {out}}}
+""")
+            r = subprocess.run([BINARY, "replay", "-c", d.config_path, recorded], capture_output=True, text=True,
+                               timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            lines = read_lines(out)
+            self.assertEqual(len(lines), 2)
+            for line in lines:
+                expect_enriched(self, json.loads(line))
+        finally:
+            d.cleanup()
+
+
+class ReloadUnderLoadTest(unittest.TestCase):
+    SECONDS = 20
+    SENDERS = 4
+
+    def test_reload_every_2s_refuses_and_loses_nothing(self):
+        port = free_port()
+        d = Daemon("")
+        down_port = closed_port()  # the sink is down until its receiver starts at the end
+        hook = None
+        try:
+            all_path = os.path.join(d.workdir, "all.ndjson")
+            side_path = os.path.join(d.workdir, "side.ndjson")
+
+            def config(step):
+                # Sinks and routes added, changed and removed from one config to the next; the source never changes.
+                batch = (256, 64, 1024)[step % 3]
+                side = f"  - {{name: side, type: file, path: {side_path}, min_priority: {('warning', 'error')[step % 2]}}}\n" \
+                    if step % 3 != 2 else ""
+                enrich = ENRICH if step % 2 else ""
+                return f"""data_dir: {d.workdir}/data
+shutdown_grace: 5s
+{enrich}sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
+sinks:
+  - {{name: all, type: file, path: {all_path}, batch_size: {batch}}}
+  - {{name: down, type: webhook, url: "http://127.0.0.1:{down_port}/alerts", batch_format: ndjson,
+      retry: {{initial: 50ms, max: {(200, 300)[step % 2]}ms}}, buffer: {{type: disk, max_bytes: 512MiB}}}}
+{side}"""
+            d.write_config(config(0))
+            d.start(wait_port=port)
+
+            stop = threading.Event()
+            sent, refused, errors = [], [], []
+            lock = threading.Lock()
+
+            def sender(n):
+                seq = 0
+                conn = None
+                while not stop.is_set():
+                    ids = [f"s{n}-{seq + i}" for i in range(20)]
+                    seq += 20
+                    body = "\n".join(alert(u) for u in ids)
+                    try:
+                        status, _, data = post_json(port, body)
+                    except OSError as e:
+                        with lock:
+                            errors.append(repr(e))
+                        continue
+                    with lock:
+                        if status == 200:
+                            sent.extend(ids)
+                        else:
+                            refused.append((status, data))
+                    time.sleep(0.005)
+
+            threads = [threading.Thread(target=sender, args=(i,), daemon=True) for i in range(self.SENDERS)]
+            for t in threads:
+                t.start()
+            step = 0
+            deadline = time.time() + self.SECONDS
+            while time.time() < deadline:
+                time.sleep(2)
+                step += 1
+                d.write_config(config(step))
+                d.signal(signal.SIGHUP)
+                wait_for(lambda: d.log().count("SIGHUP: reloading") >= step, 10, f"reload {step}")
+            stop.set()
+            for t in threads:
+                t.join(30)
+            self.assertEqual(errors, [], "the listener refused or reset connections during reloads")
+            self.assertEqual(refused, [], "POSTs were refused during reloads")
+            self.assertGreater(len(sent), 1000)
+            log = d.log()
+            self.assertNotIn("could not start", log)
+            # The reloads did change things: a sink added, changed and removed, stages switched on and off.
+            for what in ("sink side added", "sink side removed", "sink all changed", "sink down changed", "stage(s) now"):
+                self.assertIn(what, log)
+            self.assertNotIn("source http stopped", log)
+            print(f"\n  reload under load: {len(sent)} alerts in {step} reloads, 0 refused", flush=True)
+            want = set(sent)
+            wait_for(lambda: len(read_lines(all_path)) >= len(want), 30, "every alert in the always-present sink")
+            got = [json.loads(line)["uuid"] for line in read_lines(all_path)]
+            self.assertEqual(set(got), want)
+            # The down sink held everything; once its receiver is up, everything arrives.
+            hook = WebhookServer(port=down_port).start()
+
+            def delivered():
+                ids = set()
+                for req in hook.received("/alerts"):
+                    for line in req.body.decode().split("\n"):
+                        if line:
+                            ids.add(json.loads(line)["uuid"])
+                return ids
+            wait_for(lambda: delivered() >= want, 120, "the down sink's backlog delivered")
+            self.assertEqual(delivered(), want)
+        finally:
+            stop_flag = locals().get("stop")
+            if stop_flag:
+                stop_flag.set()
+            d.cleanup()
+            if hook:
+                hook.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
