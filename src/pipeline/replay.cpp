@@ -54,6 +54,10 @@ void flush_blocking(AlertIntake& intake) {
 int run_replay(std::shared_ptr<const PipelineConfig> config, const std::vector<std::string>& files, bool progress_on) {
   Metrics metrics;
   Pipeline pipeline(config, metrics);
+  // "Now" is the latest event time read so far: an alert without a time gets it as its arrival, so a replay of
+  // the same files stamps the same times every run.
+  EventClock clock;
+  pipeline.set_clock(&clock);
   if (auto r = pipeline.start(/*with_sources=*/false); !r) {
     std::fprintf(stderr, "replay: cannot start: %s\n", r.error().message.c_str());
     return 1;
@@ -84,7 +88,11 @@ int run_replay(std::shared_ptr<const PipelineConfig> config, const std::vector<s
     auto take_line = [&](std::string_view line) {
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
       ++read;
-      if (auto r = intake.add(line); !r) ++refused[r.error().code];
+      if (auto r = intake.add(line); !r) {
+        ++refused[r.error().code];
+      } else if (const Alert* a = intake.last(); a && !a->time_was_absent) {
+        clock.advance(a->time_ns);
+      }
       if (intake.pending() >= 512) flush_blocking(intake);
     };
     for (;;) {

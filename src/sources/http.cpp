@@ -235,8 +235,13 @@ class Session final : public SessionBase,
     if (!src_.idle.busy(*this)) return close_now();  // evicted to make room for a new connection
     if (ec) return on_read_error(ec, src_.header_timeouts);
     const auto& req = parser_->get();
+    if (client_.empty()) {
+      beast::error_code ep_ec;
+      const auto ep = lowest().socket().remote_endpoint(ep_ec);
+      client_ = ep_ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
     head_ = HttpHead{req.method_string(), req.target(), req[http::field::authorization],
-                     req[http::field::content_encoding]};
+                     req[http::field::content_encoding], client_};
     HttpReply reply;
     route_ = w_.handler.route(head_, reply);
     const bool expects_continue = iequals(req[http::field::expect], "100-continue");
@@ -354,6 +359,7 @@ class Session final : public SessionBase,
   std::optional<http::response<http::empty_body>> continue_;
   http::response<http::string_body> res_;
   HttpHead head_;
+  std::string client_;  // the peer's address, for log lines
   HttpRoute route_ = HttpRoute::None;
   bool idle_ = true;                // between requests (or handshaking/closing): stop() may close it at once
 };

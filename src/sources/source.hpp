@@ -88,6 +88,8 @@ class AlertIntake {
   // Counts a refusal the source itself detected (e.g. a line over the size limit).
   void refuse(std::string_view reason);
   std::size_t pending() const noexcept { return batch_.size(); }
+  // The alert add() put last into the pending batch (null when it is empty).
+  const Alert* last() const noexcept { return batch_.empty() ? nullptr : batch_.back().get(); }
   // Submits the pending batch; false when sinks are full (the batch stays pending, try again later).
   bool flush();
   // Drops the pending batch (used when a request is answered 503 and the sender will retry).

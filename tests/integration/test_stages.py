@@ -160,6 +160,50 @@ sinks:
             d.cleanup()
 
 
+class OperationsTest(unittest.TestCase):
+    def test_test_alert_probes_reload_endpoint_and_refusal_log(self):
+        port = free_port()
+        d = Daemon("")
+        try:
+            out = os.path.join(d.workdir, "out.ndjson")
+            d.write_config(f"""data_dir: {d.workdir}/data
+sources: [{{type: http, listen: "127.0.0.1:{port}", token: s3cret, reload_endpoint: true}}]
+sinks:
+  - {{name: out, type: file, path: {out}, min_priority: critical, filter: 'proc.name = nothing'}}
+""")
+            d.start(wait_port=port)
+            auth = {"Authorization": "Bearer s3cret"}
+            # POST /test reaches a sink whose route would take nothing of it, marked as a test.
+            status, _, body = http_request(port, "POST", "/test", headers=auth)
+            self.assertEqual(status, 200, body)
+            line = wait_for(lambda: read_lines(out), 10, "the test alert")[0]
+            a = json.loads(line)
+            self.assertEqual(a["rule"], "Test rule")
+            self.assertIs(a["output_fields"]["saker.test"], True)
+            # Probes need no token; /healthz keeps falcosidekick's answer.
+            self.assertEqual(http_request(port, "GET", "/livez")[0], 200)
+            status, _, body = http_request(port, "GET", "/readyz")
+            self.assertEqual(status, 200)
+            self.assertTrue(json.loads(body)["ready"])
+            status, _, body = http_request(port, "GET", "/healthz")
+            self.assertEqual((status, json.loads(body)["status"]), (200, "ok"))
+            # Five refusals for one reason: one log line, with the client's address.
+            bad = json.dumps({"rule": "r", "priority": "Error", "time": "9999-12-31T23:59:59Z"})
+            for _ in range(5):
+                status, _, _ = post_json(port, bad, headers=auth)
+                self.assertEqual(status, 400)
+            lines = [l for l in d.log().splitlines() if "refused an alert from 127.0.0.1:" in l]
+            self.assertEqual(len(lines), 1, lines)
+            self.assertIn("bad_time", lines[0])
+            # POST /-/reload: behind the token, then the same path as SIGHUP.
+            self.assertEqual(http_request(port, "POST", "/-/reload")[0], 401)
+            status, _, body = http_request(port, "POST", "/-/reload", headers=auth)
+            self.assertEqual(status, 202, body)
+            wait_for(lambda: "SIGHUP: reloading" in d.log(), 10, "the reload")
+        finally:
+            d.cleanup()
+
+
 class ReloadUnderLoadTest(unittest.TestCase):
     SECONDS = 20
     SENDERS = 4

@@ -5,6 +5,7 @@
 #include <climits>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -293,6 +294,12 @@ HttpReply HttpHandler::ingest(const HttpHead& head, std::string_view body) {
       return;
     }
     ++refused_total;
+    std::uint64_t held = 0;
+    if (shared_.refusal_log.should_log(r.error().code, held)) {
+      spdlog::warn("http source {}: refused an alert from {}: {}: {}{}", shared_.source,
+                   head.client.empty() ? "?" : head.client, r.error().code, r.error().message,
+                   held ? fmt::format(" ({} more refused for this reason since the last such line)", held) : "");
+    }
     if (refused.size() < kMaxListedRefusals) refused.push_back({line, r.error()});
   };
 

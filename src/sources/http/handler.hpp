@@ -14,6 +14,7 @@
 #include "core/decode.hpp"
 #include "core/result.hpp"
 #include "observe/metrics.hpp"
+#include "observe/rate_limited_log.hpp"
 #include "sources/source.hpp"
 
 namespace saker {
@@ -30,6 +31,7 @@ struct HttpShared {
   std::array<unsigned char, 32> token_digest{};  // SHA-256 of the token: compared in constant time
   std::string hostname;                          // for the /test alert
   bool reload_endpoint = false;                  // POST /-/reload
+  mutable RateLimitedLog refusal_log;            // one line per refusal reason per minute
 
   HttpShared(std::string source_name, Ingest& in, Metrics& m)
       : source(std::move(source_name)), ingest(in), metrics(m) {}
@@ -44,6 +46,7 @@ struct HttpHead {
   std::string_view target;  // "/", "/ping?x=1", ...
   std::string_view authorization;
   std::string_view content_encoding;
+  std::string_view client;  // the peer's address, for log lines
 };
 
 struct HttpReply {
