@@ -88,6 +88,43 @@ TEST(Config, SizesAndDurations) {
   EXPECT_FALSE(parse_host_port("h:99999"));
 }
 
+TEST(Config, SizesAndDurationsThatWouldOverflowAreRefusedNotWrapped) {
+  EXPECT_EQ(parse_size("8589934591GiB"), 8589934591ULL * 1024 * 1024 * 1024);  // just under 8EiB
+  EXPECT_FALSE(parse_size("8589934592GiB"));
+  EXPECT_FALSE(parse_size("99999999999GiB"));
+  EXPECT_FALSE(parse_size("18446744073709551616"));
+  EXPECT_FALSE(parse_size("-1"));
+  EXPECT_EQ(parse_duration("87600h"), std::chrono::hours(87600));
+  EXPECT_EQ(parse_duration("1.5s"), std::chrono::milliseconds(1500));
+  for (const char* d : {"87600.001h", "99999999999999h", "1e400h", "1e300", "inf", "infs", "nan", "nanms", "-5s",
+                        "-0s", "+5s"}) {
+    EXPECT_FALSE(parse_duration(d)) << d;
+  }
+
+  ConfigErrors errors("big.yaml");
+  EXPECT_FALSE(parse(R"(shutdown_grace: 99999999999999h
+limits: {max_alert_bytes: 99999999999GiB, max_fields: 99999999999999999999}
+sources: []
+sinks:
+  - {name: a, type: stdout, batch_wait: inf, retry: {initial: 1e400s, max: 5s}}
+)",
+                     errors));
+  const std::string all = errors.to_string();
+  EXPECT_NE(all.find("big.yaml:1:17: shutdown_grace: \"99999999999999h\" is longer than any duration saker takes "
+                     "(87600h, ten years)"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("big.yaml:2:27: limits.max_alert_bytes: \"99999999999GiB\" is larger than any size saker "
+                     "takes (8EiB)"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("big.yaml:2:55: limits.max_fields: must be between 1 and 1000000, got 99999999999999999999"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("big.yaml:5:41: sinks[0].batch_wait: must be a duration"), std::string::npos) << all;
+  EXPECT_NE(all.find("big.yaml:5:63: sinks[0].retry.initial: \"1e400s\" is longer"), std::string::npos) << all;
+}
+
 TEST(Config, BatchWaitIsReadAndBounded) {
   ConfigErrors errors("b.yaml");
   auto cfg = parse("sources: []\nsinks:\n  - {name: a, type: stdout, batch_size: 500, batch_wait: 250ms}\n", errors);

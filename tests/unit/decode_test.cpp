@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 #include <thread>
 
 #include <fmt/format.h>
@@ -282,4 +283,130 @@ TEST(Decode, BelowTheFloorIsCheckedInFullButNotBuilt) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, "bad_time");
   EXPECT_EQ(d.decode(R"({"rule":"r","priority":"Notice",)").error().code, "invalid_json");
+}
+
+TEST(Decode, EventTimesOutsideInt64NanosecondsAreRefusedNotWrapped) {
+  for (const char* t : {"9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "2262-04-11T23:47:16.854775808Z",
+                        "1677-09-21T00:12:43.145224191Z", "2262-04-11T23:47:16.854775807-00:01"}) {
+    const Error e = decode_err(fmt::format(R"({{"rule":"r","priority":"Error","time":"{}"}})", t));
+    EXPECT_EQ(e.code, "bad_time") << t;
+    EXPECT_NE(e.message.find(t), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z"), std::string::npos)
+        << e.message;
+  }
+  EXPECT_EQ(decode_ok(R"({"rule":"r","priority":"Error","time":"2262-04-11T23:47:16.854775807Z"})")->time_ns,
+            std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(decode_ok(R"({"rule":"r","priority":"Error","time":"1677-09-21T00:12:43.145224192Z"})")->time_ns,
+            std::numeric_limits<std::int64_t>::min());
+}
+
+TEST(Decode, DatesThatDoNotExistAreRefused) {
+  for (const char* t : {"2024-02-31T00:00:00Z", "2023-02-29T00:00:00Z", "1900-02-29T12:00:00Z", "2024-05-07T24:00:00Z",
+                        "2016-12-31T23:59:60Z", "2024-13-01T00:00:00Z", "2024-05-07T18:54:19.3410811801Z"}) {
+    EXPECT_EQ(decode_err(fmt::format(R"({{"rule":"r","priority":"Error","time":"{}"}})", t)).code, "bad_time") << t;
+  }
+  EXPECT_TRUE(decode_ok(R"({"rule":"r","priority":"Error","time":"2000-02-29T00:00:00Z"})"));
+}
+
+TEST(Decode, IntegerTimeIsInt64NanosecondsAndNothingElse) {
+  // Every int64 is an instant (negative: before 1970); nothing larger, and no fractions or exponents.
+  EXPECT_EQ(decode_ok(R"({"rule":"r","priority":"Error","time":9223372036854775807})")->time_ns,
+            std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(decode_ok(R"({"rule":"r","priority":"Error","time":-9223372036854775808})")->time_ns,
+            std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(decode_ok(R"({"rule":"r","priority":"Error","time":-1})")->time_ns, -1);
+  for (const char* t : {"9223372036854775808", "18446744073709551615"}) {
+    const Error e = decode_err(fmt::format(R"({{"rule":"r","priority":"Error","time":{}}})", t));
+    EXPECT_EQ(e.code, "bad_time") << t;
+    EXPECT_NE(e.message.find("2262-04-11T23:47:16.854775807Z"), std::string::npos) << e.message;
+  }
+  for (const char* t : {"1.5e18", "1715108059.341", "1715108059341081180.0", "-1e300"}) {
+    const Error e = decode_err(fmt::format(R"({{"rule":"r","priority":"Error","time":{}}})", t));
+    EXPECT_EQ(e.code, "bad_time") << t;
+    EXPECT_NE(e.message.find("integer nanoseconds"), std::string::npos) << e.message;
+  }
+  // Beyond what any JSON number type holds: refused either way, never wrapped.
+  EXPECT_FALSE(Decoder().decode(R"({"rule":"r","priority":"Error","time":99999999999999999999})").ok());
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","time":true})").code, "bad_field_type");
+}
+
+TEST(Decode, ADuplicateKeyIsRefusedSoRouterAndSiemSeeOneValue) {
+  const Error e = decode_err(R"({"rule":"first","priority":"Debug","rule":"second","priority":"Emergency"})");
+  EXPECT_EQ(e.code, "duplicate_key");
+  EXPECT_NE(e.message.find("\"rule\""), std::string::npos) << e.message;
+  EXPECT_NE(e.message.find("top level"), std::string::npos) << e.message;
+  // Equal once unescaped is equal.
+  EXPECT_EQ(decode_err(R"({"rule":"a","\u0072ule":"b","priority":"Error"})").code, "duplicate_key");
+  EXPECT_EQ(decode_err(R"({"rule":"a","priority":"Error","prior\u0069ty":"Debug"})").code, "duplicate_key");
+  // Unknown keys too, and the flattened shape's fields.
+  EXPECT_EQ(decode_err(R"({"rule":"a","priority":"Error","proc.name":"bash","proc.name":"sshd"})").code,
+            "duplicate_key");
+  EXPECT_EQ(decode_err(R"({"rule":"a","priority":"Error","time":1,"time":2})").code, "duplicate_key");
+  EXPECT_EQ(decode_err(R"({"rule":"a","priority":"Error","output_fields":{},"output_fields":{}})").code,
+            "duplicate_key");
+  EXPECT_EQ(decode_err(R"({"rule":"a","priority":"Error","":1,"":2})").code, "duplicate_key");
+}
+
+TEST(Decode, ADuplicateOutputFieldIsRefusedWhereverItHides) {
+  const Error e = decode_err(
+      R"({"rule":"r","priority":"Error","output_fields":{"proc.name":"bash","fd.name":"/x","proc.name":"sshd"}})");
+  EXPECT_EQ(e.code, "duplicate_key");
+  EXPECT_NE(e.message.find("\"proc.name\" appears twice in output_fields"), std::string::npos) << e.message;
+  EXPECT_EQ(
+      decode_err(R"({"rule":"r","priority":"Error","output_fields":{"proc.name":"a","proc.nam\u0065":"b"}})").code,
+      "duplicate_key");
+  // One name, two places: a filter would find one and a format the other.
+  const Error both =
+      decode_err(R"({"rule":"r","priority":"Error","proc.name":"sshd","output_fields":{"proc.name":"bash"}})");
+  EXPECT_EQ(both.code, "duplicate_key");
+  EXPECT_NE(both.message.find("in output_fields and at the top level"), std::string::npos) << both.message;
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","output_fields":{"proc.name":"bash"},"proc.name":"x"})").code,
+            "duplicate_key");
+  // Objects nested in values (kept as JSON text, forwarded as sent) name each key once too.
+  const Error nested =
+      decode_err(R"({"rule":"r","priority":"Error","output_fields":{"ka.req":{"verb":"get","verb":"delete"}}})");
+  EXPECT_EQ(nested.code, "duplicate_key");
+  EXPECT_NE(nested.message.find("inside \"ka.req\""), std::string::npos) << nested.message;
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","output_fields":{"l":[1,{"a":{"b":1,"b":2}}]}})").code,
+            "duplicate_key");
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","cluster":{"id":1,"id":2}})").code, "duplicate_key");
+  EXPECT_EQ(decode_err(R"({"rule":"r","priority":"Error","l":[[{"k":1,"k":1}]]})").code, "duplicate_key");
+}
+
+TEST(Decode, EqualKeysInDifferentObjectsAreNotDuplicates) {
+  auto a = decode_ok(
+      R"({"rule":"r","priority":"Error","output_fields":{"rule":"x","priority":"y","time":"z","a":{"a":1,"b":{"a":2}},)"
+      R"("b":[{"a":1},{"a":2}],"c":{"output_fields":1}},"output":"o","hostname":"h"})");
+  EXPECT_EQ(a->rule, "r");  // the top-level key; output_fields' "rule" is a field of its own
+  EXPECT_EQ(a->priority, Priority::Error);
+  ASSERT_NE(a->find_field("rule"), nullptr);
+  EXPECT_EQ(a->find_field("rule")->value.text, "x");
+  // The flattened shape: "output_fields" that is not an object is a field like any other.
+  EXPECT_TRUE(decode_ok(R"({"rule":"r","priority":"Error","output_fields":"none","x":1})"));
+}
+
+TEST(Decode, DuplicatesAreFoundAmongManyKeysAndInLargeAlerts) {
+  std::string fields;
+  for (int i = 0; i < 1000; ++i) fields += fmt::format(R"("field.{}":{},)", i, i);
+  const std::string ok = R"({"rule":"r","priority":"Error","output_fields":{)" + fields + R"("last":0}})";
+  EXPECT_EQ(decode_ok(ok)->fields().size(), 1001u);
+  const std::string dup = R"({"rule":"r","priority":"Error","output_fields":{)" + fields + R"("field.512":0}})";
+  DecodeLimits limits;
+  limits.max_fields = 5000;
+  const Error e = decode_err(dup, limits);
+  EXPECT_EQ(e.code, "duplicate_key");
+  EXPECT_NE(e.message.find("field.512"), std::string::npos);
+  // A long key is named by its first 64 bytes.
+  const std::string key(500, 'k');
+  const Error longer = decode_err(fmt::format(R"({{"rule":"r","priority":"Error","{}":1,"{}":2}})", key, key));
+  EXPECT_EQ(longer.code, "duplicate_key");
+  EXPECT_LT(longer.message.size(), 300u);
+}
+
+TEST(Decode, ADuplicateBelowTheFloorIsStillRefused) {
+  Decoder d;
+  d.set_floor(Priority::Critical);
+  auto r = d.decode(R"({"rule":"r","priority":"Debug","output_fields":{"a":1,"a":2}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "duplicate_key");
 }
