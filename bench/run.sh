@@ -8,7 +8,9 @@
 #   BENCH_ALERTS=N        alerts in the TCP workload (default 1000000)
 #   BENCH_QUICK=1         smoke run: 100000 alerts, 3 s of HTTP, one run per system
 #   BENCH_RUNS=N          runs per system of the TCP workload (default 3); the table shows the median run
-#   BENCH_SYSTEMS="..."   subset of "saker rsyslog syslog-ng" (default all three)
+#   BENCH_SYSTEMS="..."   subset of "saker saker-enrich speed-of-light rsyslog syslog-ng" (default all)
+#                         saker-enrich: the same workload with the `fields` stage (2 static, 1 templated) and mitre;
+#                         speed-of-light: bench/tools/speed_of_light.cpp, the least a program can do for the workload
 #   BENCH_HTTP=0          skip the HTTP part; BENCH_HTTP_SECONDS (10), BENCH_HTTP_CONNECTIONS (16)
 #   BENCH_SEED=N          load generator seed (default 1)
 #   BENCH_FORMATS=0       skip bench/formats.sh (format and syslog benchmark)
@@ -32,7 +34,7 @@ else
 fi
 HTTP_CONNECTIONS=${BENCH_HTTP_CONNECTIONS:-16}
 SEED=${BENCH_SEED:-1}
-SYSTEMS=${BENCH_SYSTEMS:-saker rsyslog syslog-ng}
+SYSTEMS=${BENCH_SYSTEMS:-saker saker-enrich speed-of-light rsyslog syslog-ng}
 CLK_TCK=$(getconf CLK_TCK)
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -176,9 +178,10 @@ stop() {
   wait "$pid" 2>/dev/null || true
 }
 
-saker_config() {  # $1 = source yaml line, $2 = config path
+saker_config() {  # $1 = source yaml line, $2 = config path, $3 = extra top-level yaml (stages)
   cat >"$2" <<EOF
 data_dir: $WORK/data
+${3:-}
 sources:
   - $1
 sinks:
@@ -221,6 +224,41 @@ run_saker() {
 }
 if wants saker; then
   repeat_runs saker run_saker
+fi
+
+# --- saker with stages: the core workload with fields (2 static, 1 templated) and MITRE from tags ------------
+
+ENRICH_YAML='enrich:
+  fields: {static: {env: prod, cluster: eu-1}, templated: {summary: "{rule} on {hostname} by {user.name}"}}
+  mitre: true'
+run_saker_enrich() {
+  local port pid
+  rm -rf "$WORK/out/saker-enrich.ndjson" "$WORK/data"
+  port=$(free_port)
+  saker_config "{type: tcp, listen: \"127.0.0.1:$port\"}" "$WORK/saker-enrich.yaml" "$ENRICH_YAML"
+  sed -i "s|$WORK/out/saker.ndjson|$WORK/out/saker-enrich.ndjson|" "$WORK/saker-enrich.yaml"
+  log "saker-enrich: $SAKER run -c saker-enrich.yaml (tcp 127.0.0.1:$port, fields + mitre stages)"
+  "$SAKER" run -c "$WORK/saker-enrich.yaml" >"$WORK/saker-enrich.log" 2>&1 &
+  pid=$!
+  measure_started saker-enrich "$pid" "$port" "$WORK/saker-enrich.log" "$WORK/out/saker-enrich.ndjson"
+}
+if wants saker-enrich; then
+  repeat_runs saker-enrich run_saker_enrich
+fi
+
+# --- the speed of light: a minimal TCP -> simdjson -> >= Warning -> file program on 2 threads ----------------
+
+run_speed_of_light() {
+  local port pid
+  rm -f "$WORK/out/sol.ndjson"
+  port=$(free_port)
+  log "speed-of-light: $BUILD/speed_of_light --listen $port"
+  "$BUILD/speed_of_light" --listen "$port" --out "$WORK/out/sol.ndjson" >"$WORK/sol.log" 2>&1 &
+  pid=$!
+  measure_started speed-of-light "$pid" "$port" "$WORK/sol.log" "$WORK/out/sol.ndjson"
+}
+if wants speed-of-light; then
+  repeat_runs speed-of-light run_speed_of_light
 fi
 
 # --- rsyslog ---------------------------------------------------------------------------------------
@@ -354,26 +392,34 @@ report() {
   echo "loopback -> parse JSON -> keep priority >= Warning ($EXPECTED alerts) -> NDJSON file"
   echo "versions: rsyslog ${RSYSLOG_VERSION:-n/a}, syslog-ng ${SNG_VERSION:-n/a}; load average before the run: $LOAD_BEFORE"
   echo
-  printf '%-10s %12s %9s %8s %7s %13s %10s  %s\n' system alerts/s wall_s cpu_s cores peak_rss_MB kept_lines correct
+  printf '%-14s %12s %9s %8s %7s %13s %10s  %s\n' system alerts/s wall_s cpu_s cores peak_rss_MB kept_lines correct
   local s
-  for s in saker rsyslog syslog-ng; do
+  for s in saker saker-enrich speed-of-light rsyslog syslog-ng; do
     wants "$s" || continue
     if [[ -n "${R_RATE[$s]:-}" ]]; then
-      printf '%-10s %12s %9s %8s %7s %13s %10s  %s\n' "$s" "${R_RATE[$s]}" "${R_WALL[$s]}" "${R_CPU[$s]}" \
+      printf '%-14s %12s %9s %8s %7s %13s %10s  %s\n' "$s" "${R_RATE[$s]}" "${R_WALL[$s]}" "${R_CPU[$s]}" \
         "$(awk -v c="${R_CPU[$s]}" -v w="${R_WALL[$s]}" 'BEGIN {printf "%.2f", (w > 0 ? c / w : 0)}')" \
         "${R_RSS[$s]}" "${R_LINES[$s]}" "${R_OK[$s]}"
     else
-      printf '%-10s %12s %9s %8s %7s %13s %10s  %s\n' "$s" - - - - - - "${R_OK[$s]:-no}"
+      printf '%-14s %12s %9s %8s %7s %13s %10s  %s\n' "$s" - - - - - - "${R_OK[$s]:-no}"
     fi
     [[ -n "${R_NOTE[$s]:-}" ]] && printf '           note: %s\n' "${R_NOTE[$s]}"
   done
   echo
   echo "each row is the median of $RUNS run(s) by alerts/s (syslog-ng: one run); every run's alerts/s:"
-  for s in saker rsyslog syslog-ng; do
-    [[ -n "${R_RUNS[$s]:-}" ]] && printf '  %-10s %s\n' "$s" "${R_RUNS[$s]}"
+  for s in saker saker-enrich speed-of-light rsyslog syslog-ng; do
+    [[ -n "${R_RUNS[$s]:-}" ]] && printf '  %-14s %s\n' "$s" "${R_RUNS[$s]}"
   done
   echo
   local peer
+  if [[ -n "${R_RATE[saker]:-}" && -n "${R_RATE[speed-of-light]:-}" ]]; then
+    awk -v a="${R_RATE[saker]}" -v b="${R_RATE[speed-of-light]}" -v ca="${R_CPU[saker]}" -v cb="${R_CPU[speed-of-light]}" 'BEGIN {
+      printf "saker/speed-of-light throughput %.1f%% (target >= 85%%), CPU seconds %.2fx (target <= 1.4x)\n", 100 * a / b, (cb > 0 ? ca / cb : 0) }'
+  fi
+  if [[ -n "${R_RATE[saker]:-}" && -n "${R_RATE[saker-enrich]:-}" ]]; then
+    awk -v a="${R_RATE[saker-enrich]}" -v b="${R_RATE[saker]}" -v ca="${R_CPU[saker-enrich]}" -v cb="${R_CPU[saker]}" 'BEGIN {
+      printf "saker with stages/without: throughput %.1f%% (target >= 90%%), CPU seconds %.2fx\n", 100 * a / b, (cb > 0 ? ca / cb : 0) }'
+  fi
   for peer in rsyslog syslog-ng; do
     if [[ -n "${R_RATE[saker]:-}" && -n "${R_RATE[$peer]:-}" ]]; then
       awk -v a="${R_RATE[saker]}" -v b="${R_RATE[$peer]}" -v ca="${R_CPU[saker]}" -v cb="${R_CPU[$peer]}" \

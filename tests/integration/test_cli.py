@@ -46,7 +46,8 @@ class CliTest(unittest.TestCase):
 
     def test_check_accepts_the_shipped_examples(self):
         root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-        for example in ("examples/saker.yaml", "examples/elasticsearch/saker-es.yaml"):
+        for example in ("examples/saker.yaml", "examples/elasticsearch/saker-es.yaml", "examples/enrich/fields.yaml",
+                        "examples/enrich/mitre.yaml"):
             r = subprocess.run([BINARY, "check", "-c", example], capture_output=True, text=True, cwd=root)
             self.assertEqual(r.returncode, 0, f"{example}: {r.stderr}")
             self.assertIn("OK (", r.stdout)
@@ -101,12 +102,14 @@ sinks:
         self.assertEqual(len(read_lines(out)), expected)
 
     def test_env_and_file_placeholders_reach_the_file_path_and_the_token_and_never_show(self):
-        secret = "tok-7f3a9c-secret"
+        secret, hook = "tok-7f3a9c-secret", "hook-5d1e77b0"
         out_dir = os.path.join(self.dir, "from-env")
         self.setenv("SAKER_IT_OUT", out_dir)
+        self.setenv("SAKER_IT_HOOK", hook)
         self.write("token", secret + "\n")
-        port = free_port()
-        d = Daemon(f"""sources:
+        port, closed = free_port(), free_port()
+        d = Daemon(f"""shutdown_grace: 1s
+sources:
   - type: http
     listen: "127.0.0.1:{port}"
     token: "${{file:token}}"
@@ -114,6 +117,10 @@ sinks:
   - name: out
     type: file
     path: ${{env:SAKER_IT_OUT}}/alerts.ndjson
+  - name: hook
+    type: webhook
+    url: "http://127.0.0.1:{closed}/hooks/${{env:SAKER_IT_HOOK}}"
+    retry: {{initial: 50ms, max: 200ms}}
 """, workdir=self.dir)
         self.addCleanup(d.cleanup)
         d.start(wait_port=port)
@@ -127,8 +134,11 @@ sinks:
         _, _, metrics = http_request(port, "GET", "/metrics", headers={"Authorization": f"Bearer {secret}"})
         self.assertIn(b"saker_sink_sent_total", metrics)
         self.assertNotIn(secret.encode(), metrics)
+        # The webhook's failures are logged with its url: the placeholder shows, the value does not.
+        wait_for(lambda: "/hooks/${env:SAKER_IT_HOOK}" in d.log(), what="the webhook failure logged")
         self.assertEqual(d.stop(), 0)
         self.assertNotIn(secret, d.log())
+        self.assertNotIn(hook, d.log())
 
     def test_check_names_an_unset_variable_at_its_position_and_never_echoes_a_secret(self):
         os.environ.pop("SAKER_IT_UNSET", None)
