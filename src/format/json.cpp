@@ -10,76 +10,87 @@ namespace saker {
 
 namespace {
 
-// [begin, end) of the value of top-level `key` in a valid one-line JSON object, matching the key's raw bytes.
-bool find_member(std::string_view obj, std::string_view key, std::size_t& begin, std::size_t& end) {
+// The closing bracket of the top-level "output_fields" object and "tags" array of a valid one-line JSON object
+// (npos when absent or not of that type), and whether either was empty. One pass; strings are skipped with memchr,
+// so the cost is in the few bytes outside strings.
+struct SplicePoints {
+  std::size_t fields_close = std::string_view::npos, tags_close = std::string_view::npos;
+  bool fields_empty = true, tags_empty = true;
+};
+
+SplicePoints find_splice_points(std::string_view obj) {
+  SplicePoints sp;
+  const char* p = obj.data();
+  const std::size_t n = obj.size();
   int depth = 0;
-  bool in_string = false;
   bool expect_key = false;
-  std::size_t key_start = 0;
-  for (std::size_t i = 0; i < obj.size(); ++i) {
-    const char c = obj[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-        if (depth == 1 && expect_key) {
-          expect_key = false;
-          if (obj.substr(key_start, i - key_start) == key) {
-            std::size_t v = obj.find(':', i) + 1;
-            while (obj[v] == ' ') ++v;
-            begin = v;
-            // The value ends where depth comes back to 1 at a ',' or the closing '}'.
-            int d = 0;
-            bool s = false;
-            for (std::size_t j = v; j < obj.size(); ++j) {
-              const char x = obj[j];
-              if (s) {
-                if (x == '\\') {
-                  ++j;
-                } else if (x == '"') {
-                  s = false;
-                }
-              } else if (x == '"') {
-                s = true;
-              } else if (x == '{' || x == '[') {
-                ++d;
-              } else if (x == '}' || x == ']') {
-                if (d == 0) {
-                  end = j;
-                  while (end > v && obj[end - 1] == ' ') --end;
-                  return true;
-                }
-                --d;
-              } else if (x == ',' && d == 0) {
-                end = j;
-                while (end > v && obj[end - 1] == ' ') --end;
-                return true;
-              }
-            }
-            return false;
-          }
+  int target = 0;             // 1: inside output_fields' value, 2: inside tags' value
+  int pending = 0;            // the key just read names a target: its value comes next
+  bool target_empty = true;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = p[i];
+    if (c == '"') {
+      std::size_t j = i + 1;
+      for (;;) {
+        const void* q = std::memchr(p + j, '"', n - j);
+        if (!q) return sp;
+        const std::size_t k = static_cast<std::size_t>(static_cast<const char*>(q) - p);
+        std::size_t bs = 0;
+        while (k - bs > i + 1 && p[k - bs - 1] == '\\') ++bs;
+        if (bs % 2 == 0) {
+          j = k;
+          break;
         }
+        j = k + 1;
       }
+      if (depth == 1 && expect_key) {
+        const std::string_view key(p + i + 1, j - i - 1);
+        pending = key == "output_fields" ? 1 : key == "tags" ? 2 : 0;
+        expect_key = false;
+      } else if (target && depth == 2) {
+        target_empty = false;
+      }
+      i = j;
       continue;
     }
     switch (c) {
-      case '"':
-        in_string = true;
-        key_start = i + 1;
-        break;
       case '{':
       case '[':
         ++depth;
+        if (depth == 2 && pending) {
+          target = (pending == 1 && c == '{') || (pending == 2 && c == '[') ? pending : 0;
+          target_empty = true;
+        } else if (target && depth == 3) {
+          target_empty = false;
+        }
+        pending = 0;
         expect_key = depth == 1 && c == '{';
         break;
       case '}':
-      case ']': --depth; break;
-      case ',': expect_key = depth == 1; break;
-      default: break;
+      case ']':
+        if (depth == 2 && target) {
+          if (target == 1) sp.fields_close = i, sp.fields_empty = target_empty;
+          if (target == 2) sp.tags_close = i, sp.tags_empty = target_empty;
+          target = 0;
+        }
+        --depth;
+        break;
+      case ',':
+        expect_key = depth == 1;
+        if (depth == 1) pending = 0;
+        break;
+      case ' ':
+      case ':':
+      case '\t':
+      case '\n':
+      case '\r': break;
+      default:
+        if (target && depth == 2) target_empty = false;  // a number, true, false or null inside the target
+        if (depth == 1) pending = 0;                      // a scalar value of another key
+        break;
     }
   }
-  return false;
+  return sp;
 }
 
 void append_added_members(const Alert& a, std::string& out, bool first) {
@@ -98,14 +109,6 @@ void append_added_tags(const Alert& a, std::string& out, bool first) {
     first = false;
     append_json_string(out, t);
   }
-}
-
-// Whether a JSON value text is an empty object or list.
-bool empty_container(std::string_view v) {
-  for (std::size_t i = 1; i < v.size(); ++i) {
-    if (v[i] != ' ') return v[i] == '}' || v[i] == ']';
-  }
-  return true;
 }
 
 // The general path, for texts whose keys the raw scan cannot trust (escaped key names): rebuilt from a parse.
@@ -172,10 +175,9 @@ void JsonFormatter::format(const Alert& alert, std::string& out) const {
   }
   // Added fields go inside output_fields (as falcosidekick's customfields do), or at the top level for the
   // flattened shape; added tags at the end of `tags`.
-  std::size_t fb = 0, fe = 0, tb = 0, te = 0;
-  const bool in_fields = !alert.added().empty() && alert.has_output_fields && find_member(text, "output_fields", fb, fe) &&
-                         text[fb] == '{';
-  const bool in_tags = !alert.added_tags().empty() && find_member(text, "tags", tb, te) && text[tb] == '[';
+  const SplicePoints sp = find_splice_points(text);
+  const bool in_fields = !alert.added().empty() && sp.fields_close != std::string_view::npos;
+  const bool in_tags = !alert.added_tags().empty() && sp.tags_close != std::string_view::npos;
   if ((alert.has_output_fields && !alert.added().empty() && !in_fields) ||
       (!alert.added_tags().empty() && !in_tags && alert.added_tags().size() != alert.tags.size())) {
     format_rebuilt(alert, out);
@@ -186,10 +188,10 @@ void JsonFormatter::format(const Alert& alert, std::string& out) const {
     int what;        // 0: fields, 1: tags
     bool first;
   };
-  Splice splices[3];
+  Splice splices[2];
   int n = 0;
-  if (in_fields) splices[n++] = {fe - 1, 0, empty_container(text.substr(fb, fe - fb))};
-  if (in_tags) splices[n++] = {te - 1, 1, empty_container(text.substr(tb, te - tb))};
+  if (in_fields) splices[n++] = {sp.fields_close, 0, sp.fields_empty};
+  if (in_tags) splices[n++] = {sp.tags_close, 1, sp.tags_empty};
   if (n == 2 && splices[1].at < splices[0].at) std::swap(splices[0], splices[1]);
   std::size_t from = 0;
   for (int i = 0; i < n; ++i) {

@@ -102,7 +102,10 @@ Result<bool> Pipeline::start(bool with_sources) {
   std::vector<SinkRunner*> runners;
   for (auto& s : sinks_) runners.push_back(s.get());
   publish_router(make_router(runners, {}));
-  if (!with_sources) return true;
+  if (!with_sources) {
+    started_ = true;
+    return true;
+  }
   for (const auto& spec : config_->sources) {
     auto rs = start_source(spec, *config_);
     if (!rs) {

@@ -592,13 +592,15 @@ TEST(HttpSource, PingHealthzMetricsAndTest) {
   EXPECT_FALSE(alerts[0]->time_text.empty());
   ASSERT_NE(alerts[0]->find_field("proc.name"), nullptr);
   EXPECT_EQ(alerts[0]->find_field("proc.name")->value.text, "saker");
+  EXPECT_TRUE(alerts[0]->is_test);  // every sink takes it, whatever its route
+  ASSERT_NE(alerts[0]->find_added("saker.test"), nullptr);
 
   res = c.get("/metrics");
   EXPECT_EQ(res.result_int(), 200u);
   EXPECT_EQ(res[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_NE(res.body().find(R"(saker_http_requests_total{source="http",code="200"} )"), std::string::npos)
       << res.body();
-  EXPECT_NE(res.body().find(R"(saker_http_requests_total{source="http",code="503"} 1)"), std::string::npos);
+  EXPECT_NE(res.body().find(R"(saker_http_requests_total{source="http",code="404"} 1)"), std::string::npos);
   EXPECT_NE(res.body().find(R"(saker_http_connections{source="http"} 1)"), std::string::npos);
 }
 

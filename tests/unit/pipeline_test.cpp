@@ -107,8 +107,11 @@ TEST(Pipeline, HealthReportsEachSink) {
   Pipeline p(cfg, metrics);
   ASSERT_TRUE(p.start(false));
   bool healthy = false;
-  EXPECT_EQ(p.health(healthy), R"({"status":"ok","sinks":{"f":{"healthy":true,"queued":0}}})");
+  EXPECT_EQ(p.health(healthy), R"({"status":"ok","degraded":false,"sinks":{"f":{"healthy":true,"queued":0}}})");
   EXPECT_TRUE(healthy);
+  bool ready = false;
+  EXPECT_EQ(p.readiness(ready), R"({"ready":true,"sinks":{"f":{"accepting":true,"healthy":true,"queued":0}}})");
+  EXPECT_TRUE(ready);
 }
 
 TEST(FileSink, RotatesBySize) {
