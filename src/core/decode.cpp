@@ -427,7 +427,9 @@ void restore_additions(Alert& a, dom::element envelope) {
           // A list of strings comes back as a list (with its elements); any other array as JSON text.
           std::vector<std::string_view> items;
           bool strings = true;
-          for (dom::element item : v.get_array().value_unsafe()) {
+          dom::array arr;
+          if (v.get_array().get(arr)) break;
+          for (dom::element item : arr) {
             if (!item.is_string()) {
               strings = false;
               break;
