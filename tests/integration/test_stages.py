@@ -160,6 +160,30 @@ sinks:
             d.cleanup()
 
 
+class ReplayClockTest(unittest.TestCase):
+    def test_replay_stamps_alerts_without_time_from_event_time_the_same_every_run(self):
+        d = Daemon("")
+        try:
+            recorded = os.path.join(d.workdir, "recorded.ndjson")
+            with open(recorded, "w") as f:
+                f.write(json.dumps({"rule": "first", "priority": "Error", "time": "2024-05-07T18:54:19.5Z"}) + "\n")
+                f.write(json.dumps({"rule": "no time", "priority": "Error", "output": "x"}) + "\n")
+                f.write(json.dumps({"rule": "later", "priority": "Error", "time": "2024-05-07T18:55:00Z"}) + "\n")
+            outs = []
+            for run in range(2):
+                out = os.path.join(d.workdir, f"out{run}.ndjson")
+                d.write_config(f"data_dir: {d.workdir}/data\nsinks:\n  - {{name: out, type: file, path: {out}, format: ecs}}\n")
+                r = subprocess.run([BINARY, "replay", "-c", d.config_path, recorded], capture_output=True, text=True,
+                                   timeout=60)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                outs.append(read_lines(out))
+            self.assertEqual(outs[0], outs[1])
+            # The alert without a time arrived, in event time, when the one before it happened.
+            self.assertEqual(json.loads(outs[0][1])["@timestamp"], "2024-05-07T18:54:19.500Z")
+        finally:
+            d.cleanup()
+
+
 class OperationsTest(unittest.TestCase):
     def test_test_alert_probes_reload_endpoint_and_refusal_log(self):
         port = free_port()
