@@ -130,7 +130,8 @@ void format_rebuilt(const Alert& a, std::string& out) {
       had_fields = true;
       out.push_back('{');
       bool f1 = true;
-      for (auto [k, v] : val.get_object().value_unsafe()) {
+      const simdjson::dom::object fields = val.get_object().value_unsafe();
+      for (auto [k, v] : fields) {
         if (!f1) out.push_back(',');
         f1 = false;
         append_json_string(out, k);
