@@ -94,6 +94,8 @@ class Writer {
     return v && v->kind == Value::Kind::String && valid_ip(v->text) ? take(s) : nullptr;
   }
   void rest();
+  void added();
+  void list_or_value(const Value& v);
 
   const Alert& a_;
   std::string& out_;
@@ -154,6 +156,49 @@ void Writer::run() {
     if (const Value* v = take(custom[i])) kv(kCustom[i][1], kCustom[i][2]), kv(kCustom[i][0], *v);
   }
   rest();
+  if (a_.has_additions()) added();
+}
+
+void Writer::list_or_value(const Value& v) {
+  if (v.kind != Value::Kind::Array || !v.added_list) return value(v);
+  const auto items = a_.items(v);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out_.push_back(',');
+    append_cef_value(out_, items[i].text);
+  }
+}
+
+// Fields stages added, after Falco's, under custom keys as the CEF guide asks for them: one alphanumeric word,
+// "saker" then the name's alphanumeric runs, each capitalized (threat.technique.id -> sakerThreatTechniqueId). No
+// dictionary key and no Falco field's key (those keep a '.') has that form. The first of equal keys wins.
+void Writer::added() {
+  thread_local std::vector<std::pair<std::size_t, std::size_t>> keys;  // the keys written: offset, size in out_
+  keys.clear();
+  for (const Field& f : a_.added()) {
+    if (f.value.is_null()) continue;
+    const std::size_t at = out_.size();
+    out_.push_back(' ');
+    const std::size_t key = out_.size();
+    out_.append("saker");
+    bool word_start = true;
+    for (char c : f.name) {
+      const bool lower = c >= 'a' && c <= 'z';
+      if (!lower && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9')) {
+        word_start = true;
+        continue;
+      }
+      out_.push_back(word_start && lower ? static_cast<char>(c - 'a' + 'A') : c);
+      word_start = false;
+    }
+    const string_view k(out_.data() + key, out_.size() - key);
+    if (std::ranges::any_of(keys, [&](auto p) { return string_view(out_.data() + p.first, p.second) == k; })) {
+      out_.resize(at);
+      continue;
+    }
+    keys.emplace_back(key, k.size());
+    out_.push_back('=');
+    list_or_value(f.value);
+  }
 }
 
 // Every other field under its own name: characters outside [A-Za-z0-9_.] become '_', and a name without a dot

@@ -8,7 +8,8 @@ namespace saker {
 
 // `cef`: ArcSight Common Event Format, one line per alert:
 //   CEF:0|Falcosecurity|Falco|<saker version>|<rule>|<rule>|<severity 0-10>|rt=... dvchost=... cs1=... ...
-// Well-known fields go to CEF dictionary keys and cs1..cs6; every other field follows under its own name.
+// Well-known fields go to CEF dictionary keys and cs1..cs6; every other field follows under its own name, and the
+// fields stages added under custom keys (sakerEnv, sakerThreatTechniqueId, ...).
 // Escaping is exactly CEF's; mapping and severity table: docs/formats/cef.md.
 class CefFormatter final : public Formatter {
  public:

@@ -11,6 +11,7 @@
 
 #include "core/json_text.hpp"
 #include "core/time.hpp"
+#include "format/ecs_added.hpp"
 #include "format/ecs_rules.hpp"
 
 namespace saker {
@@ -198,9 +199,10 @@ class Nest {
 
 struct Member {
   string_view path;
-  enum class K : std::uint8_t { Val, Str1, Args, Env, Falco } k = K::Val;
+  enum class K : std::uint8_t { Val, Str1, Args, Env, Falco, Strs, Labels, Tags } k = K::Val;
   Value v;             // Val; Args: the executable
   string_view text;    // Str1: the one string; Args/Env: the text to split
+  std::uint32_t first = 0, count = 0;  // Strs: the strings, in the writer's string pool
 };
 
 struct Leaf {
@@ -232,6 +234,7 @@ class Writer {
   void write_falco();
   void write_output_fields();
   void write_mounts(string_view mounts);
+  void map_threat();
 
   const Alert& a_;
   const EcsOptions& o_;
@@ -240,6 +243,7 @@ class Writer {
   // Reused per thread: formatting an alert allocates nothing once these have grown.
   std::vector<Member>& members_ = per_thread<Member>();
   std::vector<Leaf>& leaves_ = per_thread<Leaf>();
+  std::vector<string_view>& strs_ = per_thread<string_view>();
   std::string ts_, iso_, scratch_;
   char uid_[32] = {};
   Value uid_value_;
@@ -264,14 +268,7 @@ void Writer::map_ecs() {
     add("rule.name", Value::string(a_.rule));
     add("message", Value::string(a_.rule));
   }
-  for (auto [path, sub] : {std::pair{"threat.technique.id", false}, {"threat.technique.subtechnique.id", true}}) {
-    for (string_view tag : a_.tags) {
-      if (string_view m = ecs_rules::mitre_match(tag, sub); !m.empty()) {
-        add1(path, m);
-        break;
-      }
-    }
-  }
+  map_threat();
   // @timestamp: the syscall's time (evt.time.iso8601, evt.time, evt.rawtime), else the alert's.
   const Value *iso = s(slot("evt.time.iso8601")), *evt_time = s(slot("evt.time"));
   auto ts = time_of(iso);
@@ -328,6 +325,25 @@ void Writer::map_ecs() {
     add("orchestrator.type", Value::string("kubernetes"));
   }
   members_.push_back({"falco", Member::K::Falco, {}, {}});
+  if (a_.has_additions()) {
+    // What else stages added: fields under `labels`, tags under `tags` (falco.tags has every tag).
+    if (ecs_added::has_labels(a_)) members_.push_back({"labels", Member::K::Labels, {}, {}});
+    if (!a_.added_tags().empty()) members_.push_back({"tags", Member::K::Tags, {}, {}});
+  }
+}
+
+// threat.*: the technique ids the pipeline finds in the tags, merged with the lists stages added (one list per
+// field, each id once); threat.framework when a stage added any.
+void Writer::map_threat() {
+  strs_.clear();
+  bool added = false;
+  for (string_view path : ecs_added::kThreatFields) {
+    const auto first = static_cast<std::uint32_t>(strs_.size());
+    added |= ecs_added::threat_ids(a_, path, strs_);
+    const auto count = static_cast<std::uint32_t>(strs_.size()) - first;
+    if (count) members_.push_back({path, Member::K::Strs, {}, {}, first, count});
+  }
+  if (added) add("threat.framework", Value::string("MITRE ATT&CK"));
 }
 
 void Writer::write_member(const Member& m) {
@@ -351,6 +367,23 @@ void Writer::write_member(const Member& m) {
       out_.push_back(']');
       break;
     case Member::K::Falco: write_falco(); break;
+    case Member::K::Strs:
+      out_.push_back('[');
+      for (std::uint32_t i = 0; i < m.count; ++i) {
+        if (i) out_.push_back(',');
+        append_json_string(out_, strs_[m.first + i]);
+      }
+      out_.push_back(']');
+      break;
+    case Member::K::Labels: ecs_added::append_labels(out_, a_); break;
+    case Member::K::Tags:
+      out_.push_back('[');
+      for (std::size_t i = 0; i < a_.added_tags().size(); ++i) {
+        if (i) out_.push_back(',');
+        append_json_string(out_, a_.added_tags()[i]);
+      }
+      out_.push_back(']');
+      break;
   }
 }
 

@@ -12,7 +12,8 @@ struct EcsOptions {
 };
 
 // `ecs`: the Elastic Common Schema document that Elastic's own Falco integration (its ingest pipeline) makes of
-// the alert, so it can be indexed into Elasticsearch directly. Mapping and differences: docs/formats/ecs.md.
+// the alert, so it can be indexed into Elasticsearch directly; fields stages added go to ECS's threat fields and
+// `labels` (ecs_added.hpp). Mapping and differences: docs/formats/ecs.md.
 class EcsFormatter final : public Formatter {
  public:
   explicit EcsFormatter(EcsOptions options = {}) : opt_(options) {}

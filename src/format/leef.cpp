@@ -140,21 +140,18 @@ void Writer::run() {
   rest();
 }
 
-// Every other field under its own name: characters outside [A-Za-z0-9_.] become '_', and a name without a dot
-// gets a "falco." prefix so it cannot pass for a predefined LEEF key. The first of equal keys wins.
+// Every other field under its own name, then the fields stages added: characters outside [A-Za-z0-9_.] become '_',
+// and a name without a dot gets a "falco." prefix ("saker." for an added field) so it cannot pass for a predefined
+// LEEF key. The first of equal keys wins.
 void Writer::rest() {
   thread_local std::vector<std::pair<std::size_t, std::size_t>> keys;  // the keys written: offset, size in out_
   keys.clear();
-  for (const Field& f : a_.fields()) {
-    auto it = std::ranges::lower_bound(kSlotNames, f.name, {}, &std::pair<string_view, Slot>::first);
-    if (it != std::end(kSlotNames) && it->first == f.name && slot_[it->second] == &f.value && used_[it->second]) {
-      continue;
-    }
-    if (f.value.is_null()) continue;
+  auto attribute = [&](const Field& f, string_view prefix) {
+    if (f.value.is_null()) return;
     const std::size_t at = out_.size();
     out_.push_back(delim_);
     const std::size_t k = out_.size();
-    if (f.name.find('.') == string_view::npos) out_.append("falco.");
+    if (f.name.find('.') == string_view::npos) out_.append(prefix);
     for (char c : f.name) {
       const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.';
       out_.push_back(ok ? c : '_');
@@ -162,11 +159,29 @@ void Writer::rest() {
     const string_view name(out_.data() + k, out_.size() - k);
     if (std::ranges::any_of(keys, [&](auto p) { return string_view(out_.data() + p.first, p.second) == name; })) {
       out_.resize(at);
-      continue;
+      return;
     }
     keys.emplace_back(k, name.size());
     out_.push_back('=');
-    value(f.value);
+    if (f.value.kind == Value::Kind::Array && f.value.added_list) {
+      const auto items = a_.items(f.value);  // an added list of strings: comma-joined, like tags
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) out_.push_back(',');
+        text(items[i].text);
+      }
+    } else {
+      value(f.value);
+    }
+  };
+  for (const Field& f : a_.fields()) {
+    auto it = std::ranges::lower_bound(kSlotNames, f.name, {}, &std::pair<string_view, Slot>::first);
+    if (it != std::end(kSlotNames) && it->first == f.name && slot_[it->second] == &f.value && used_[it->second]) {
+      continue;
+    }
+    attribute(f, "falco.");
+  }
+  if (a_.has_additions()) {
+    for (const Field& f : a_.added()) attribute(f, "saker.");
   }
 }
 

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "core/json_text.hpp"
 
@@ -182,6 +184,7 @@ class Writer {
   void evidences();
   void resources();
   void attacks();
+  void enrichments();
   void unmapped();
 
   struct Obs {
@@ -359,28 +362,98 @@ void Writer::resources() {
   j_.end(']');
 }
 
+// The elements of an added field that is a string or a list of strings (the mitre stage's lists); none otherwise.
+std::span<const Value> added_strings(const Alert& a, string_view name, Value& one) {
+  const Field* f = a.find_added(name);
+  if (!f) return {};
+  if (f->value.kind == Value::Kind::String) {
+    one = f->value;
+    return {&one, 1};
+  }
+  if (f->value.kind == Value::Kind::Array && f->value.added_list) return a.items(f->value);
+  return {};
+}
+
+// finding_info.attacks: one entry per technique, from the tags ("T1059", "T1059.004") and from the lists stages
+// added (threat.technique.subtechnique.id, threat.technique.id; a technique an entry names already is not repeated),
+// each with the first tactic (the first mitre_* tag, else the first added threat.tactic.id); every other tactic
+// gets an entry of its own.
 void Writer::attacks() {
-  const std::array<string_view, 3>* tactic = nullptr;
-  bool any_technique = false;
+  thread_local std::vector<string_view> techniques;
+  thread_local std::vector<std::pair<string_view, string_view>> tactics;  // uid, name ("" when unknown)
+  techniques.clear();
+  tactics.clear();
   for (string_view t : a_.tags) {
-    any_technique |= technique_tag(t);
+    if (technique_tag(t)) techniques.push_back(t);
     for (const auto& row : kTactics) {
-      if (!tactic && (t == row[0] || t == row[1])) tactic = &row;
+      if (tactics.empty() && (t == row[0] || t == row[1])) tactics.emplace_back(row[1], row[2]);
     }
   }
-  if (!tactic && !any_technique) return;
+  if (a_.has_additions()) {
+    Value one;
+    for (const Value& v : added_strings(a_, "threat.technique.subtechnique.id", one)) {
+      if (technique_tag(v.text) && v.text.size() > 5 && std::ranges::find(techniques, v.text) == techniques.end()) {
+        techniques.push_back(v.text);
+      }
+    }
+    for (const Value& v : added_strings(a_, "threat.technique.id", one)) {
+      if (v.text.size() == 5 && technique_tag(v.text) &&
+          std::ranges::none_of(techniques, [&](string_view t) { return t.starts_with(v.text); })) {
+        techniques.push_back(v.text);
+      }
+    }
+    Value one_name;
+    const auto names = added_strings(a_, "threat.tactic.name", one_name);
+    const auto ids = added_strings(a_, "threat.tactic.id", one);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const string_view uid = ids[i].text;
+      if (uid.empty() || std::ranges::any_of(tactics, [&](const auto& t) { return t.first == uid; })) continue;
+      string_view name = names.size() == ids.size() ? names[i].text : string_view();
+      for (const auto& row : kTactics) {
+        if (name.empty() && row[1] == uid) name = row[2];
+      }
+      tactics.emplace_back(uid, name);
+    }
+  }
+  if (tactics.empty() && techniques.empty()) return;
   j_.k("attacks").beg('[');
-  auto with_tactic = [&] {
-    if (tactic) j_.k("tactic").beg('{').k("name").str((*tactic)[2]), j_.k("uid").str((*tactic)[1]), j_.end('}');
+  auto tactic = [&](const std::pair<string_view, string_view>& t) {
+    j_.k("tactic").beg('{');
+    if (!t.second.empty()) j_.k("name").str(t.second);
+    j_.k("uid").str(t.first), j_.end('}');
   };
-  for (string_view t : a_.tags) {
-    if (!technique_tag(t)) continue;
+  for (string_view t : techniques) {
     j_.beg('{').k("technique").beg('{').k("uid").str(t.substr(0, 5)), j_.end('}');
     if (t.size() > 5) j_.k("sub_technique").beg('{').k("uid").str(t), j_.end('}');
-    with_tactic();
+    if (!tactics.empty()) tactic(tactics.front());
     j_.end('}');
   }
-  if (!any_technique) j_.beg('{'), with_tactic(), j_.end('}');
+  for (std::size_t i = techniques.empty() ? 0 : 1; i < tactics.size(); ++i) {
+    j_.beg('{'), tactic(tactics[i]), j_.end('}');
+  }
+  j_.end(']');
+}
+
+// enrichments: one Enrichment object per added field: `name`, `value` (its text: strings as they are, numbers and
+// booleans in decimal, lists and objects as JSON) and `data` ({name: the typed value}).
+void Writer::enrichments() {
+  j_.k("enrichments").beg('[');
+  for (const Field& f : a_.added()) {
+    j_.beg('{').k("name").str(f.name);
+    j_.k("value");
+    if (f.value.kind == Value::Kind::String || f.value.kind == Value::Kind::Array ||
+        f.value.kind == Value::Kind::Object) {
+      j_.str(f.value.text);
+    } else {
+      j_.sep();
+      j_.o.push_back('"');
+      if (!f.value.is_null()) f.value.append_json(j_.o);  // numbers and booleans: nothing to escape
+      j_.o.push_back('"');
+      j_.c = true;
+    }
+    j_.k("data").beg('{').k(f.name).val(f.value), j_.end('}');
+    j_.end('}');
+  }
   j_.end(']');
 }
 
@@ -452,6 +525,7 @@ void Writer::run() {
     }
     j_.end(']');
   }
+  if (!a_.added().empty()) enrichments();
   j_.k("raw_data").str(a_.json());
   unmapped();
   j_.end('}');

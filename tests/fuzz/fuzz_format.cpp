@@ -1,6 +1,7 @@
-// Fuzz target: any bytes that decode go through every registered output format, and each record must keep its
-// format's promises: one line; JSON formats valid JSON (ecs/ocsf with unique keys); CEF/LEEF headers with their
-// exact field count and extension keys that parse as keys, each once.
+// Fuzz target: any bytes that decode, with a few added fields made of their text, go through every registered
+// output format, and each record must keep its format's promises: one line; JSON formats valid JSON (ecs/ocsf
+// with unique keys); CEF/LEEF headers with their exact field count and extension keys that parse as keys, each
+// once.
 #include <simdjson.h>
 
 #include <cstddef>
@@ -125,7 +126,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const auto formats = all_formats();
   auto r = decoder.decode(string_view(reinterpret_cast<const char*>(data), size));
   if (!r) return 0;
-  const saker::Alert& alert = *r.value();
+  saker::Alert& alert = *r.value();
+  // Added fields as stages add them (a templated field, the mitre stage's lists, a tag), from the alert's own
+  // fuzzed text, so every format also places hostile added names and values.
+  alert.add_field(alert.rule, saker::Value::string(alert.output));
+  alert.add_list("threat.tactic.id", alert.tags);
+  alert.add_field("n", saker::Value::integer(static_cast<std::int64_t>(size)));
+  if (!alert.hostname.empty()) alert.add_tag(alert.hostname);
   static simdjson::dom::parser input_parser;
   simdjson::dom::element input;
   check(!input_parser.parse(alert.json()).get(input));

@@ -318,3 +318,76 @@ TEST(FormatCefLeef, EverySampleParsesBack) {
   EXPECT_TRUE(make_formatter("cef").ok());
   EXPECT_TRUE(make_formatter("leef").ok());
 }
+
+// --- Added fields (enrichment) ---
+
+namespace {
+
+// An alert a stage may still add to (decode_ok's is shared already).
+std::shared_ptr<Alert> decode_mutable(std::string_view json) {
+  static thread_local Decoder decoder;
+  auto r = decoder.decode(json);
+  if (!r) throw std::runtime_error("decode failed: " + r.error().code);
+  return std::move(r).value();
+}
+
+// Falco's fields, then what `fields` and `mitre` stages add, hostile text and colliding names included.
+std::shared_ptr<Alert> enriched() {
+  auto a = decode_mutable(
+      R"({"rule":"Terminal shell in container","priority":"Notice","time":"2024-05-07T18:54:19.341081180Z",)"
+      R"("hostname":"node-1","source":"syscall","uuid":"3f1c2a9e-0000-4000-8000-000000000001",)"
+      R"("tags":["T1059","container"],"output":"shell","output_fields":{"proc.name":"bash","proc.tty":0,)"
+      R"("proc.aname[2]":"p"}})");
+  const std::string_view tactics[] = {"Execution", "Privilege Escalation"};
+  a->add_field("env", Value::string("prod"));
+  a->add_field("note", Value::string("a\"b\\c]d=e|f\ng\r\th\x01 \xC3\xA9\xE6\xBC\xA2"));
+  a->add_field("asset.criticality", Value::integer(3));
+  a->add_list("threat.tactic.name", tactics);
+  a->add_field("fd.sip.geo.country_iso_code", Value::string("SE"));
+  a->add_field("a.b", Value::string("first"));
+  a->add_field("a_b", Value::string("second"));
+  a->add_field("x=y|z", Value::string("v"));
+  a->add_field("proc.aname_2_", Value::string("q"));  // LEEF writes Falco's proc.aname[2] under this key already
+  a->add_field("none", Value{});                      // null: left out, like Falco's nulls
+  a->add_tag("pci");
+  return a;
+}
+
+}  // namespace
+
+TEST(FormatCef, AddedFieldsTakeSakerCustomKeys) {
+  const auto a = enriched();
+  std::string out;
+  CefFormatter().format(*a, out);
+  EXPECT_EQ(out,
+            "CEF:0|Falcosecurity|Falco|" SAKER_VERSION
+            "|Terminal shell in container|Terminal shell in container|3|rt=1715108059341 dvchost=node-1 "
+            "dhost=node-1 externalId=3f1c2a9e-0000-4000-8000-000000000001 cat=syscall msg=shell sproc=bash "
+            "cs1Label=rule cs1=Terminal shell in container cs2Label=tags cs2=T1059,container,pci proc.tty=0 "
+            "proc.aname_2_=p sakerEnv=prod sakerNote=a\"b\\\\c]d\\=e|f\\ng\\r\th\xEF\xBF\xBD \xC3\xA9\xE6\xBC\xA2 "
+            "sakerAssetCriticality=3 sakerThreatTacticName=Execution,Privilege Escalation "
+            "sakerFdSipGeoCountryIsoCode=SE sakerAB=first sakerXYZ=v sakerProcAname2=q");
+  const Record r = parse_cef(out);
+  expect_unique_keys(r);  // a_b is sakerAB too: the first one wins
+  EXPECT_EQ(r.map().at("sakerNote"), "a\"b\\c]d=e|f\ng\r\th\xEF\xBF\xBD \xC3\xA9\xE6\xBC\xA2");
+}
+
+TEST(FormatLeef, AddedFieldsAreAttributesUnderTheirNames) {
+  const auto a = enriched();
+  std::string out;
+  LeefFormatter().format(*a, out);
+  EXPECT_EQ(out,
+            "LEEF:2.0|Falcosecurity|Falco|" SAKER_VERSION
+            "|Terminal shell in container|0x09|devTime=2024-05-07T18:54:19.341+0000\t"
+            "devTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSZ\tsev=3\tcat=syscall\tdvchost=node-1\tmsg=shell\t"
+            "rule=Terminal shell in container\tuuid=3f1c2a9e-0000-4000-8000-000000000001\ttags=T1059,container,pci\t"
+            "proc.name=bash\tproc.tty=0\tproc.aname_2_=p\tsaker.env=prod\t"
+            "saker.note=a\"b\\c]d=e|f\\ng\\r\\th\xEF\xBF\xBD \xC3\xA9\xE6\xBC\xA2\tasset.criticality=3\t"
+            "threat.tactic.name=Execution,Privilege Escalation\tfd.sip.geo.country_iso_code=SE\ta.b=first\t"
+            "saker.a_b=second\tsaker.x_y_z=v");  // added proc.aname_2_: Falco's field has that key, and wins
+  const Record r = parse_leef(out);
+  expect_unique_keys(r);
+  std::string caret;
+  LeefFormatter('^').format(*a, caret);
+  EXPECT_NE(caret.find("^saker.env=prod^"), std::string::npos) << caret;
+}

@@ -220,11 +220,12 @@ TEST(FormatEcs, EverySampleIsValidJson) {
 }
 
 TEST(FormatEcs, ClashingDottedFieldsStayValidJson) {
-  // "evt.time" is both a value and the parent of "evt.time.iso8601"; names repeat; keys are odd.
+  // "evt.time" is both a value and the parent of "evt.time.iso8601"; keys are odd. (Names that repeat are refused
+  // by decode, so no format sees them.)
   const std::string in = R"({"rule":"r","priority":"Notice","time":"2024-01-01T00:00:00Z","output_fields":{)"
                          R"("evt.time":1704067200000000000,"evt.time.iso8601":1704067201000000000,"a":1,"a.b":2,)"
-                         R"("a.b.c":3,"x":1,"x":2,".":0,"":5,"q.value":7,"q":8,"container.mounts":"/a:/b:ro /c"},)"
-                         R"("extra":true,"extra":false})";
+                         R"("a.b.c":3,"x":1,".":0,"":5,"q.value":7,"q":8,"container.mounts":"/a:/b:ro /c"},)"
+                         R"("extra":true})";
   for (EcsOptions o : {EcsOptions{}, preserve_all()}) {
     const std::string out = ecs(in, o);
     const Flat got = flat_of(out);  // fails on a repeated key
@@ -291,4 +292,129 @@ TEST(FormatEcs, PipelineRules) {
   EXPECT_EQ(split(" A=1\tB=2  ", true), R"("","A=1","B=2")");
   EXPECT_EQ(split("   ", true), "");
   EXPECT_EQ(split("", true), R"("")");
+}
+
+// --- Added fields (enrichment) ---
+
+namespace {
+
+// An alert a stage may still add to (decode_ok's is shared already).
+std::shared_ptr<Alert> decode_mutable(std::string_view json) {
+  static thread_local Decoder decoder;
+  auto r = decoder.decode(json);
+  if (!r) throw std::runtime_error("decode failed: " + r.error().code);
+  return std::move(r).value();
+}
+
+constexpr std::string_view kShellAlert =
+    R"({"rule":"Terminal shell in container","priority":"Notice","time":"2024-05-07T18:54:19.341081180Z",)"
+    R"("hostname":"node-1","source":"syscall","uuid":"3f1c2a9e-0000-4000-8000-000000000001",)"
+    R"("tags":["T1059","container","mitre_execution"],"output":"shell","output_fields":{"proc.name":"bash"}})";
+
+// What hostile text a templated field can carry: JSON's specials, CEF's, LEEF's, syslog's, a line break, UTF-8.
+const std::string kHostile = "a\"b\\c]d=e|f\ng\r\th\x01 \xC3\xA9\xE6\xBC\xA2";
+
+Value number(double d) {
+  Value v;
+  v.kind = Value::Kind::Double;
+  v.d = d;
+  return v;
+}
+Value boolean(bool b) {
+  Value v;
+  v.kind = Value::Kind::Bool;
+  v.boolean = b;
+  return v;
+}
+Value object(std::string_view json) {
+  Value v;
+  v.kind = Value::Kind::Object;
+  v.text = json;
+  return v;
+}
+
+// The enrichment the docs show: `fields` (static, templated, tags), `mitre`, and a few typed and hostile fields.
+std::shared_ptr<Alert> enriched() {
+  auto a = decode_mutable(kShellAlert);
+  const std::string_view techniques[] = {"T1059", "T1610"}, tactic_ids[] = {"TA0002"}, tactic_names[] = {"Execution"};
+  const std::string_view owners[] = {"sec", "ops\"x"};
+  EXPECT_EQ(a->add_field("env", Value::string("prod")), Alert::AddResult::Added);
+  a->add_field("summary", Value::string("Terminal shell in container on node-1"));
+  a->add_list("threat.technique.id", techniques);
+  a->add_list("threat.tactic.id", tactic_ids);
+  a->add_list("threat.tactic.name", tactic_names);
+  a->add_field("asset.criticality", Value::integer(3));
+  a->add_field("fd.sip.geo.location.lat", number(52.5));
+  a->add_field("vip", boolean(true));
+  a->add_list("asset.owners", owners);
+  a->add_field("note", Value::string(kHostile));
+  a->add_field("ctx", object(R"({"a":[1,2]})"));
+  a->add_tag("pci");
+  a->add_tag("container");  // Falco's already: not repeated
+  return a;
+}
+
+}  // namespace
+
+TEST(FormatEcs, AddedFieldsGoToLabelsTagsAndThreat) {
+  const auto a = enriched();
+  std::string out;
+  EcsFormatter().format(*a, out);
+  EXPECT_NE(out.find(R"("labels":{"env":"prod","summary":"Terminal shell in container on node-1",)"
+                     R"("asset_criticality":"3","fd_sip_geo_location_lat":"52.5","vip":"true",)"
+                     R"("asset_owners":["sec","ops\"x"],"note":"a\"b\\c]d=e|f\ng\r\th\u0001 )"
+                     "\xC3\xA9\xE6\xBC\xA2"
+                     R"(","ctx":"{\"a\":[1,2]}"})"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(R"("tags":["pci"])"), std::string::npos) << out;
+  // The mitre stage's lists are ECS's threat fields, merged with what the pipeline finds in the tags (T1059 once).
+  EXPECT_NE(out.find(R"("threat":{"framework":"MITRE ATT&CK","tactic":{"id":["TA0002"],"name":["Execution"]},)"
+                     R"("technique":{"id":["T1059","T1610"]}})"),
+            std::string::npos)
+      << out;
+
+  // Everything else is what the alert without additions gives, but for falco.tags, which has the added tag too.
+  Flat got = flat_of(out);
+  Flat plain = flat_of(ecs(kShellAlert));
+  EXPECT_EQ(got.at("falco.tags"), R"(["T1059","container","mitre_execution","pci"])");
+  for (auto* m : {&got, &plain}) {
+    std::erase_if(*m, [](const auto& kv) {
+      return kv.first.starts_with("labels.") || kv.first.starts_with("threat.") || kv.first == "tags" ||
+             kv.first == "falco.tags";
+    });
+  }
+  EXPECT_EQ(got, plain);
+}
+
+TEST(FormatEcs, AddedFieldsEdgeCases) {
+  auto a = decode_mutable(kShellAlert);
+  a->add_field("a.b", Value::string("first"));
+  a->add_field("a_b", Value::string("second"));  // the same label key: the first one wins
+  a->add_field("threat.tactic.id", Value::integer(7));  // not a keyword list: a label, not a threat field
+  a->add_field("nothing", Value{});                     // null: left out
+  std::string out;
+  EcsFormatter().format(*a, out);
+  EXPECT_NE(out.find(R"("labels":{"a_b":"first","threat_tactic_id":"7"})"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("threat":{"technique":{"id":["T1059"]}})"), std::string::npos) << out;  // no framework
+  EXPECT_FALSE(flat_of(out).count("tags")) << out;  // valid, with unique keys, and no added tags
+
+  // Only a tag added: no labels.
+  auto b = decode_mutable(kShellAlert);
+  b->add_tag("pci");
+  out.clear();
+  EcsFormatter().format(*b, out);
+  EXPECT_EQ(out.find(R"("labels")"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("tags":["pci"])"), std::string::npos) << out;
+  // A sub-technique list without a tag for it, and a string as a one-element list.
+  auto c = decode_mutable(R"({"rule":"r","priority":"Notice","time":"2024-01-01T00:00:00Z"})");
+  const std::string_view subs[] = {"T1059.004"};
+  c->add_list("threat.technique.subtechnique.id", subs);
+  c->add_field("threat.tactic.name", Value::string("Execution"));
+  out.clear();
+  EcsFormatter().format(*c, out);
+  EXPECT_NE(out.find(R"("threat":{"framework":"MITRE ATT&CK","tactic":{"name":["Execution"]},)"
+                     R"("technique":{"subtechnique":{"id":["T1059.004"]}}})"),
+            std::string::npos)
+      << out;
 }

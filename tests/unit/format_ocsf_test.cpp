@@ -164,7 +164,7 @@ TEST(FormatOcsf, HostileInputStaysOneValidDocument) {
   cmd.append(100 * 1024, 'x');
   const std::string in = R"({"rule":"r\n|=","priority":"Critical","time":"2024-01-01T00:00:00Z","output_fields":{)"
                          R"("proc.cmdline":")" + cmd + R"(","proc.pid":"12","fd.cip":"not-an-ip","fd.cport":70000,)"
-                         R"("x":1,"x":2,"container.id":"host"},"x":3,"tags":["T1059.004","mitre_execution"]})";
+                         R"("x":1,"container.id":"host"},"tags":["T1059.004","mitre_execution"]})";
   const auto a = decode_ok(in);
   Value want;
   ASSERT_TRUE(a->lookup("proc.cmdline", want));
@@ -183,4 +183,100 @@ TEST(FormatOcsf, HostileInputStaysOneValidDocument) {
 TEST(FormatOcsf, Registered) {
   auto f = make_formatter("ocsf");
   ASSERT_TRUE(f.ok());
+}
+
+// --- Added fields (enrichment) ---
+
+namespace {
+
+// An alert a stage may still add to (decode_ok's is shared already).
+std::shared_ptr<Alert> decode_mutable(std::string_view json) {
+  static thread_local Decoder decoder;
+  auto r = decoder.decode(json);
+  if (!r) throw std::runtime_error("decode failed: " + r.error().code);
+  return std::move(r).value();
+}
+
+std::unique_ptr<Doc> ocsf(const Alert& a) {
+  auto d = std::make_unique<Doc>();
+  OcsfFormatter().format(a, d->text);
+  EXPECT_EQ(d->text.find('\n'), std::string::npos);
+  const auto err = d->parser.parse(d->text).get(d->root);
+  EXPECT_FALSE(err) << d->text.substr(0, 300);
+  if (!err) expect_unique_keys(d->root);
+  return d;
+}
+
+constexpr std::string_view kShellAlert =
+    R"({"rule":"Terminal shell in container","priority":"Notice","time":"2024-05-07T18:54:19.341081180Z",)"
+    R"("hostname":"node-1","source":"syscall","uuid":"3f1c2a9e-0000-4000-8000-000000000001",)"
+    R"("tags":["T1059","container","mitre_execution"],"output":"shell","output_fields":{"proc.name":"bash","x":1}})";
+
+}  // namespace
+
+TEST(FormatOcsf, AddedFieldsAreEnrichmentsAndMitreIsAttacks) {
+  auto a = decode_mutable(kShellAlert);
+  const std::string_view techniques[] = {"T1059", "T1610"}, subs[] = {"T1610.001"};
+  const std::string_view tactic_ids[] = {"TA0002", "TA0004"}, tactic_names[] = {"Execution", "Privilege Escalation"};
+  a->add_field("env", Value::string("prod"));
+  a->add_field("note", Value::string("a\"b\\c]d=e|f\ng \xC3\xA9"));
+  a->add_field("asset.criticality", Value::integer(3));
+  Value yes;
+  yes.kind = Value::Kind::Bool;
+  yes.boolean = true;
+  a->add_field("vip", yes);
+  a->add_list("threat.technique.id", techniques);
+  a->add_list("threat.technique.subtechnique.id", subs);
+  a->add_list("threat.tactic.id", tactic_ids);
+  a->add_list("threat.tactic.name", tactic_names);
+  a->add_tag("pci");
+  const auto d = ocsf(*a);
+  const std::string& t = d->text;
+  EXPECT_NE(t.find(R"("enrichments":[)"
+                   R"({"name":"env","value":"prod","data":{"env":"prod"}},)"
+                   R"({"name":"note","value":"a\"b\\c]d=e|f\ng )"
+                   "\xC3\xA9"
+                   R"(","data":{"note":"a\"b\\c]d=e|f\ng )"
+                   "\xC3\xA9"
+                   R"("}},)"
+                   R"({"name":"asset.criticality","value":"3","data":{"asset.criticality":3}},)"
+                   R"({"name":"vip","value":"true","data":{"vip":true}},)"
+                   R"({"name":"threat.technique.id","value":"[\"T1059\",\"T1610\"]",)"
+                   R"("data":{"threat.technique.id":["T1059","T1610"]}},)"
+                   R"({"name":"threat.technique.subtechnique.id","value":"[\"T1610.001\"]",)"
+                   R"("data":{"threat.technique.subtechnique.id":["T1610.001"]}},)"
+                   R"({"name":"threat.tactic.id","value":"[\"TA0002\",\"TA0004\"]",)"
+                   R"("data":{"threat.tactic.id":["TA0002","TA0004"]}},)"
+                   R"({"name":"threat.tactic.name","value":"[\"Execution\",\"Privilege Escalation\"]",)"
+                   R"("data":{"threat.tactic.name":["Execution","Privilege Escalation"]}}],)"),
+            std::string::npos)
+      << t;
+  // T1059 from the tag once; the added sub-technique, which names T1610 already; the second tactic on its own.
+  EXPECT_NE(t.find(R"("attacks":[)"
+                   R"({"technique":{"uid":"T1059"},"tactic":{"name":"Execution","uid":"TA0002"}},)"
+                   R"({"technique":{"uid":"T1610"},"sub_technique":{"uid":"T1610.001"},)"
+                   R"("tactic":{"name":"Execution","uid":"TA0002"}},)"
+                   R"({"tactic":{"name":"Privilege Escalation","uid":"TA0004"}}]})"),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(json_of(d->root["metadata"]["labels"]), R"(["T1059","container","mitre_execution","pci"])");
+  EXPECT_EQ(json_of(d->root["unmapped"]), R"({"x":1})");  // added fields are not repeated there
+}
+
+TEST(FormatOcsf, AddedTacticsWithoutTechniquesAndOddValues) {
+  auto a = decode_mutable(R"({"rule":"r","priority":"Notice","time":"2024-01-01T00:00:00Z"})");
+  const std::string_view ids[] = {"TA0003", "TA9999"}, not_ids[] = {"T10", "x"};
+  a->add_list("threat.tactic.id", ids);  // no names: ATT&CK's own for the ids saker knows
+  a->add_list("threat.technique.id", not_ids);  // not ATT&CK ids: only in enrichments
+  a->add_field("empty", Value{});
+  const auto d = ocsf(*a);
+  EXPECT_NE(d->text.find(R"("attacks":[{"tactic":{"name":"Persistence","uid":"TA0003"}},{"tactic":{"uid":"TA9999"}}])"),
+            std::string::npos)
+      << d->text;
+  EXPECT_NE(d->text.find(R"({"name":"empty","value":"","data":{"empty":null}})"), std::string::npos) << d->text;
+
+  // Only tags added: no enrichments.
+  auto b = decode_mutable(kShellAlert);
+  b->add_tag("pci");
+  EXPECT_EQ(ocsf(*b)->text.find("enrichments"), std::string::npos);
 }

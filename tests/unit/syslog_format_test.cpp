@@ -291,3 +291,76 @@ TEST(SyslogConfig, EveryMistakeIsNamed) {
   EXPECT_EQ(parse("{address: \"tcp://h\", sd_id: \"-\"}").cfg.message.sd_id, "");
   EXPECT_EQ(parse("{address: \"tcp://h\", sd_id: \"saker@99999\"}").errors, "");
 }
+
+// --- Added fields (enrichment) ---
+
+namespace {
+
+// An alert a stage may still add to (decode_ok's is shared already).
+std::shared_ptr<Alert> decode_mutable(std::string_view json) {
+  static thread_local Decoder decoder;
+  auto r = decoder.decode(json);
+  if (!r) throw std::runtime_error("decode failed: " + r.error().code);
+  return std::move(r).value();
+}
+
+// MSG as a fixed text: these tests are about the header and structured data.
+struct FixedMsg final : Formatter {
+  void format(const Alert&, std::string& o) const override { o.append("MSG"); }
+};
+
+}  // namespace
+
+TEST(SyslogFormat, Rfc5424AddedFieldsInSakersOwnElement) {
+  auto a = decode_mutable(kShell);
+  const std::string_view tactics[] = {"TA0002", "TA]0004"};
+  a->add_field("env", Value::string("prod"));
+  a->add_field("note", Value::string("a\"b\\c]d=e|f\ng \xC3\xA9"));
+  a->add_field("asset.criticality", Value::integer(3));
+  a->add_list("threat.tactic.id", tactics);
+  a->add_field("bad name=\"x\"]\xC3\xA9", Value::string("v"));
+  a->add_field(std::string(40, 'n'), Value::string("long"));
+  a->add_field("none", Value{});
+  a->add_tag("pci");
+  a->add_tag("p\"c]i");
+  const std::string prefix =
+      "<133>1 2024-05-07T18:54:19.341081Z node-1 falco - - [falco@32473 rule=\"Terminal shell in container\" "
+      "priority=\"Notice\" source=\"syscall\" uuid=\"3f1c2a9e-0000-4000-8000-000000000001\" "
+      "tags=\"container,shell,pci,p\\\"c\\]i\"]";
+  const std::string added =
+      " env=\"prod\" note=\"a\\\"b\\\\c\\]d=e|f g \xC3\xA9\" asset.criticality=\"3\" "
+      "threat.tactic.id=\"TA0002,TA\\]0004\" bad_name__x____=\"v\" " +
+      std::string(32, 'n') + "=\"long\"";
+  std::string out;
+  format_rfc5424(*a, {}, FixedMsg{}, out);
+  EXPECT_EQ(out, prefix + " [saker@32473" + added + " tags=\"pci,p\\\"c\\]i\"] MSG");
+
+  // The enterprise number is the configured one's; an SD-ID of saker's own takes the added fields itself.
+  SyslogMessageOptions o;
+  o.sd_id = "falco@1.2.3";
+  out.clear();
+  format_rfc5424(*a, o, FixedMsg{}, out);
+  EXPECT_NE(out.find("\"] [saker@1.2.3 env=\"prod\""), std::string::npos) << out;
+  o.sd_id = "saker@99";
+  out.clear();
+  format_rfc5424(*a, o, FixedMsg{}, out);
+  EXPECT_EQ(out.substr(out.find(" [")), " [saker@99 rule=\"Terminal shell in container\" priority=\"Notice\" "
+                                        "source=\"syscall\" uuid=\"3f1c2a9e-0000-4000-8000-000000000001\" "
+                                        "tags=\"container,shell,pci,p\\\"c\\]i\"" + added + "] MSG");
+  // No structured data: none for added fields either (MSG still has them, as its format places them).
+  o.sd_id.clear();
+  out.clear();
+  format_rfc5424(*a, o, FixedMsg{}, out);
+  EXPECT_TRUE(out.ends_with(" - - - MSG")) << out;
+
+  // Only a tag added.
+  auto b = decode_mutable(kShell);
+  b->add_tag("pci");
+  out.clear();
+  format_rfc5424(*b, {}, FixedMsg{}, out);
+  EXPECT_NE(out.find("tags=\"container,shell,pci\"] [saker@32473 tags=\"pci\"] MSG"), std::string::npos) << out;
+
+  std::string name;
+  append_sd_name(name, "");
+  EXPECT_EQ(name, "_");
+}

@@ -16,7 +16,39 @@ void append_param(std::string& out, std::string_view name, std::string_view valu
   out.push_back('"');
 }
 
+// Appends one added field as a PARAM: strings as they are, lists of strings comma-joined, numbers and booleans in
+// decimal, other lists and objects as their JSON text.
+void append_added_param(std::string& out, const Alert& a, const Field& f) {
+  out.push_back(' ');
+  append_sd_name(out, f.name);
+  out.append("=\"");
+  const Value& v = f.value;
+  if (v.kind == Value::Kind::Array && v.added_list) {
+    const auto items = a.items(v);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      append_sd_value(out, items[i].text);
+    }
+  } else if (v.kind == Value::Kind::String || v.kind == Value::Kind::Array || v.kind == Value::Kind::Object) {
+    append_sd_value(out, v.text);
+  } else {
+    v.append_json(out);  // numbers and booleans: nothing to escape
+  }
+  out.push_back('"');
+}
+
 }  // namespace
+
+void append_sd_name(std::string& out, std::string_view name) {
+  if (name.empty()) {
+    out.push_back('_');
+    return;
+  }
+  for (unsigned char c : name.substr(0, kSdNameMax)) {
+    const bool ok = c >= 33 && c <= 126 && c != '=' && c != ']' && c != '"';
+    out.push_back(ok ? static_cast<char>(c) : '_');
+  }
+}
 
 void append_rfc5424_timestamp(std::string& out, std::int64_t ns) {
   std::string t = format_rfc3339_ns(ns);  // "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ"
@@ -74,6 +106,25 @@ void format_rfc5424(const Alert& a, const SyslogMessageOptions& o, const Formatt
         append_sd_value(out, a.tags[i]);
       }
       out.push_back('"');
+    }
+    if (a.has_additions()) {
+      // What stages added: an element of its own, saker@ with the configured enterprise number (falco@32473 ->
+      // saker@32473), so a receiver tells it from what Falco sent; this one when it is saker's (SD-IDs are unique).
+      const std::string_view sd_id = o.sd_id;
+      const std::size_t at = sd_id.find('@');
+      const bool own = sd_id.substr(0, at) != "saker";
+      if (own) out.append("] [saker").append(at == std::string_view::npos ? "@32473" : sd_id.substr(at));
+      for (const Field& f : a.added()) {
+        if (!f.value.is_null()) append_added_param(out, a, f);
+      }
+      if (own && !a.added_tags().empty()) {
+        out.append(" tags=\"");
+        for (std::size_t i = 0; i < a.added_tags().size(); ++i) {
+          if (i > 0) out.push_back(',');
+          append_sd_value(out, a.added_tags()[i]);
+        }
+        out.push_back('"');
+      }
     }
     out.push_back(']');
   }

@@ -1,0 +1,105 @@
+#include "format/ecs_added.hpp"
+
+#include <algorithm>
+
+#include "core/json_text.hpp"
+#include "format/ecs_rules.hpp"
+
+namespace saker::ecs_added {
+namespace {
+
+using std::string_view;
+
+bool keyword_list(const Value& v) {
+  return (v.kind == Value::Kind::String && !v.text.empty()) || (v.kind == Value::Kind::Array && v.added_list);
+}
+
+bool is_label(const Field& f) { return !f.value.is_null() && !is_threat_field(f); }
+
+bool same_label(string_view a, string_view b) {
+  return a.size() == b.size() &&
+         std::ranges::equal(a, b, [](char x, char y) { return (x == '.' ? '_' : x) == (y == '.' ? '_' : y); });
+}
+
+}  // namespace
+
+bool is_threat_field(const Field& f) {
+  return keyword_list(f.value) && std::ranges::find(kThreatFields, f.name) != std::end(kThreatFields);
+}
+
+bool threat_ids(const Alert& a, string_view path, std::vector<string_view>& ids) {
+  const std::size_t first = ids.size();
+  const bool sub = path == "threat.technique.subtechnique.id";
+  if (sub || path == "threat.technique.id") {
+    for (string_view tag : a.tags) {
+      if (string_view m = ecs_rules::mitre_match(tag, sub); !m.empty()) {
+        ids.push_back(m);
+        break;
+      }
+    }
+  }
+  const Field* f = a.has_additions() ? a.find_added(path) : nullptr;
+  if (!f || !keyword_list(f->value)) return false;
+  bool added = false;
+  auto push = [&](string_view id) {
+    if (id.empty() || std::find(ids.begin() + static_cast<std::ptrdiff_t>(first), ids.end(), id) != ids.end()) return;
+    ids.push_back(id);
+    added = true;
+  };
+  if (f->value.kind == Value::Kind::String) {
+    push(f->value.text);
+  } else {
+    for (const Value& item : a.items(f->value)) push(item.text);
+  }
+  return added;
+}
+
+bool has_labels(const Alert& a) { return std::ranges::any_of(a.added(), is_label); }
+
+void append_labels(std::string& out, const Alert& a) {
+  out.push_back('{');
+  bool comma = false;
+  const auto added = a.added();
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    const Field& f = added[i];
+    if (!is_label(f) || std::any_of(added.begin(), added.begin() + static_cast<std::ptrdiff_t>(i),
+                                    [&](const Field& g) { return is_label(g) && same_label(g.name, f.name); })) {
+      continue;
+    }
+    if (comma) out.push_back(',');
+    comma = true;
+    const std::size_t key = out.size();
+    append_json_string(out, f.name);
+    std::replace(out.begin() + static_cast<std::ptrdiff_t>(key), out.end(), '.', '_');  // no JSON escape has a '.'
+    out.push_back(':');
+    const Value& v = f.value;
+    switch (v.kind) {
+      case Value::Kind::String: append_json_string(out, v.text); break;
+      case Value::Kind::Bool:
+      case Value::Kind::Int:
+      case Value::Kind::Uint:
+      case Value::Kind::Double:
+        out.push_back('"');
+        v.append_json(out);  // no character of a number or boolean needs escaping
+        out.push_back('"');
+        break;
+      case Value::Kind::Array:
+        if (v.added_list) {
+          out.push_back('[');
+          const auto items = a.items(v);
+          for (std::size_t k = 0; k < items.size(); ++k) {
+            if (k) out.push_back(',');
+            append_json_string(out, items[k].text);
+          }
+          out.push_back(']');
+          break;
+        }
+        [[fallthrough]];
+      case Value::Kind::Object: append_json_string(out, v.text); break;
+      case Value::Kind::Null: break;
+    }
+  }
+  out.push_back('}');
+}
+
+}  // namespace saker::ecs_added
