@@ -49,22 +49,32 @@ std::string ConfigErrors::resolve_path(std::string_view path) const {
   return (std::filesystem::path(base_dir_) / path).lexically_normal().string();
 }
 
-void ConfigErrors::add_substitution(std::string value, std::string shown) {
+void Redactions::add(std::string value, std::string shown) {
   if (value.empty() || value == shown) return;
-  auto at = std::find_if(substitutions_.begin(), substitutions_.end(),
-                         [&](const Substitution& s) { return s.value.size() < value.size(); });
-  substitutions_.insert(at, Substitution{std::move(value), std::move(shown)});
+  auto at = std::find_if(items_.begin(), items_.end(), [&](const Item& s) { return s.value.size() < value.size(); });
+  items_.insert(at, Item{std::move(value), std::move(shown)});
 }
 
-// Each substituted value is replaced where it stands as a whole word, so "5" does not rewrite "65535".
-std::string ConfigErrors::redact(std::string_view text) const {
-  if (substitutions_.empty()) return std::string(text);
+void Redactions::add_all(const Redactions& other) {
+  for (const auto& s : other.items_) add(s.value, s.shown);
+}
+
+Redactions Redactions::at_least(std::size_t n) const {
+  Redactions out;
+  for (const auto& s : items_) {
+    if (s.value.size() >= n) out.items_.push_back(s);
+  }
+  return out;
+}
+
+std::string Redactions::apply(std::string_view text) const {
+  if (items_.empty()) return std::string(text);
   const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; };
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const Substitution* hit = nullptr;
-    for (const auto& s : substitutions_) {
+    const Item* hit = nullptr;
+    for (const auto& s : items_) {
       if (text.compare(i, s.value.size(), s.value) != 0) continue;
       const std::size_t end = i + s.value.size();
       if (i > 0 && word(text[i - 1]) && word(s.value.front())) continue;

@@ -26,6 +26,26 @@ struct ConfigError {
   std::string to_string() const;  // "file:line:col: key: message"
 };
 
+// Values placeholders brought into a config, each with the placeholder to show in its place, so neither an
+// error message nor a log line repeats a secret.
+class Redactions {
+ public:
+  void add(std::string value, std::string shown);
+  // Each value, where it stands as a whole word ("5" does not rewrite "65535"), becomes its placeholder.
+  std::string apply(std::string_view text) const;
+  // Only the values of at least `n` characters (a log line cannot lose every "1" or "info" it holds).
+  Redactions at_least(std::size_t n) const;
+  void add_all(const Redactions& other);
+  bool empty() const noexcept { return items_.empty(); }
+
+ private:
+  struct Item {
+    std::string value;
+    std::string shown;
+  };
+  std::vector<Item> items_;  // longest value first
+};
+
 // What every reader of one config file shares: the errors found so far, the folder relative paths resolve
 // against, and the values placeholders substituted (each error message shows the placeholder instead).
 class ConfigErrors {
@@ -46,18 +66,15 @@ class ConfigErrors {
   std::string resolve_path(std::string_view path) const;
 
   // `value` came from a placeholder: from now on messages show `shown` (the placeholder) wherever it would appear.
-  void add_substitution(std::string value, std::string shown);
-  std::string redact(std::string_view text) const;
+  void add_substitution(std::string value, std::string shown) { redactions_.add(std::move(value), std::move(shown)); }
+  std::string redact(std::string_view text) const { return redactions_.apply(text); }
+  const Redactions& redactions() const noexcept { return redactions_; }
 
  private:
-  struct Substitution {
-    std::string value;
-    std::string shown;
-  };
   std::string file_;
   std::string base_dir_;
   std::vector<ConfigError> errors_;
-  std::vector<Substitution> substitutions_;  // longest value first
+  Redactions redactions_;
 };
 
 // Replaces, in every scalar value under `root` (keys stay as written), `${env:NAME}` by the environment

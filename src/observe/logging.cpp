@@ -35,15 +35,28 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   return n;
 }
 
-// `%*`: the message, escaped for a JSON string (spdlog's own flags do not escape).
-class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+// `%*`: the message with the config's secrets replaced by their placeholders, escaped for a JSON string when
+// the log is JSON (spdlog's own flags do not escape).
+class MessageFlag final : public spdlog::custom_flag_formatter {
  public:
+  MessageFlag(std::shared_ptr<const LogRedactor> redactor, bool json) : redactor_(std::move(redactor)), json_(json) {}
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const std::string text = redactor_->apply(std::string_view(msg.payload.data(), msg.payload.size()));
+    if (!json_) {
+      dest.append(text.data(), text.data() + text.size());
+      return;
+    }
     std::string escaped;
-    append_json_escaped(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
+    append_json_escaped(escaped, text);
     dest.append(escaped.data(), escaped.data() + escaped.size());
   }
-  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<MessageFlag>(redactor_, json_);
+  }
+
+ private:
+  std::shared_ptr<const LogRedactor> redactor_;
+  bool json_;
 };
 
 }  // namespace
@@ -80,20 +93,32 @@ void append_json_escaped(std::string& out, std::string_view s) {
   }
 }
 
-void setup_logging(const std::string& level, std::string_view format) {
-  std::shared_ptr<spdlog::logger> logger;
-  if (format == "json") {
-    logger = spdlog::stderr_logger_mt("saker");
-    auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<JsonMessageFlag>('*').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":"%*"})");
-    logger->set_formatter(std::move(formatter));
-  } else {
-    logger = spdlog::stderr_color_mt("saker");
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
-  }
+void LogRedactor::add(const Redactions& redactions) {
+  const Redactions long_enough = redactions.at_least(4);
+  std::lock_guard lock(mu_);
+  redactions_.add_all(long_enough);
+}
+
+std::string LogRedactor::apply(std::string_view message) const {
+  std::lock_guard lock(mu_);
+  return redactions_.apply(message);
+}
+
+std::shared_ptr<LogRedactor> setup_logging(const std::string& level, std::string_view format,
+                                           const Redactions& redactions) {
+  auto redactor = std::make_shared<LogRedactor>();
+  redactor->add(redactions);
+  const bool json = format == "json";
+  std::shared_ptr<spdlog::logger> logger =
+      json ? spdlog::stderr_logger_mt("saker") : spdlog::stderr_color_mt("saker");
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<MessageFlag>('*', redactor, json);
+  formatter->set_pattern(json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":"%*"})"
+                              : "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %*");
+  logger->set_formatter(std::move(formatter));
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
+  return redactor;
 }
 
 }  // namespace saker

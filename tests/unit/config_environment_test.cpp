@@ -224,3 +224,20 @@ TEST(ConfigEnvironment, LogMessagesAreEscapedForJson) {
   append_json_escaped(out, "say \"hi\"\nC:\\ \x01 caf\xc3\xa9 \xff");
   EXPECT_EQ(out, "say \\\"hi\\\"\\nC:\\\\ \\u0001 caf\xc3\xa9 \\ufffd");
 }
+
+TEST(ConfigEnvironment, LogsKeepSecretsOutButNotShortValues) {
+  ::setenv("SAKER_UT_TOKEN", "s3cret-token", 1);
+  ::setenv("SAKER_UT_THREADS", "2", 1);
+  ConfigErrors errors("s.yaml");
+  auto cfg = parse_config(R"(sources:
+  - {type: http, listen: "127.0.0.1:0", token: "${env:SAKER_UT_TOKEN}", threads: "${env:SAKER_UT_THREADS}"}
+sinks:
+  - {name: o, type: stdout}
+)",
+                          errors);
+  ASSERT_TRUE(cfg) << errors.to_string();
+  LogRedactor redactor;
+  redactor.add(cfg->redactions);
+  EXPECT_EQ(redactor.apply("bearer s3cret-token refused by 2 threads"),
+            "bearer ${env:SAKER_UT_TOKEN} refused by 2 threads");
+}
