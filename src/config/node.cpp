@@ -167,7 +167,8 @@ class PlaceholderExpander {
     if (body.starts_with("env:")) {
       const std::string name(body.substr(4));
       if (!valid_env_name(name)) {
-        problem = fmt::format("${{{}}}: \"{}\" is not an environment variable name (letters, digits and _)", body, name);
+        problem =
+            fmt::format("${{{}}}: \"{}\" is not an environment variable name (letters, digits and _)", body, name);
         return std::nullopt;
       }
       const char* value = std::getenv(name.c_str());
@@ -199,8 +200,8 @@ class PlaceholderExpander {
       if (value.ends_with('\r')) value.pop_back();
       return value;
     }
-    problem = fmt::format("unknown placeholder ${{{}}}: use ${{env:NAME}} or ${{file:PATH}}; write $${{ for a literal ${{",
-                          body);
+    problem = fmt::format(
+        "unknown placeholder ${{{}}}: use ${{env:NAME}} or ${{file:PATH}}; write $${{ for a literal ${{", body);
     return std::nullopt;
   }
 

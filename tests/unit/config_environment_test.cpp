@@ -121,7 +121,8 @@ TEST(ConfigEnvironment, RedactionReplacesWholeWordsOnly) {
 
 TEST(ConfigEnvironment, RelativePathsResolveAgainstTheConfigFolder) {
   TempDir dir;
-  const std::string file = dir.write("saker.yaml", "data_dir: state\nsources: []\nsinks:\n  - {name: o, type: stdout}\n");
+  const std::string file =
+      dir.write("saker.yaml", "data_dir: state\nsources: []\nsinks:\n  - {name: o, type: stdout}\n");
   ConfigErrors errors(file);
   auto cfg = load_config_file(file, errors);
   ASSERT_TRUE(cfg) << errors.to_string();

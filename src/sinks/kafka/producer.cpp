@@ -92,8 +92,9 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
     const Properties props = producer_properties(cfg_);
     std::unique_ptr<RdKafka::Conf> conf = make_conf(props, ce);
     if (!conf) {
+      const ConfError& first = ce.front();
       return make_error("kafka_config",
-                        fmt::format("kafka sink {}: {}: {}", ctx_.name, props[ce.front().index].first, ce.front().message));
+                        fmt::format("kafka sink {}: {}: {}", ctx_.name, props[first.index].first, first.message));
     }
     std::string err;
     if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), err) != RdKafka::Conf::CONF_OK ||
