@@ -141,8 +141,13 @@ Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
   f.value.item_count = 0;
   f.value.alert_tags = false;
   if (value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) {
-    const std::string copy(value.text);  // the source may be this arena, which store_added() can move
-    f.value.text = store_added(copy);
+    const char* base = added_arena_.get();
+    if (base && value.text.data() >= base && value.text.data() < base + added_cap_) {
+      const std::string copy(value.text);  // a view into this arena, which store_added() can move
+      f.value.text = store_added(copy);
+    } else {
+      f.value.text = store_added(value.text);
+    }
   }
   f.name = std::string_view(added_arena_.get() + name_at, name.size());
   added_.push_back(f);
@@ -151,12 +156,21 @@ Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
 
 Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::string_view> items) {
   if (reserved_name(name) || find_field(name) || find_added(name)) return AddResult::Exists;
-  // Copies first: the items may be views into this alert's added arena, which storing can move.
-  const std::vector<std::string> copies(items.begin(), items.end());
-  std::string json = "[";
-  for (std::size_t i = 0; i < copies.size(); ++i) {
+  // Items that are views into this alert's added arena (added tags) are copied first: storing can move it.
+  const char* base = added_arena_.get();
+  const bool inside = base && std::any_of(items.begin(), items.end(), [&](std::string_view v) {
+    return v.data() >= base && v.data() < base + added_cap_;
+  });
+  if (inside) {
+    const std::vector<std::string> copies(items.begin(), items.end());
+    const std::vector<std::string_view> views(copies.begin(), copies.end());
+    return add_list(name, views);
+  }
+  thread_local std::string json;
+  json.assign("[");
+  for (std::size_t i = 0; i < items.size(); ++i) {
     if (i) json.push_back(',');
-    append_json_string(json, copies[i]);
+    append_json_string(json, items[i]);
   }
   json.push_back(']');
   Value v;
@@ -166,8 +180,8 @@ Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::str
   Field& f = added_.back();
   f.value.added_list = true;
   f.value.first_item = static_cast<std::uint32_t>(added_items_.size());
-  f.value.item_count = static_cast<std::uint32_t>(copies.size());
-  for (const auto& item : copies) added_items_.push_back(Value::string(store_added(item)));
+  f.value.item_count = static_cast<std::uint32_t>(items.size());
+  for (auto item : items) added_items_.push_back(Value::string(store_added(item)));
   return AddResult::Added;
 }
 

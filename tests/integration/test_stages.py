@@ -67,6 +67,32 @@ sinks:
         finally:
             d.cleanup()
 
+    def test_added_fields_reach_every_format(self):
+        port = free_port()
+        d = Daemon("")
+        try:
+            paths = {f: os.path.join(d.workdir, f"{f}.out") for f in ("json", "ecs", "ocsf", "cef", "leef")}
+            sinks = "\n".join(f"  - {{name: {f}, type: file, path: {p}, format: {f}}}" for f, p in paths.items())
+            d.write_config(f"data_dir: {d.workdir}/data\n{ENRICH}sources: [{{type: http, listen: \"127.0.0.1:{port}\"}}]\n"
+                           f"sinks:\n{sinks}\n")
+            d.start(wait_port=port)
+            self.assertEqual(post_json(port, alert("f-1"))[0], 200)
+            out = {f: wait_for(lambda p=p: read_lines(p), 10, f"the {f} record")[0] for f, p in paths.items()}
+            expect_enriched(self, json.loads(out["json"]))
+            ecs = json.loads(out["ecs"])
+            self.assertEqual(ecs["labels"]["env"], "prod")
+            self.assertEqual(ecs["labels"]["replicas"], "3")
+            self.assertEqual(ecs["threat"]["tactic"]["id"], ["TA0002"])
+            self.assertIn("pci", ecs["tags"])
+            ocsf = json.loads(out["ocsf"])
+            self.assertIn({"name": "env", "value": "prod", "data": {"env": "prod"}}, ocsf["enrichments"])
+            self.assertEqual(ocsf["finding_info"]["attacks"][0]["tactic"]["uid"], "TA0002")
+            self.assertIn("sakerEnv=prod", out["cef"])
+            self.assertIn("sakerThreatTacticId=TA0002", out["cef"])
+            self.assertIn("saker.env=prod", out["leef"])
+        finally:
+            d.cleanup()
+
     def test_added_fields_survive_the_disk_buffer_across_kill_9(self):
         port = free_port()
         d = Daemon("")
