@@ -290,6 +290,31 @@ TEST(Crc32c, KnownVector) {
   EXPECT_EQ(crc32c("123456789", 9), 0xE3069283u);
 }
 
+TEST(Crc32c, CombineMatchesTheCrcOfTheWhole) {
+  std::mt19937 rng(3);
+  for (int round = 0; round < 200; ++round) {
+    std::string a(rng() % 3000, '\0'), b(rng() % 3000, '\0');
+    for (auto& c : a) c = static_cast<char>(rng());
+    for (auto& c : b) c = static_cast<char>(rng());
+    const std::string ab = a + b;
+    EXPECT_EQ(crc32c_combine(crc32c(a.data(), a.size()), crc32c(b.data(), b.size()), b.size()),
+              crc32c(ab.data(), ab.size()));
+  }
+}
+
+TEST(SegmentScan, ResyncsOnLongRecordsAfterDamage) {
+  // Records long enough that the resync checks their CRC from prefix CRCs.
+  Segment seg;
+  for (int i = 0; i < 6; ++i) seg.add(std::string(300 + 977 * static_cast<std::size_t>(i), static_cast<char>('a' + i)));
+  std::string bytes = seg.bytes;
+  bytes[seg.records[2].first + 1] ^= 0x10;  // record 2's length
+  const auto parts = scan_all(bytes);
+  ASSERT_EQ(parts.size(), 6u);
+  EXPECT_EQ(parts[2].damage, SegmentDamage::unframed);
+  EXPECT_EQ(parts[3].offset, seg.records[3].first);
+  EXPECT_EQ(parts[3].damage, SegmentDamage::none);
+}
+
 TEST(DiskBuffer, UnacknowledgedAlertsComeBackAfterARestart) {
   Dir d;
   Metrics m;

@@ -48,7 +48,36 @@ bool has_sse42() noexcept {
 }
 #endif
 
+// Polynomials over GF(2) in the reflected order the CRC uses: bit 31 is x^0.
+constexpr std::uint32_t multmodp(std::uint32_t a, std::uint32_t b) noexcept {
+  std::uint32_t product = 0;
+  for (std::uint32_t m = 1u << 31; m != 0; m >>= 1) {
+    if (a & m) product ^= b;
+    b = (b & 1) ? (b >> 1) ^ 0x82F63B78u : b >> 1;
+  }
+  return product;
+}
+
+// x^(2^k) mod the polynomial, k = 0..63.
+constexpr std::array<std::uint32_t, 64> make_powers() {
+  std::array<std::uint32_t, 64> t{};
+  t[0] = 1u << 30;  // x^1
+  for (std::size_t k = 1; k < t.size(); ++k) t[k] = multmodp(t[k - 1], t[k - 1]);
+  return t;
+}
+constexpr auto kPowers = make_powers();
+
 }  // namespace
+
+std::uint32_t crc32c_multiply(std::uint32_t crc, std::uint32_t factor) noexcept { return multmodp(factor, crc); }
+
+std::uint32_t crc32c_shift_factor(std::uint64_t len) noexcept {
+  std::uint32_t p = 1u << 31;  // x^0
+  for (std::size_t k = 3; len != 0 && k < kPowers.size(); len >>= 1, ++k) {
+    if (len & 1) p = multmodp(kPowers[k], p);
+  }
+  return p;
+}
 
 std::uint32_t crc32c(const void* data, std::size_t size, std::uint32_t crc) noexcept {
   const auto* p = static_cast<const unsigned char*>(data);

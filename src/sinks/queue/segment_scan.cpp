@@ -50,7 +50,7 @@ void SegmentScan::split_damage(std::uint64_t from) {
   const std::uint64_t end = bytes_.size();
   // The damage lasts until the next offset that holds a valid record (length and CRC check), or the end.
   std::uint64_t resync = from + 1;
-  while (resync < end && valid_record_at(bytes_, resync) == 0) ++resync;
+  while (resync < end && !valid_candidate(resync)) ++resync;
   off_ = resync;
   next_pending_ = 0;
   pending_.clear();
@@ -69,6 +69,35 @@ void SegmentScan::split_damage(std::uint64_t from) {
   const bool torn =
       resync == end && (end - from < kRecordHeader || (plausible(len) && end - from - kRecordHeader < len));
   pending_.assign(1, SegmentPart{from, resync - from, torn ? SegmentDamage::torn : SegmentDamage::unframed});
+}
+
+constexpr std::uint64_t kPrefixStep = 64;
+
+std::uint32_t SegmentScan::crc_of(std::uint64_t from, std::uint64_t to) {
+  if (prefix_.empty()) {
+    prefix_.reserve(bytes_.size() / kPrefixStep + 1);
+    std::uint32_t crc = 0;
+    prefix_.push_back(crc);
+    for (std::uint64_t at = kPrefixStep; at <= bytes_.size(); at += kPrefixStep) {
+      crc = crc32c(bytes_.data() + at - kPrefixStep, kPrefixStep, crc);
+      prefix_.push_back(crc);
+    }
+  }
+  const auto at = [&](std::uint64_t off) {  // crc32c of bytes_[0, off)
+    const std::uint64_t base = off / kPrefixStep * kPrefixStep;
+    return crc32c(bytes_.data() + base, off - base, prefix_[off / kPrefixStep]);
+  };
+  Factor& f = factors_[(to - from) % factors_.size()];
+  if (f.len != to - from) f = Factor{to - from, crc32c_shift_factor(to - from)};
+  // crc(A‖B) = shift(crc(A), |B|) ^ crc(B), so crc(B) = crc(A‖B) ^ shift(crc(A), |B|).
+  return at(to) ^ crc32c_multiply(at(from), f.factor);
+}
+
+bool SegmentScan::valid_candidate(std::uint64_t off) {
+  const std::uint32_t len = length_at(bytes_, off);
+  if (!plausible(len) || bytes_.size() - off - kRecordHeader < len) return false;
+  if (len <= 256) return valid_record_at(bytes_, off) != 0;
+  return crc_of(off + kRecordHeader, off + kRecordHeader + len) == get_u32(bytes_.data() + off + 4);
 }
 
 std::string_view describe(SegmentDamage damage) noexcept {

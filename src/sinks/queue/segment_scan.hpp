@@ -2,6 +2,7 @@
 // The framing of a disk-buffer segment, records of [u32 length][u32 CRC-32C][payload], and the one scan that
 // splits a segment's bytes into valid records and damaged parts. No I/O: start-up recovery, the live reader and
 // the fuzzer share it, so a damaged record is handled the same way wherever it is found.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -42,8 +43,18 @@ class SegmentScan {
 
  private:
   void split_damage(std::uint64_t from);
+  // valid_record_at for the resync, which may try a candidate at every byte: a long candidate's CRC comes from
+  // prefix CRCs in O(log length) instead of O(length), so damaged bytes cost linear time, not quadratic.
+  bool valid_candidate(std::uint64_t off);
+  std::uint32_t crc_of(std::uint64_t from, std::uint64_t to);
 
   std::string_view bytes_;
+  std::vector<std::uint32_t> prefix_;  // crc32c of bytes_[0, 64 * i), built on the first resync
+  struct Factor {
+    std::uint64_t len = 0;
+    std::uint32_t factor = 1u << 31;  // crc32c_shift_factor(0)
+  };
+  std::array<Factor, 64> factors_{};  // recent candidate lengths and their crc32c_shift_factor
   std::uint64_t off_ = 0;
   std::vector<SegmentPart> pending_;  // the damaged parts found by the last resync, in order
   std::size_t next_pending_ = 0;
