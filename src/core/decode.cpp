@@ -57,15 +57,21 @@ class FieldTable {
 
 namespace {
 
-// The top-level keys decode() reads into the Alert itself; they are not fields.
-bool head_key(std::string_view key) {
+// The top-level keys decode() reads into the Alert itself, a bit each (to find one sent twice); they are not fields.
+// "output_fields" has a bit too, though as anything but an object it is a field.
+constexpr unsigned kOutputFieldsBit = 1u << 1;
+unsigned head_bit(std::string_view key) {
   switch (key.size()) {
-    case 4: return key == "rule" || key == "uuid" || key == "time" || key == "tags";
-    case 6: return key == "output" || key == "source" || key == kPersistKey;
-    case 8: return key == "priority" || key == "hostname";
-    default: return false;
+    case 4:
+      return key == "rule" ? 1u << 2 : key == "uuid" ? 1u << 3 : key == "time" ? 1u << 4 : key == "tags" ? 1u << 5 : 0;
+    case 6: return key == "output" ? 1u << 6 : key == "source" ? 1u << 7 : key == kPersistKey ? 1u << 0 : 0;
+    case 8: return key == "priority" ? 1u << 8 : key == "hostname" ? 1u << 9 : 0;
+    case 13: return key == "output_fields" ? kOutputFieldsBit : 0;
+    default: return 0;
   }
 }
+
+bool head_key(std::string_view key) { return (head_bit(key) & ~kOutputFieldsBit) != 0; }
 
 }  // namespace
 
@@ -270,28 +276,11 @@ Result<bool> unique_nested(UniqueKeys& keys, dom::element v, std::string_view fi
   const dom::object obj = v.get_object().value_unsafe();
   const UniqueKeys::Set set = keys.open(obj.size());
   for (auto [k, val] : obj) {
-    if (!keys.insert(set, k, keys.hash(k))) {
+    if (keys.add(set, k) != UniqueKeys::kNew) {
       return duplicate_key(k, fmt::format("in an object inside \"{}\"", excerpt(field)));
     }
     if (!nests(val)) continue;
     if (auto r = unique_nested(keys, val, field); !r) return r;
-  }
-  keys.close(set);
-  return true;
-}
-
-// output_fields names each field once, and none that is a field at the top level too (the flattened shape's place
-// for fields): a filter and a format would each find a different one.
-Result<bool> unique_output_fields(UniqueKeys& keys, const UniqueKeys::Set& top, dom::object fields) {
-  const UniqueKeys::Set set = keys.open(fields.size());
-  for (auto [k, val] : fields) {
-    const std::uint64_t hash = keys.hash(k);
-    if (!keys.insert(set, k, hash)) return duplicate_key(k, "in output_fields");
-    if (k != "output_fields" && !head_key(k) && keys.contains(top, k, hash)) {
-      return duplicate_key(k, "as a field: in output_fields and at the top level");
-    }
-    if (!nests(val)) continue;
-    if (auto r = unique_nested(keys, val, k); !r) return r;
   }
   keys.close(set);
   return true;
@@ -305,25 +294,53 @@ struct Head {
   bool has_output_fields = false;
   dom::object output_fields;
   std::vector<std::string_view> tags;
+  std::vector<std::string_view> unknown;  // the other top-level keys: fields (the flattened shape's place for them)
   bool have_envelope = false;
   dom::element envelope;  // kPersistKey's value (persisted form only)
 
-  void reset() {  // keeps the tags' capacity
-    std::vector<std::string_view> keep = std::move(tags);
-    keep.clear();
+  void reset() {  // keeps the lists' capacity
+    std::vector<std::string_view> keep_tags = std::move(tags), keep_unknown = std::move(unknown);
+    keep_tags.clear();
+    keep_unknown.clear();
     *this = Head();
-    tags = std::move(keep);
+    tags = std::move(keep_tags);
+    unknown = std::move(keep_unknown);
   }
 };
+
+// The fields name each field once: the unknown top-level keys and output_fields together, so that one name cannot
+// be in both (a filter would find one, a format the other).
+Result<bool> unique_fields(UniqueKeys& keys, const Head& h) {
+  enum : unsigned { kTop, kOutputFields };
+  const UniqueKeys::Set set = keys.open(h.unknown.size() + (h.has_output_fields ? h.output_fields.size() : 0));
+  for (auto k : h.unknown) {
+    if (keys.add(set, k, kTop) != UniqueKeys::kNew) return duplicate_key(k, "at the top level");
+  }
+  if (!h.has_output_fields) return true;
+  for (auto [k, val] : h.output_fields) {
+    const int was = keys.add(set, k, kOutputFields);
+    if (was == kTop) return duplicate_key(k, "as a field: in output_fields and at the top level");
+    if (was != UniqueKeys::kNew) return duplicate_key(k, "in output_fields");
+    if (!nests(val)) continue;
+    if (auto r = unique_nested(keys, val, k); !r) return r;
+  }
+  keys.close(set);
+  return true;
+}
 
 // Reads the top-level keys (checking their types) and, when `walk`, counts every field against the limits.
 Result<bool> read_head(dom::object root, Head& h, FieldTable& table, UniqueKeys& keys, bool walk, Decoder::Mode mode) {
   keys.clear();
-  const UniqueKeys::Set top = keys.open(root.size());
+  unsigned seen = 0;  // the keys read into the alert, a bit each: each may appear once (the rest are fields)
+  const auto twice = [&seen](unsigned bit) {
+    const bool was = (seen & bit) != 0;
+    seen |= bit;
+    return was;
+  };
   for (auto [key, val] : root) {
     if (auto r = table.count(); !r) return r;
-    if (!keys.insert(top, key, keys.hash(key))) return duplicate_key(key, "at the top level");
     if (key == kPersistKey) {
+      if (twice(1u << 0)) return duplicate_key(key, "at the top level");
       if (mode != Decoder::Mode::Persisted) {
         return make_error("reserved_key", fmt::format("top-level \"{}\" is reserved for saker's own use", kPersistKey));
       }
@@ -332,9 +349,17 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, UniqueKeys&
       h.have_envelope = true;
       continue;
     }
-    if (key == "output_fields" && val.is_object()) {
-      h.has_output_fields = true;
-      h.output_fields = val.get_object().value_unsafe();
+    const unsigned bit = head_bit(key);
+    if (bit && twice(bit)) return duplicate_key(key, "at the top level");
+    if (!bit) {
+      h.unknown.push_back(key);
+    } else if (key == "output_fields") {
+      if (val.is_object()) {
+        h.has_output_fields = true;
+        h.output_fields = val.get_object().value_unsafe();
+      } else {
+        h.unknown.push_back(key);  // the flattened shape: a field like any other
+      }
     } else if (key == "rule") {
       if (!val.is_string()) return bad_type(key, "a string");
       h.rule = val.get_string().value_unsafe();
@@ -390,8 +415,8 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, UniqueKeys&
     if (!walk) continue;
     if (auto r = table.top_level(key, val); !r) return r;
   }
-  if (h.has_output_fields) {
-    if (auto r = unique_output_fields(keys, top, h.output_fields); !r) return r;
+  if (!h.unknown.empty() || h.has_output_fields) {
+    if (auto r = unique_fields(keys, h); !r) return r;
   }
   if (!h.have_rule) return make_error("missing_rule", "alert has no \"rule\" (a string naming the Falco rule)");
   if (!h.have_priority) {

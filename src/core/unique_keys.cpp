@@ -24,36 +24,26 @@ UniqueKeys::Set UniqueKeys::open(std::size_t n) {
   const Set s{top_, cap - 1};
   top_ += cap;
   if (slots_.size() < top_) slots_.resize(top_);
-  std::fill_n(slots_.begin() + static_cast<std::ptrdiff_t>(s.base), cap, Slot{});
+  std::memset(static_cast<void*>(slots_.data() + s.base), 0, cap * sizeof(Slot));
   return s;
 }
 
-std::uint64_t UniqueKeys::hash(std::string_view key) const noexcept {
-  return XXH3_64bits_withSeed(key.data(), key.size(), seed_);
-}
-
-UniqueKeys::Slot& UniqueKeys::find(const Set& s, std::string_view key, std::uint64_t h) const noexcept {
-  const auto tag = static_cast<std::uint32_t>(h >> 32);
+int UniqueKeys::add(const Set& s, std::string_view key, unsigned origin) {
+  const std::uint64_t h = XXH3_64bits_withSeed(key.data(), key.size(), seed_);
+  const auto tag = static_cast<std::uint32_t>(h >> 32) & ~1u;
+  const auto size = static_cast<std::uint32_t>(key.size());
   for (std::size_t i = h & s.mask;; i = (i + 1) & s.mask) {
     Slot& slot = slots_[s.base + i];
-    if (!slot.data) return slot;
-    if (slot.tag == tag && slot.size == key.size() && std::memcmp(slot.data, key.data(), key.size()) == 0) {
-      return slot;
+    if (!slot.data) {
+      slot.data = key.empty() ? kEmpty : key.data();
+      slot.size = size;
+      slot.tag = tag | (origin & 1u);
+      return kNew;
+    }
+    if ((slot.tag & ~1u) == tag && slot.size == size && std::memcmp(slot.data, key.data(), key.size()) == 0) {
+      return static_cast<int>(slot.tag & 1u);
     }
   }
-}
-
-bool UniqueKeys::insert(const Set& s, std::string_view key, std::uint64_t h) {
-  Slot& slot = find(s, key, h);
-  if (slot.data) return false;
-  slot.data = key.empty() ? kEmpty : key.data();
-  slot.size = key.size();
-  slot.tag = static_cast<std::uint32_t>(h >> 32);
-  return true;
-}
-
-bool UniqueKeys::contains(const Set& s, std::string_view key, std::uint64_t h) const {
-  return find(s, key, h).data != nullptr;
 }
 
 }  // namespace saker

@@ -23,11 +23,10 @@ class UniqueKeys {
   };
   // Opens an empty set for up to `n` keys (more is a programmer error: the table would fill).
   Set open(std::size_t n);
-  // The hash insert() and contains() take: one per key, however many sets it is looked up in.
-  std::uint64_t hash(std::string_view key) const noexcept;
-  // Adds `key`; false when the set has it already. The key's bytes must outlive the set.
-  bool insert(const Set& s, std::string_view key, std::uint64_t hash);
-  bool contains(const Set& s, std::string_view key, std::uint64_t hash) const;
+  // Adds `key`, remembering where it was met (`origin`, 0 or 1: e.g. the top level or output_fields). Returns
+  // kNew, or the origin of the equal key the set has already. The key's bytes must outlive the set.
+  static constexpr int kNew = -1;
+  int add(const Set& s, std::string_view key, unsigned origin = 0);
   // Closes `s` and every set opened after it.
   void close(const Set& s) noexcept { top_ = s.base; }
   // Closes every set (a new alert).
@@ -36,13 +35,11 @@ class UniqueKeys {
  private:
   struct Slot {
     const char* data = nullptr;  // nullptr: empty
-    std::size_t size = 0;
-    std::uint32_t tag = 0;  // the hash's high half: most unequal keys differ here
+    std::uint32_t size = 0;      // keys are shorter than a JSON document, which simdjson keeps under 4GiB
+    std::uint32_t tag = 0;       // the hash's high half but its lowest bit, which holds the origin
   };
-  // The slot of `key` in `s`: the one holding it, or the empty one where it would go.
-  Slot& find(const Set& s, std::string_view key, std::uint64_t h) const noexcept;
 
-  mutable std::vector<Slot> slots_;
+  std::vector<Slot> slots_;
   std::size_t top_ = 0;
   std::uint64_t seed_;
 };
