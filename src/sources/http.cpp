@@ -189,7 +189,19 @@ class Session final : public SessionBase,
   // On the accepting thread, under the idle list's lock: the close runs on the session's own thread.
   static void evict(IdleConnections::Member& m) {
     auto& s = static_cast<Session&>(m);
-    if (auto self = s.weak_from_this().lock()) net::post(s.w_.ioc, [self] { self->close_now(); });
+    // The only reference taken travels with the handler: dropping the last one here would destroy the session
+    // under the lock its destructor takes.
+    if (auto self = s.weak_from_this().lock()) {
+      net::post(s.w_.ioc, [self = std::move(self)] { self->close_unless_request_arrived(); });
+    }
+  }
+
+  // Evicted: when a request is already here, the pending read takes it and it is answered with Connection: close,
+  // so an eviction that races with a client's request loses nothing.
+  void close_unless_request_arrived() {
+    beast::error_code ec;
+    if (!idle_) return;  // its header was read meanwhile: on_header() saw the eviction and closes after answering
+    if (lowest().socket().available(ec) == 0 || ec) close_now();
   }
 
   void on_handshake(beast::error_code ec) {
@@ -232,7 +244,10 @@ class Session final : public SessionBase,
 
   void on_header(beast::error_code ec, std::size_t) {
     idle_ = false;
-    if (!src_.idle.busy(*this)) return close_now();  // evicted to make room for a new connection
+    if (!src_.idle.busy(*this)) {  // evicted to make room for a new connection
+      if (ec) return close_now();
+      last_request_ = true;  // but its request had arrived: answer it, then close
+    }
     if (ec) return on_read_error(ec, src_.header_timeouts);
     const auto& req = parser_->get();
     if (client_.empty()) {
@@ -300,7 +315,7 @@ class Session final : public SessionBase,
   // `complete`: the whole request was read, so the connection may serve another one.
   void respond(HttpReply reply, bool complete) {
     w_.handler.count(reply.status);
-    const bool keep = complete && !reply.close && !w_.stopping && parser_->get().keep_alive();
+    const bool keep = complete && !reply.close && !w_.stopping && !last_request_ && parser_->get().keep_alive();
     res_ = {};
     res_.version(complete && parser_->get().version() == 10 ? 10 : 11);
     res_.result(reply.status);
@@ -361,6 +376,7 @@ class Session final : public SessionBase,
   HttpHead head_;
   std::string client_;  // the peer's address, for log lines
   HttpRoute route_ = HttpRoute::None;
+  bool last_request_ = false;       // evicted while its request arrived: closes after answering it
   bool idle_ = true;                // between requests (or handshaking/closing): stop() may close it at once
 };
 

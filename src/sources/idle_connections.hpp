@@ -16,8 +16,9 @@ class IdleConnections {
   class Member {
    public:
     // Called by evict_oldest() with the list's lock held, on the accepting thread: must only hand the close to
-    // the connection's own thread (post), never close or destroy anything there. A plain function, not a virtual
-    // one, so it may run while the connection's destructor waits for the lock.
+    // the connection's own thread (post). It must not close or destroy anything, nor drop the last reference to the
+    // connection, whose destructor takes the same lock: move the reference into the handler. A plain function, not
+    // a virtual one, so it may run while the connection's destructor waits for the lock.
     using Evict = void (*)(Member&);
     explicit Member(Evict evict) : evict_(evict) {}
     Member(const Member&) = delete;

@@ -142,10 +142,22 @@ struct TcpSource::Impl {
       sock.close(ignored);
     }
 
+    // Evicted: when the sender's data is already here, the pending read takes it and on_read() closes afterwards,
+    // so an eviction that races with a sender's first line loses nothing.
+    void close_unless_data_arrived() {
+      boost::system::error_code ec;
+      if (reading && sock.available(ec) > 0 && !ec) return;
+      close();
+    }
+
     // On the accepting thread, under the idle list's lock: the close runs on the connection's own thread.
     static void evict(IdleConnections::Member& m) {
       auto& c = static_cast<Connection&>(m);
-      if (auto self = c.weak_from_this().lock()) asio::post(c.w.ctx, [self] { self->close(); });
+      // The only reference taken travels with the handler: dropping the last one here would destroy the connection
+      // under the lock its destructor takes.
+      if (auto self = c.weak_from_this().lock()) {
+        asio::post(c.w.ctx, [self = std::move(self)] { self->close_unless_data_arrived(); });
+      }
     }
 
     void decode(DecodePool& pool, LineSplitter::Block block) {
@@ -167,6 +179,8 @@ struct TcpSource::Impl {
         chunks.pop_front();
         progress_at = std::chrono::steady_clock::now();
       }
+      // Everything read is decoded and the next read waits for the sender: idle again.
+      if (reading && chunks.empty() && split.partial() == 0) w.impl.idle.idle(*this);
       if (w.closing) return;  // stop() flushes what the intake holds
       w.flush_then_read(ended ? nullptr : shared_from_this());
     }
