@@ -167,7 +167,8 @@ Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::str
     return add_list(name, views);
   }
   thread_local std::string json;
-  json.assign("[");
+  json.clear();
+  json.push_back('[');
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i) json.push_back(',');
     append_json_string(json, items[i]);
