@@ -47,6 +47,7 @@ $(FUZZ_BUILD)/build.ninja:
 fuzz-smoke: $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD) -j $(JOBS)
 	@for f in $(FUZZ_BUILD)/fuzz_*; do \
+	  case $$f in *.log) continue;; esac; \
 	  name=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus-$$name; \
 	  echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
 	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ \

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include "core/json_text.hpp"
 
@@ -128,8 +129,34 @@ std::string_view Alert::store_added(std::string_view s) {
   return std::string_view(dst, s.size());
 }
 
+bool Alert::has_falco_field(std::string_view name) const {
+  // The name filter says "absent" for certain; "maybe" asks the field table.
+  if (!name_filter_valid_) return find_field(name) != nullptr;
+  if (!FieldNameFilter::maybe(name_filter_, name)) return false;
+  // A rare "maybe": look in a table built for this alert only, without making decode build every alert's.
+  std::call_once(fields_once_, [this] { build_fields(false); });
+  for (const auto& f : fields_) {
+    if (f.name == name) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// Added names and texts must be valid UTF-8, like everything decode accepts: the persisted form is read back by the
+// same strict parser, and every format writes them out.
+bool valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+
+}  // namespace
+
 Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
-  if (reserved_name(name) || find_field(name) || find_added(name)) return AddResult::Exists;
+  if (reserved_name(name) || has_falco_field(name) || find_added(name)) return AddResult::Exists;
+  // Not added either (counted by the stage like a taken name): a name or text that is not valid UTF-8.
+  if (!valid_utf8(name)) return AddResult::Exists;
+  if ((value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) &&
+      !valid_utf8(value.text)) {
+    return AddResult::Exists;
+  }
   if (added_.empty()) added_.reserve(8);
   // Copy before taking a view: storing the name may move the arena the value's text is in (a value copied from
   // another added field).
@@ -155,7 +182,10 @@ Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
 }
 
 Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::string_view> items) {
-  if (reserved_name(name) || find_field(name) || find_added(name)) return AddResult::Exists;
+  if (reserved_name(name) || has_falco_field(name) || find_added(name)) return AddResult::Exists;
+  if (std::any_of(items.begin(), items.end(), [](std::string_view v) { return !valid_utf8(v); })) {
+    return AddResult::Exists;
+  }
   // Items that are views into this alert's added arena (added tags) are copied first: storing can move it.
   const char* base = added_arena_.get();
   const bool inside = base && std::any_of(items.begin(), items.end(), [&](std::string_view v) {
@@ -187,6 +217,7 @@ Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::str
 }
 
 void Alert::add_tag(std::string_view tag) {
+  if (!valid_utf8(tag)) return;
   for (auto t : tags) {
     if (t == tag) return;
   }

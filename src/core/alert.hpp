@@ -132,6 +132,8 @@ class Alert {
   }
   bool has_additions() const noexcept { return !added_.empty() || added_tag_count_ > 0; }
   const Field* find_added(std::string_view name) const noexcept;
+  // Whether Falco's alert has this field (output_fields or an unknown top-level key).
+  bool has_falco_field(std::string_view name) const;
 
   // The form saker persists (disk buffer, dead letters) and reads back with Decoder::Mode::Persisted: json()
   // with one more top-level key, kPersistKey, holding the added fields and tags and the arrival time. Without
@@ -146,7 +148,9 @@ class Alert {
  private:
   friend class FieldTable;
   friend class Decoder;
-  void build_fields() const;  // parses json_ again and has FieldTable build the table
+  // Parses json_ again and has FieldTable build the table. `mark_wanted`: from then on decode builds every alert's
+  // table at once (a consumer reads fields); false for a one-off look (the name filter's rare "maybe").
+  void build_fields(bool mark_wanted = true) const;
 
   std::string json_;
   // The unescaped top-level strings (rule, output, ...) and the generated uuid, which the views above point into.
@@ -173,6 +177,35 @@ class Alert {
   std::size_t added_cap_ = 0;
   std::size_t added_tag_count_ = 0;
   mutable bool fields_built_ = false;  // set by FieldTable::build: tag_items_ exists and add_tag keeps it current
+  // A filter of the field names Falco sent (decode fills it when stages run): add_field() can tell that a name is
+  // new without building the field table. Three bits per name out of 512.
+  friend struct FieldNameFilter;
+  std::uint64_t name_filter_[8] = {};
+  bool name_filter_valid_ = false;
+};
+
+// The hash both decode and add_field use for the name filter.
+struct FieldNameFilter {
+  static std::uint64_t hash(std::string_view name) noexcept {
+    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+    for (unsigned char c : name) h = (h ^ c) * 1099511628211ULL;
+    return h ^ (h >> 29);
+  }
+  static void add(std::uint64_t (&bits)[8], std::string_view name) noexcept {
+    const std::uint64_t h = hash(name);
+    for (int i = 0; i < 3; ++i) {
+      const unsigned b = static_cast<unsigned>(h >> (9 * i)) & 511;
+      bits[b >> 6] |= 1ULL << (b & 63);
+    }
+  }
+  static bool maybe(const std::uint64_t (&bits)[8], std::string_view name) noexcept {
+    const std::uint64_t h = hash(name);
+    for (int i = 0; i < 3; ++i) {
+      const unsigned b = static_cast<unsigned>(h >> (9 * i)) & 511;
+      if (!(bits[b >> 6] >> (b & 63) & 1)) return false;
+    }
+    return true;
+  }
 };
 
 }  // namespace saker

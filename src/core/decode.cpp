@@ -227,8 +227,8 @@ void FieldTable::build(const Alert& a, dom::object root) {
   }
 }
 
-void Alert::build_fields() const {
-  g_fields_wanted.store(true, std::memory_order_relaxed);
+void Alert::build_fields(bool mark_wanted) const {
+  if (mark_wanted) g_fields_wanted.store(true, std::memory_order_relaxed);
   thread_local dom::parser parser;
   dom::object root;
   if (auto err = parser.parse(json_).get(root); err) {
@@ -297,6 +297,8 @@ struct Head {
   std::vector<std::string_view> unknown;  // the other top-level keys: fields (the flattened shape's place for them)
   bool have_envelope = false;
   dom::element envelope;  // kPersistKey's value (persisted form only)
+  bool want_name_filter = false;
+  std::uint64_t name_filter[8] = {};
 
   void reset() {  // keeps the lists' capacity
     std::vector<std::string_view> keep_tags = std::move(tags), keep_unknown = std::move(unknown);
@@ -310,8 +312,14 @@ struct Head {
 
 // The fields name each field once: the unknown top-level keys and output_fields together, so that one name cannot
 // be in both (a filter would find one, a format the other).
-Result<bool> unique_fields(UniqueKeys& keys, const Head& h) {
+Result<bool> unique_fields(UniqueKeys& keys, Head& h) {
   enum : unsigned { kTop, kOutputFields };
+  if (h.want_name_filter) {
+    for (auto k : h.unknown) FieldNameFilter::add(h.name_filter, k);
+    if (h.has_output_fields) {
+      for (auto [k, val] : h.output_fields) FieldNameFilter::add(h.name_filter, k);
+    }
+  }
   const UniqueKeys::Set set = keys.open(h.unknown.size() + (h.has_output_fields ? h.output_fields.size() : 0));
   for (auto k : h.unknown) {
     if (keys.add(set, k, kTop) != UniqueKeys::kNew) return duplicate_key(k, "at the top level");
@@ -547,6 +555,7 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   // Every field or list element takes at least two bytes ("1," or "":1), so a short alert cannot hold more than
   // max_fields of them and needs no counting walk.
   const bool walk = json.size() / 2 + 1 > limits_.max_fields;
+  h.want_name_filter = name_filter_;
   if (auto r = read_head(doc.get_object().value_unsafe(), h, counter, impl_->keys, walk, mode); !r) return r.error();
   // The persisted form: the alert as received ends where the envelope's "len" says; what follows is saker's.
   std::int64_t envelope_arrival = 0;
@@ -575,6 +584,10 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   a.time_was_absent = !h.have_time;
   a.time_was_integer = h.time_was_integer;
   a.has_output_fields = h.has_output_fields;
+  if (h.want_name_filter) {
+    std::memcpy(a.name_filter_, h.name_filter, sizeof a.name_filter_);
+    a.name_filter_valid_ = true;
+  }
 
   // Without a uuid the alert gets a deterministic one (from the texts as received).
   std::string generated;

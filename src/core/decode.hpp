@@ -38,6 +38,9 @@ class Decoder {
 
   // The clock that stamps arrival (the wall clock unless set; replay drives one from event time).
   void set_clock(const Clock* clock) noexcept { clock_ = clock; }
+  // Stages will add fields: keep a filter of Falco's field names on each alert, so checking that a name is new
+  // needs no field table.
+  void set_name_filter(bool on) noexcept { name_filter_ = on; }
 
   const DecodeLimits& limits() const noexcept { return limits_; }
 
@@ -50,6 +53,7 @@ class Decoder {
   DecodeLimits limits_;
   Priority floor_ = Priority::Debug;
   const Clock* clock_ = nullptr;
+  bool name_filter_ = false;
   Result<std::shared_ptr<Alert>> decode_as(std::string_view json, bool one_line, Mode mode);
   std::unique_ptr<Impl> impl_;
 };

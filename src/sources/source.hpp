@@ -101,6 +101,7 @@ class AlertIntake {
   void take(std::vector<AlertPtr>& out) {
     publish();
     stages_ = ingest_.stages();
+    decoder_.set_name_filter(stages_ != nullptr);
     out.swap(batch_);
     batch_.clear();
   }

@@ -60,6 +60,22 @@ TEST(AddedFields, AreSeenByLookupAndNeverReplaceFalcosFields) {
   EXPECT_EQ(a->rule, "Terminal shell in container");
 }
 
+TEST(AddedFields, TheNameFilterNeverLetsAFalcoFieldBeReplaced) {
+  Decoder d;
+  d.set_name_filter(true);
+  auto r = d.decode(R"({"rule":"r","priority":"Debug","output_fields":{"env":"falco","user.name":"root"},"top.key":1})");
+  ASSERT_TRUE(r);
+  Alert& a = *r.value();
+  EXPECT_EQ(a.add_field("env", Value::string("prod")), Alert::AddResult::Exists);
+  EXPECT_EQ(a.add_field("top.key", Value::string("x")), Alert::AddResult::Exists);
+  EXPECT_EQ(a.add_field("user.name", Value::string("x")), Alert::AddResult::Exists);
+  for (int i = 0; i < 500; ++i) {  // new names are added, whatever the filter's false positives
+    ASSERT_EQ(a.add_field(fmt::format("n{}", i), Value::integer(i)), Alert::AddResult::Added) << i;
+  }
+  EXPECT_EQ(text_of(a, "env"), "falco");
+  EXPECT_EQ(text_of(a, "n499"), "499");
+}
+
 TEST(AddedFields, ManyFieldsKeepTheirTextWhileTheArenaGrows) {
   auto a = fresh(kShell);
   for (int i = 0; i < 200; ++i) {
