@@ -76,6 +76,19 @@ TEST(AddedFields, TheNameFilterNeverLetsAFalcoFieldBeReplaced) {
   EXPECT_EQ(text_of(a, "n499"), "499");
 }
 
+TEST(AddedFields, TextThatIsNotUtf8IsNotAddedSoThePersistedFormStaysReadable) {
+  auto a = fresh(kShell);
+  EXPECT_EQ(a->add_field("city", Value::string("M\xfcnchen")), Alert::AddResult::Exists);
+  EXPECT_EQ(a->add_field("bad\xa4name", Value::string("x")), Alert::AddResult::Exists);
+  const std::string_view items[] = {"ok", "\xd0"};
+  EXPECT_EQ(a->add_list("threat.technique.id", items), Alert::AddResult::Exists);
+  a->add_tag("\xff");
+  EXPECT_FALSE(a->has_additions());
+  EXPECT_EQ(a->add_field("city", Value::string("M\xc3\xbcnchen")), Alert::AddResult::Added);
+  Decoder d;
+  EXPECT_TRUE(d.decode(a->persisted(), Decoder::Mode::Persisted));
+}
+
 TEST(AddedFields, ManyFieldsKeepTheirTextWhileTheArenaGrows) {
   auto a = fresh(kShell);
   for (int i = 0; i < 200; ++i) {
