@@ -93,6 +93,19 @@ class Writer {
     const Value* v = slot_[s];
     return v && v->kind == Value::Kind::String && valid_ip(v->text) ? take(s) : nullptr;
   }
+  // The keys a pass wrote: offset and size in out_.
+  using KeysWritten = std::vector<std::pair<std::size_t, std::size_t>>;
+  // The key just written at out_[key..] (its extension starting at `at`) is new: remember it. Else take the
+  // extension back (the first of equal keys wins) and say so.
+  bool new_key(KeysWritten& keys, std::size_t at, std::size_t key) {
+    const string_view k(out_.data() + key, out_.size() - key);
+    if (std::ranges::any_of(keys, [&](auto p) { return string_view(out_.data() + p.first, p.second) == k; })) {
+      out_.resize(at);
+      return false;
+    }
+    keys.emplace_back(key, k.size());
+    return true;
+  }
   void rest();
   void added();
   void list_or_value(const Value& v);
@@ -172,7 +185,7 @@ void Writer::list_or_value(const Value& v) {
 // "saker" then the name's alphanumeric runs, each capitalized (threat.technique.id -> sakerThreatTechniqueId). No
 // dictionary key and no Falco field's key (those keep a '.') has that form. The first of equal keys wins.
 void Writer::added() {
-  thread_local std::vector<std::pair<std::size_t, std::size_t>> keys;  // the keys written: offset, size in out_
+  thread_local KeysWritten keys;
   keys.clear();
   for (const Field& f : a_.added()) {
     if (f.value.is_null()) continue;
@@ -190,12 +203,7 @@ void Writer::added() {
       out_.push_back(word_start && lower ? static_cast<char>(c - 'a' + 'A') : c);
       word_start = false;
     }
-    const string_view k(out_.data() + key, out_.size() - key);
-    if (std::ranges::any_of(keys, [&](auto p) { return string_view(out_.data() + p.first, p.second) == k; })) {
-      out_.resize(at);
-      continue;
-    }
-    keys.emplace_back(key, k.size());
+    if (!new_key(keys, at, key)) continue;
     out_.push_back('=');
     list_or_value(f.value);
   }
@@ -204,7 +212,7 @@ void Writer::added() {
 // Every other field under its own name: characters outside [A-Za-z0-9_.] become '_', and a name without a dot
 // gets a "falco." prefix so it cannot pass for a CEF dictionary key. The first of equal keys wins.
 void Writer::rest() {
-  thread_local std::vector<std::pair<std::size_t, std::size_t>> keys;  // the keys written: offset, size in out_
+  thread_local KeysWritten keys;
   keys.clear();
   for (const Field& f : a_.fields()) {
     auto it = std::ranges::lower_bound(kSlotNames, f.name, {}, &std::pair<string_view, Slot>::first);
@@ -220,12 +228,7 @@ void Writer::rest() {
       const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.';
       out_.push_back(ok ? c : '_');
     }
-    const string_view k(out_.data() + key, out_.size() - key);
-    if (std::ranges::any_of(keys, [&](auto p) { return string_view(out_.data() + p.first, p.second) == k; })) {
-      out_.resize(at);
-      continue;
-    }
-    keys.emplace_back(key, k.size());
+    if (!new_key(keys, at, key)) continue;
     out_.push_back('=');
     value(f.value);
   }
