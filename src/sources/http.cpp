@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -30,6 +31,7 @@
 
 #include "sources/http/handler.hpp"
 #include "sources/idle_connections.hpp"
+#include "sources/listeners.hpp"
 
 namespace saker {
 
@@ -64,6 +66,7 @@ struct Worker {
   bool dying = false;
   std::unordered_set<SessionBase*> sessions;  // touched only on this worker's thread
   bool stopping = false;                      // ditto
+  bool retiring = false;                      // ditto: handed over, every answer closes its connection
   net::io_context ioc{1};                     // destroyed before `sessions` and `handler`
   std::optional<net::steady_timer> grace;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
@@ -87,6 +90,8 @@ bool iequals(std::string_view a, std::string_view b) {
 struct HttpSource::Impl {
   Impl(SourceContext& ctx, HttpSourceConfig c)
       : cfg(std::move(c)),
+        listeners(ctx.listeners),
+        holder(&ctx),
         shared(ctx.name, ctx.ingest, ctx.metrics),
         connections_gauge(
             ctx.metrics.gauge("saker_http_connections", "Open HTTP connections, by source", {{"source", ctx.name}})),
@@ -113,12 +118,17 @@ struct HttpSource::Impl {
   }
 
   Result<bool> start();
+  void retire();
   void stop();
   void accept();
   void on_accept(Worker& w, beast::error_code ec, tcp::socket sock);
   void start_session(Worker& w, tcp::socket sock);
 
   HttpSourceConfig cfg;
+  Listeners* listeners;                      // the pipeline's; null: own_listeners
+  Listeners::Holder holder;
+  std::unique_ptr<Listeners> own_listeners;  // outlives the lease
+  Listeners::Lease lease;                    // the listening socket; the acceptor has a dup() of it
   HttpShared shared;
   Gauge& connections_gauge;
   Counter& rejected;
@@ -315,7 +325,8 @@ class Session final : public SessionBase,
   // `complete`: the whole request was read, so the connection may serve another one.
   void respond(HttpReply reply, bool complete) {
     w_.handler.count(reply.status);
-    const bool keep = complete && !reply.close && !w_.stopping && !last_request_ && parser_->get().keep_alive();
+    const bool keep = complete && !reply.close && !w_.stopping && !w_.retiring && !last_request_ &&
+                      parser_->get().keep_alive();
     res_ = {};
     res_.version(complete && parser_->get().version() == 10 ? 10 : 11);
     res_.result(reply.status);
@@ -423,34 +434,26 @@ Result<bool> HttpSource::Impl::start() {
     }
   }
 
-  beast::error_code ec;
-  tcp::endpoint ep;
-  const auto addr = net::ip::make_address(cfg.host, ec);
-  if (!ec) {
-    ep = tcp::endpoint(addr, cfg.port);
-  } else {
-    net::io_context tmp;
-    tcp::resolver resolver(tmp);
-    auto results = resolver.resolve(cfg.host, std::to_string(cfg.port), ec);
-    if (ec || results.empty()) {
-      return make_error("listen", fmt::format("http source: cannot listen on {}: cannot resolve \"{}\": {}", where,
-                                              cfg.host, ec ? ec.message() : "no address"));
-    }
-    ep = *results.begin();
+  // The socket comes from the pipeline's Listeners (shared with the source this one replaces at a reload); the
+  // acceptor owns a dup() of it, so closing the acceptor leaves the socket to the other holders.
+  Listeners& from = listeners != nullptr ? *listeners : *(own_listeners = std::make_unique<Listeners>());
+  auto got = from.acquire(cfg.host, cfg.port, holder, shared.source);
+  if (!got) {
+    return make_error("listen", fmt::format("http source: cannot listen on {}: {}", where, got.error().message));
   }
-
+  auto fd = got->dup();
+  if (!fd) return make_error("listen", fmt::format("http source: cannot listen on {}: {}", where, fd.error().message));
   for (int i = 0; i < cfg.threads; ++i) workers.push_back(std::make_unique<Worker>(shared));
   acceptor.emplace(workers[0]->ioc);
-  const auto fail = [&](const beast::error_code& e) -> Result<bool> {
+  beast::error_code ec;
+  if (acceptor->assign(got->ipv6() ? tcp::v6() : tcp::v4(), fd.value(), ec); ec) {
+    ::close(fd.value());
     acceptor.reset();
     workers.clear();
-    return make_error("listen", fmt::format("http source: cannot listen on {}: {}", where, e.message()));
-  };
-  if (acceptor->open(ep.protocol(), ec); ec) return fail(ec);
-  if (acceptor->set_option(net::socket_base::reuse_address(true), ec); ec) return fail(ec);
-  if (acceptor->bind(ep, ec); ec) return fail(ec);
-  if (acceptor->listen(net::socket_base::max_listen_connections, ec); ec) return fail(ec);
-  port = acceptor->local_endpoint(ec).port();
+    return make_error("listen", fmt::format("http source: cannot listen on {}: {}", where, ec.message()));
+  }
+  port = got->port();
+  lease = std::move(got).value();
   accept_retry.emplace(workers[0]->ioc);
 
   started = true;
@@ -483,7 +486,9 @@ void HttpSource::Impl::accept() {
 }
 
 void HttpSource::Impl::on_accept(Worker& w, beast::error_code ec, tcp::socket sock) {
-  if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
+  if (ec == net::error::operation_aborted) return;
+  // Retired (handed over): a connection accepted before the acceptor closed is still served, but none after.
+  if (ec && !acceptor->is_open()) return;
   if (ec) {
     // Out of file descriptors and the like: wait a little rather than spin.
     spdlog::warn("http source {}: accept failed: {}", shared.source, ec.message());
@@ -507,7 +512,7 @@ void HttpSource::Impl::on_accept(Worker& w, beast::error_code ec, tcp::socket so
     connections.fetch_add(1, std::memory_order_relaxed);
     net::post(w.ioc, [this, &w, s = std::move(sock)]() mutable { start_session(w, std::move(s)); });
   }
-  accept();
+  if (acceptor->is_open()) accept();
 }
 
 void HttpSource::Impl::start_session(Worker& w, tcp::socket sock) {
@@ -548,8 +553,34 @@ void HttpSource::Impl::stop() {
   }
   accept_retry.reset();
   acceptor.reset();
+  lease.release();
   workers.clear();
   spdlog::info("http source {}: stopped", shared.source);
+}
+
+void HttpSource::Impl::retire() {
+  if (!started || stopped) return;
+  // On each io thread, waited for: once this returns, the successor gets every new connection and every answer
+  // from here closes its connection (keep-alive clients reconnect, to the successor).
+  std::vector<std::future<void>> done;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    auto p = std::make_shared<std::promise<void>>();
+    done.push_back(p->get_future());
+    Worker* w = workers[i].get();
+    net::post(w->ioc, [this, w, first = i == 0, p] {
+      if (first) {
+        beast::error_code ec;
+        acceptor->close(ec);
+        accept_retry->cancel();
+      }
+      w->retiring = true;
+      p->set_value();
+    });
+  }
+  for (auto& f : done) f.wait();
+  lease.release();
+  spdlog::info("http source {}: handed its listener over; {} connection(s) finish here", shared.source,
+               connections.load(std::memory_order_relaxed));
 }
 
 HttpSource::HttpSource(SourceContext& ctx, HttpSourceConfig config)
@@ -560,6 +591,10 @@ HttpSource::~HttpSource() { stop(); }
 Result<bool> HttpSource::start() { return impl_->start(); }
 
 void HttpSource::stop() { impl_->stop(); }
+
+void HttpSource::retire() { impl_->retire(); }
+
+bool HttpSource::drained() const { return impl_->connections.load(std::memory_order_relaxed) == 0; }
 
 std::uint16_t HttpSource::port() const noexcept { return impl_->port; }
 

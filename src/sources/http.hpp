@@ -53,6 +53,11 @@ class HttpSource final : public Source {
 
   Result<bool> start() override;
   void stop() override;
+  // Handover: the acceptor closes; each open connection's next request is answered and the connection closed
+  // (stop() closes the rest).
+  bool hands_over() const override { return true; }
+  void retire() override;
+  bool drained() const override;
 
   // The bound port once start() succeeded (the chosen one when the config said port 0).
   std::uint16_t port() const noexcept;

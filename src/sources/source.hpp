@@ -46,12 +46,17 @@ class Ingest {
   virtual const Clock* clock() const { return nullptr; }
 };
 
+class Listeners;
+
 struct SourceContext {
   std::string name;  // config `name`, default the type
   Ingest& ingest;
   Metrics& metrics;
   DecodeLimits limits;
   std::string data_dir;  // where checkpoints live
+  // Where listening sockets come from (the pipeline's, which outlives a reload); null: the source keeps its own.
+  // The context's address identifies the source as a holder of its socket.
+  Listeners* listeners = nullptr;
 };
 
 class Source {
@@ -63,6 +68,17 @@ class Source {
   virtual void stop() = 0;
   // For stdin/replay: true once the input is exhausted and everything was submitted.
   virtual bool finished() const { return false; }
+
+  // A reload may start this source's successor while it still runs: its listening socket comes from Listeners and
+  // is shared for the handover, and nothing else it holds is exclusive (a file's checkpoint is). False: it is
+  // stopped before its successor starts.
+  virtual bool hands_over() const { return false; }
+  // The handover (hands_over() only): stops accepting before it returns — connections that arrive later wait in
+  // the socket's backlog for the successor — and lets its open connections finish on their own (each source's
+  // docs say how); stop() ends whatever is left.
+  virtual void retire() {}
+  // After retire(): true once no connection is left, so stop() cuts nothing short.
+  virtual bool drained() const { return true; }
 };
 
 // Parses a source's config (reporting errors) and returns what builds it later, so `saker check` never binds.

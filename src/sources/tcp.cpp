@@ -1,5 +1,7 @@
 #include "sources/tcp.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -20,6 +22,7 @@
 #include "sources/decode_pool.hpp"
 #include "sources/idle_connections.hpp"
 #include "sources/line_splitter.hpp"
+#include "sources/listeners.hpp"
 
 namespace saker {
 
@@ -226,6 +229,8 @@ struct TcpSource::Impl {
   std::shared_ptr<RateLimiter> conn_log_limit = std::make_shared<RateLimiter>();
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<DecodePool> pool;  // decode_threads > 0
+  std::unique_ptr<Listeners> own_listeners;  // when the context brings none (tests); outlives the lease
+  Listeners::Lease lease;                    // the listening socket; the acceptor has a dup() of it
   std::unique_ptr<tcp::acceptor> acceptor;  // on workers[0]
   std::unique_ptr<asio::steady_timer> accept_timer;
   std::size_t next_worker = 0;
@@ -302,6 +307,8 @@ void TcpSource::Impl::accept() {
   auto socket = std::make_shared<tcp::socket>(target.ctx);
   acceptor->async_accept(*socket, [this, &target, socket](const boost::system::error_code& ec) {
     if (ec == asio::error::operation_aborted || stopping.load()) return;
+    // Retired (handed over): a connection accepted before the acceptor closed is still served, but none after.
+    if (ec && !acceptor->is_open()) return;
     if (ec) {
       std::uint64_t suppressed = 0;
       if (conn_log_limit->allow(suppressed)) {
@@ -343,7 +350,7 @@ void TcpSource::Impl::accept() {
         conn->read();
       });
     }
-    accept();
+    if (acceptor->is_open()) accept();
   });
 }
 
@@ -367,35 +374,36 @@ Result<bool> TcpSource::start() {
   }
   asio::io_context& ctx0 = m.workers[0]->ctx;
 
+  // The socket comes from the pipeline's Listeners (shared with the source this one replaces at a reload); the
+  // acceptor owns a dup() of it, so closing the acceptor leaves the socket to the other holders.
   const std::string where = fmt::format("{}:{}", m.opt.host, m.opt.port);
-  boost::system::error_code ec;
-  tcp::endpoint ep;
-  const auto addr = asio::ip::make_address(m.opt.host, ec);
-  if (!ec) {
-    ep = tcp::endpoint(addr, m.opt.port);
-  } else {
-    tcp::resolver resolver(ctx0);
-    auto results = resolver.resolve(m.opt.host, std::to_string(m.opt.port), tcp::resolver::passive, ec);
-    if (ec || results.empty()) {
-      m.workers.clear();
-      return make_error("resolve_failed", fmt::format("source {}: cannot resolve listen address {}: {}", m.name, where,
-                                                      ec ? ec.message() : "no addresses"));
-    }
-    ep = results.begin()->endpoint();
-  }
-
-  auto acceptor = std::make_unique<tcp::acceptor>(ctx0);
-  auto fail = [&](const char* what) -> Result<bool> {
-    const std::string msg = ec.message();
-    acceptor.reset();
+  Listeners& listeners =
+      m.ctx.listeners != nullptr ? *m.ctx.listeners : *(m.own_listeners = std::make_unique<Listeners>());
+  auto lease = listeners.acquire(m.opt.host, m.opt.port, &m.ctx, m.name);
+  if (!lease) {
     m.workers.clear();
-    return make_error("listen_failed", fmt::format("source {}: cannot listen on {} ({}): {}", m.name, where, what, msg));
-  };
-  if (acceptor->open(ep.protocol(), ec); ec) return fail("open");
-  if (acceptor->set_option(tcp::acceptor::reuse_address(true), ec); ec) return fail("SO_REUSEADDR");
-  if (acceptor->bind(ep, ec); ec) return fail("bind");
-  if (acceptor->listen(asio::socket_base::max_listen_connections, ec); ec) return fail("listen");
-  m.port.store(acceptor->local_endpoint(ec).port());
+    m.pool.reset();
+    const Error& e = lease.error();
+    if (e.code == "resolve") {
+      return make_error("resolve_failed", fmt::format("source {}: cannot resolve listen address {}: {}", m.name, where,
+                                                      e.message));
+    }
+    return make_error("listen_failed", fmt::format("source {}: cannot listen on {} ({}): {}", m.name, where,
+                                                   e.code == "in_use" ? "in use" : e.code, e.message));
+  }
+  auto fd = lease->dup();
+  boost::system::error_code ec;
+  auto acceptor = std::make_unique<tcp::acceptor>(ctx0);
+  if (fd) acceptor->assign(lease->ipv6() ? tcp::v6() : tcp::v4(), fd.value(), ec);
+  if (!fd || ec) {
+    if (fd && ec) ::close(fd.value());
+    m.workers.clear();
+    m.pool.reset();
+    return make_error("listen_failed", fmt::format("source {}: cannot listen on {} (dup): {}", m.name, where,
+                                                   fd ? ec.message() : fd.error().message));
+  }
+  m.port.store(lease->port());
+  m.lease = std::move(lease).value();
   m.acceptor = std::move(acceptor);
   m.accept_timer = std::make_unique<asio::steady_timer>(ctx0);
   m.stopping.store(false);
@@ -453,8 +461,28 @@ void TcpSource::stop() {
   }
   m.accept_timer.reset();
   m.acceptor.reset();
+  m.lease.release();
   m.workers.clear();
 }
+
+void TcpSource::retire() {
+  Impl& m = *impl_;
+  if (!m.started) return;
+  // Closed on the acceptor's thread, and waited for: once this returns, every new connection is the successor's.
+  std::promise<void> closed;
+  asio::post(m.workers[0]->ctx, [&m, &closed] {
+    boost::system::error_code ignored;
+    m.acceptor->close(ignored);
+    m.accept_timer->cancel();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  m.lease.release();
+  spdlog::info("source {}: handed its listener over; {} connection(s) finish here", m.name,
+               m.open.load(std::memory_order_relaxed));
+}
+
+bool TcpSource::drained() const { return impl_->open.load(std::memory_order_relaxed) == 0; }
 
 std::uint16_t TcpSource::port() const noexcept { return impl_->port.load(); }
 

@@ -33,6 +33,11 @@ class TcpSource : public Source {
 
   Result<bool> start() override;
   void stop() override;
+  // Handover: the acceptor closes; open connections stay and are read until their sender closes them (stop()
+  // closes the rest).
+  bool hands_over() const override { return true; }
+  void retire() override;
+  bool drained() const override;
 
   // The bound port (useful with port 0); 0 before start().
   std::uint16_t port() const noexcept;

@@ -1,0 +1,214 @@
+// A reload's listener handover, source by source: the new tcp or http source accepts on the old one's socket, the
+// old one stops accepting and finishes its connections, and the port never refuses a connection.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "fake_ingest.hpp"
+
+#include "sources/http.hpp"
+#include "sources/listeners.hpp"
+#include "sources/tcp.hpp"
+
+namespace saker {
+namespace {
+
+using test::eventually;
+using test::FakeIngest;
+
+std::string alert(const std::string& output) {
+  return fmt::format(R"({{"rule":"Terminal shell in container","priority":"Notice","output":"{}"}})", output);
+}
+
+int connect_to(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool send_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// Reads one HTTP answer (header and a Content-Length body) within 10 s; empty when the connection ended first.
+std::string read_answer(int fd) {
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto head_end = got.find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      const auto cl = got.find("Content-Length: ");
+      const std::size_t len = cl == std::string::npos ? 0 : std::stoul(got.substr(cl + 16));
+      if (got.size() >= head_end + 4 + len) return got;
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) != 1) continue;
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return {};
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+std::string post(const std::string& body) {
+  return "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Two generations of one source, as a reload makes them: same name, each its own context (its own holder).
+struct Generations {
+  Listeners listeners;
+  Metrics metrics;
+  FakeIngest old_ingest, new_ingest;
+  SourceContext old_ctx{"falco", old_ingest, metrics, {}, "", &listeners};
+  SourceContext new_ctx{"falco", new_ingest, metrics, {}, "", &listeners};
+};
+
+TEST(SourceHandover, TcpSuccessorAcceptsOnTheSameSocketWhileTheOldFinishesItsConnections) {
+  Generations g;
+  TcpSourceOptions o;
+  o.port = 0;
+  o.decode_threads = 1;
+  TcpSource old_source(g.old_ctx, o);
+  ASSERT_TRUE(old_source.start());
+  const std::uint16_t port = old_source.port();
+  const int kept = connect_to(port);
+  ASSERT_GE(kept, 0);
+  ASSERT_TRUE(send_all(kept, alert("one") + "\n"));
+  ASSERT_TRUE(eventually([&] { return g.old_ingest.count() == 1; }));
+
+  // Without the old one's yield, the same address is refused rather than shared.
+  TcpSource intruder(g.new_ctx, o);
+  auto refused = intruder.start();
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("used by source falco"), std::string::npos) << refused.error().message;
+
+  g.listeners.yield(&g.old_ctx, true);
+  TcpSource new_source(g.new_ctx, o);
+  ASSERT_TRUE(new_source.start());
+  EXPECT_EQ(new_source.port(), port);
+  old_source.retire();
+  EXPECT_FALSE(old_source.drained());
+
+  // New connections are the successor's; the connection the old one had stays with it, and is read to its end.
+  const int fresh = connect_to(port);
+  ASSERT_GE(fresh, 0);
+  ASSERT_TRUE(send_all(fresh, alert("two") + "\n"));
+  ASSERT_TRUE(send_all(kept, alert("three") + "\n" + alert("four")));  // the last line ends with the connection
+  ::close(kept);
+  ASSERT_TRUE(eventually([&] { return g.new_ingest.count() == 1 && g.old_ingest.count() == 3; }))
+      << g.new_ingest.count() << " " << g.old_ingest.count();
+  EXPECT_EQ(g.old_ingest.outputs(), (std::vector<std::string>{"one", "three", "four"}));
+  EXPECT_EQ(g.new_ingest.outputs(), (std::vector<std::string>{"two"}));
+  ASSERT_TRUE(eventually([&] { return old_source.drained(); }));
+  old_source.stop();
+
+  // The old one is gone, the socket is not.
+  const int after = connect_to(port);
+  EXPECT_GE(after, 0);
+  ASSERT_TRUE(send_all(after, alert("five") + "\n"));
+  ASSERT_TRUE(eventually([&] { return g.new_ingest.count() == 2; }));
+  ::close(after);
+  ::close(fresh);
+  new_source.stop();
+  EXPECT_EQ(g.listeners.size(), 0u);
+  EXPECT_LT(connect_to(port), 0);  // the last holder let go: closed
+}
+
+TEST(SourceHandover, HttpKeepAliveConnectionGetsItsNextRequestAnsweredAndClosedByTheOldSource) {
+  Generations g;
+  HttpSourceConfig cfg;
+  cfg.port = 0;
+  cfg.threads = 1;
+  HttpSource old_source(g.old_ctx, cfg);
+  ASSERT_TRUE(old_source.start());
+  const std::uint16_t port = old_source.port();
+  const int keep_alive = connect_to(port);
+  ASSERT_GE(keep_alive, 0);
+  ASSERT_TRUE(send_all(keep_alive, post(alert("one"))));
+  const std::string first = read_answer(keep_alive);
+  ASSERT_NE(first.find("HTTP/1.1 200"), std::string::npos) << first;
+  EXPECT_EQ(first.find("Connection: close"), std::string::npos) << first;
+
+  g.listeners.yield(&g.old_ctx, true);
+  HttpSource new_source(g.new_ctx, cfg);
+  ASSERT_TRUE(new_source.start());
+  EXPECT_EQ(new_source.port(), port);
+  old_source.retire();
+
+  // A new client reaches the successor.
+  const int fresh = connect_to(port);
+  ASSERT_GE(fresh, 0);
+  ASSERT_TRUE(send_all(fresh, post(alert("two"))));
+  EXPECT_NE(read_answer(fresh).find("HTTP/1.1 200"), std::string::npos);
+  ASSERT_TRUE(eventually([&] { return g.new_ingest.count() == 1; }));
+
+  // The kept-alive client's next request is still the old source's: answered, then the connection closes.
+  EXPECT_FALSE(old_source.drained());
+  ASSERT_TRUE(send_all(keep_alive, post(alert("three"))));
+  const std::string last = read_answer(keep_alive);
+  ASSERT_NE(last.find("HTTP/1.1 200"), std::string::npos) << last;
+  EXPECT_NE(last.find("Connection: close"), std::string::npos) << last;
+  ::close(keep_alive);
+  ASSERT_TRUE(eventually([&] { return old_source.drained(); }));
+  EXPECT_EQ(g.old_ingest.outputs(), (std::vector<std::string>{"one", "three"}));
+  EXPECT_EQ(g.new_ingest.outputs(), (std::vector<std::string>{"two"}));
+  old_source.stop();
+  ::close(fresh);
+
+  const int after = connect_to(port);
+  EXPECT_GE(after, 0);
+  ::close(after);
+  new_source.stop();
+  EXPECT_LT(connect_to(port), 0);
+}
+
+TEST(SourceHandover, AStartThatFailsTakesNothing) {
+  Generations g;
+  HttpSourceConfig cfg;
+  cfg.port = 0;
+  HttpSource old_source(g.old_ctx, cfg);
+  ASSERT_TRUE(old_source.start());
+  g.listeners.yield(&g.old_ctx, true);
+  // The new certificate does not load: the successor fails before it takes the socket.
+  HttpSourceConfig bad = cfg;
+  bad.tls.cert = "/nonexistent/cert.pem";
+  bad.tls.key = "/nonexistent/key.pem";
+  HttpSource new_source(g.new_ctx, bad);
+  auto r = new_source.start();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("cannot load TLS certificate"), std::string::npos) << r.error().message;
+  g.listeners.yield(&g.old_ctx, false);
+  EXPECT_FALSE(g.listeners.shared(&g.old_ctx));
+  const int c = connect_to(old_source.port());
+  ASSERT_GE(c, 0);
+  ASSERT_TRUE(send_all(c, post(alert("still here"))));
+  EXPECT_NE(read_answer(c).find("HTTP/1.1 200"), std::string::npos);
+  ::close(c);
+  EXPECT_EQ(g.old_ingest.count(), 1u);
+  old_source.stop();
+}
+
+}  // namespace
+}  // namespace saker
