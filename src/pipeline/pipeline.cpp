@@ -62,7 +62,8 @@ Result<std::unique_ptr<SinkRunner>> Pipeline::open_sink(const SinkSpec& spec, co
 Result<std::unique_ptr<Pipeline::RunningSource>> Pipeline::start_source(const SourceSpec& spec, const PipelineConfig& cfg) {
   auto rs = std::make_unique<RunningSource>();
   rs->spec = spec;
-  rs->ctx = std::make_unique<SourceContext>(SourceContext{spec.name, *this, metrics_, cfg.limits, cfg.data_dir});
+  rs->ctx = std::make_unique<SourceContext>(
+      SourceContext{spec.name, *this, metrics_, cfg.limits, cfg.data_dir, &listeners_});
   rs->source = spec.build(*rs->ctx);
   if (auto r = rs->source->start(); !r) {
     return make_error(r.error().code, fmt::format("source {}: {}", spec.name, r.error().message));
@@ -123,6 +124,7 @@ void Pipeline::stop() {
   stopped_ = true;
   started_ = false;
   for (auto& s : sources_) s->source->stop();
+  reap_retired(true);
   // Every sink gets the same grace period, side by side.
   for (auto& s : sinks_) s->request_stop(config_->shutdown_grace);
   for (auto& s : sinks_) s->stop(config_->shutdown_grace);
@@ -246,35 +248,7 @@ Result<bool> Pipeline::reload(std::shared_ptr<const PipelineConfig> next) {
     spdlog::info("reload: sink {} removed", s->name());
   }
 
-  // Sources: one whose config text is unchanged keeps running (its listener is never closed).
-  std::vector<std::unique_ptr<RunningSource>> kept_sources;
-  std::vector<const SourceSpec*> start;
-  std::map<std::string, std::unique_ptr<RunningSource>*> by_name;
-  for (auto& s : sources_) by_name[s->spec.name] = &s;
-  for (const auto& spec : next->sources) {
-    auto it = by_name.find(spec.name);
-    if (it != by_name.end() && (*it->second)->spec.type == spec.type && (*it->second)->spec.text == spec.text &&
-        !spec.text.empty()) {
-      kept_sources.push_back(std::move(*it->second));
-      by_name.erase(it);
-    } else {
-      start.push_back(&spec);
-    }
-  }
-  for (auto& [name, rs] : by_name) {  // changed or removed: stopped before a changed one binds again
-    (*rs)->source->stop();
-    spdlog::info("reload: source {} stopped", name);
-  }
-  sources_.clear();
-  sources_ = std::move(kept_sources);
-  for (const SourceSpec* spec : start) {
-    auto rs = start_source(*spec, *next);
-    if (!rs) {
-      problems.push_back(rs.error().message);
-      continue;
-    }
-    sources_.push_back(std::move(rs).value());
-  }
+  reload_sources(*next, problems);
   config_ = std::move(next);
   if (!problems.empty()) {
     std::string all;
@@ -282,6 +256,122 @@ Result<bool> Pipeline::reload(std::shared_ptr<const PipelineConfig> next) {
     return make_error("reload", all);
   }
   return true;
+}
+
+void Pipeline::reload_sources(const PipelineConfig& next, std::vector<std::string>& problems) {
+  reap_retired(false);
+  // Unchanged (same name, type and config text): kept untouched. The others are leaving: changed or removed.
+  std::vector<std::unique_ptr<RunningSource>> kept;
+  std::map<std::string, std::unique_ptr<RunningSource>> leaving;
+  for (auto& s : sources_) leaving[s->spec.name] = std::move(s);
+  sources_.clear();
+  std::vector<const SourceSpec*> start;
+  for (const auto& spec : next.sources) {
+    auto it = leaving.find(spec.name);
+    if (it != leaving.end() && it->second->spec.type == spec.type && it->second->spec.text == spec.text &&
+        !spec.text.empty()) {
+      kept.push_back(std::move(it->second));
+      leaving.erase(it);
+    } else {
+      start.push_back(&spec);
+    }
+  }
+  // A leaving listener lends its socket to whichever new source has its address (the same source with a new
+  // config, or another name), so the new one starts first and the port never closes. A source that cannot hand
+  // over (a file's checkpoint has one owner) stops before its successor starts.
+  for (auto& [name, rs] : leaving) {
+    if (rs->source->hands_over()) {
+      listeners_.yield(rs->ctx.get(), true);
+    } else {
+      rs->source->stop();
+      rs->stopped = true;
+      spdlog::info("reload: source {} stopped", name);
+    }
+  }
+  sources_ = std::move(kept);
+  std::vector<std::unique_ptr<RunningSource>> kept_back;  // their new config could not start
+  for (const SourceSpec* spec : start) {
+    auto rs = start_source(*spec, next);
+    if (rs) {
+      sources_.push_back(std::move(rs).value());
+      continue;
+    }
+    problems.push_back(rs.error().message);
+    auto old = leaving.find(spec->name);
+    if (old == leaving.end()) continue;
+    // A bad config changes nothing: the old one goes on (or starts again, if it had to stop first).
+    if (!old->second->stopped) {
+      listeners_.yield(old->second->ctx.get(), false);
+      kept_back.push_back(std::move(old->second));
+    } else if (auto again = start_source(old->second->spec, *config_)) {
+      sources_.push_back(std::move(again).value());
+    } else {
+      spdlog::critical("reload: source {} can run neither its new nor its old config: {}", spec->name,
+                       again.error().message);
+    }
+    leaving.erase(old);
+  }
+  std::vector<std::unique_ptr<RunningSource>> retired;
+  for (auto& [name, rs] : leaving) {
+    if (!rs->stopped) retired.push_back(std::move(rs));
+  }
+  for (auto& rs : kept_back) {
+    if (listeners_.shared(rs->ctx.get())) {
+      // Its address went to another source of the new config, which accepts on it now: that one keeps it.
+      spdlog::warn("reload: source {} cannot start its new config and its listen address now belongs to another "
+                   "source: it stops",
+                   rs->spec.name);
+      retired.push_back(std::move(rs));
+    } else {
+      spdlog::info("reload: source {} goes on with its previous config", rs->spec.name);
+      sources_.push_back(std::move(rs));
+    }
+  }
+  for (auto& rs : retired) retire_source(std::move(rs), next.shutdown_grace);
+}
+
+void Pipeline::retire_source(std::unique_ptr<RunningSource> rs, std::chrono::milliseconds grace) {
+  rs->source->retire();  // accepts nothing more: new connections are the successor's
+  auto r = std::make_unique<RetiringSource>();
+  r->rs = std::move(rs);
+  RetiringSource* p = r.get();
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  p->thread = std::thread([this, p, deadline] {
+    bool now = false;
+    {
+      std::unique_lock lock(retire_mu_);
+      // Connections end on their own (a sender closes, a keep-alive client gets Connection: close); looked at
+      // every 10ms rather than wired to each connection's end.
+      while (!retire_now_ && !p->rs->source->drained() && std::chrono::steady_clock::now() < deadline) {
+        const auto next_look = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
+        retire_cv_.wait_until(lock, std::min(deadline, next_look));
+      }
+      now = retire_now_;
+    }
+    const bool cut = !p->rs->source->drained();
+    p->rs->source->stop();
+    if (cut) {
+      spdlog::warn("reload: source {} (previous config) closed the connections still open {}", p->rs->spec.name,
+                   now ? "at shutdown" : "after shutdown_grace");
+    } else {
+      spdlog::info("reload: source {} (previous config) finished its connections", p->rs->spec.name);
+    }
+    p->done = true;
+  });
+  retiring_.push_back(std::move(r));
+}
+
+void Pipeline::reap_retired(bool now) {
+  if (now) {
+    std::lock_guard lock(retire_mu_);
+    retire_now_ = true;
+  }
+  retire_cv_.notify_all();
+  std::erase_if(retiring_, [now](const std::unique_ptr<RetiringSource>& r) {
+    if (!now && !r->done.load()) return false;
+    r->thread.join();
+    return true;
+  });
 }
 
 bool Pipeline::submit(std::vector<AlertPtr>& batch) {

@@ -7,11 +7,13 @@
 // own config changed.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -19,6 +21,7 @@
 #include "pipeline/config.hpp"
 #include "pipeline/sink_runner.hpp"
 #include "route/router.hpp"
+#include "sources/listeners.hpp"
 #include "sources/source.hpp"
 
 namespace saker {
@@ -33,10 +36,12 @@ class Pipeline final : public Ingest {
   // Stops the sources (no new alerts), then drains the sinks within the config's shutdown_grace.
   void stop();
 
-  // Moves to `next`, component by component: what did not change keeps running untouched (a listener is never
-  // closed); a changed sink's runner hands its queue to the new one; a removed sink drains within shutdown_grace
-  // (a disk buffer keeps the rest); new stages replace the old at the next batch. Errors starting new parts are
-  // returned after everything that could move did.
+  // Moves to `next`, component by component: what did not change keeps running untouched; a changed tcp or http
+  // source starts beside the old one on the same listening socket and the old one retires (a listener whose
+  // address is unchanged is never closed); a changed sink's runner hands its queue to the new one; a removed sink
+  // drains within shutdown_grace (a disk buffer keeps the rest); new stages replace the old at the next batch.
+  // Errors starting new parts are returned after everything that could move did; a source whose new config cannot
+  // start goes on with its old one.
   Result<bool> reload(std::shared_ptr<const PipelineConfig> next);
 
   bool submit(std::vector<AlertPtr>& batch) override;
@@ -59,12 +64,25 @@ class Pipeline final : public Ingest {
  private:
   struct RunningSource {
     SourceSpec spec;
-    std::unique_ptr<SourceContext> ctx;
+    std::unique_ptr<SourceContext> ctx;  // its address names the source as a holder in listeners_
     std::unique_ptr<Source> source;
+    bool stopped = false;  // stopped at a reload before its successor started (it cannot hand over)
+  };
+  // A replaced source finishing its connections after the handover, on a thread of its own.
+  struct RetiringSource {
+    std::unique_ptr<RunningSource> rs;
+    std::thread thread;
+    std::atomic<bool> done{false};
   };
   Result<std::shared_ptr<const StageChain>> build_stages(const PipelineConfig& cfg);
   Result<std::unique_ptr<SinkRunner>> open_sink(const SinkSpec& spec, const PipelineConfig& cfg);
   Result<std::unique_ptr<RunningSource>> start_source(const SourceSpec& spec, const PipelineConfig& cfg);
+  // The source sources part of reload(): kept, replaced (handed over, or stopped then started), added, removed.
+  void reload_sources(const PipelineConfig& next, std::vector<std::string>& problems);
+  // Retires `rs` (it stops accepting now) and stops it once its connections are done, or after `grace`.
+  void retire_source(std::unique_ptr<RunningSource> rs, std::chrono::milliseconds grace);
+  // Joins the retired sources that are done; with `now`, first tells the rest to stop at once.
+  void reap_retired(bool now);
   // A router over `runners` with their specs' routes; `hold` stands in for the named sinks being handed over.
   std::shared_ptr<const Router> make_router(const std::vector<SinkRunner*>& runners,
                                             const std::map<std::string, Consumer*>& hold) const;
@@ -77,7 +95,12 @@ class Pipeline final : public Ingest {
   std::mutex reload_mu_;  // one reload at a time
   mutable std::mutex sinks_mu_;  // sinks_ as health() reads it while a reload replaces entries
   std::vector<std::unique_ptr<SinkRunner>> sinks_;
+  Listeners listeners_;  // before the sources: outlives every lease
   std::vector<std::unique_ptr<RunningSource>> sources_;
+  std::vector<std::unique_ptr<RetiringSource>> retiring_;
+  std::mutex retire_mu_;
+  std::condition_variable retire_cv_;
+  bool retire_now_ = false;  // stop(): retiring sources stop without waiting for their connections
   std::atomic<std::shared_ptr<const Router>> router_;
   std::atomic<std::shared_ptr<const StageChain>> stages_;
   std::atomic<int> submitting_{0};
