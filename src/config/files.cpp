@@ -5,10 +5,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 #include <fmt/format.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -104,9 +107,25 @@ std::string directory_problem(const std::string& dir) {
   return {};
 }
 
+std::string file_digest(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(content.data(), content.size(), md, &len, EVP_sha256(), nullptr) != 1) return {};
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) fmt::format_to(std::back_inserter(hex), "{:02x}", md[i]);
+  return hex;
+}
+
 void check_tls_file(const ConfigReader& r, const char* key, const std::string& path, TlsFile kind) {
   if (path.empty()) return;
-  if (std::string p = tls_file_problem(path, kind); !p.empty()) r.errors.add(r.node[key], r.key_name(key), p);
+  if (std::string p = tls_file_problem(path, kind); !p.empty()) {
+    r.errors.add(r.node[key], r.key_name(key), p);
+    return;
+  }
+  r.errors.note_loaded_file(path, file_digest(path));
 }
 
 void check_tls_pair(const ConfigReader& r, const std::string& cert, const std::string& key) {

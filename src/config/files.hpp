@@ -17,7 +17,11 @@ std::string tls_pair_problem(const std::string& cert, const std::string& key);
 // Empty when `dir` is a writable folder or can be created (its nearest existing ancestor is a writable folder).
 std::string directory_problem(const std::string& dir);
 
-// Record the problem, if any, at `key` of `r`.
+// SHA-256 of the file's content, in hex; empty when it cannot be read.
+std::string file_digest(const std::string& path);
+
+// Record the problem, if any, at `key` of `r`. A good TLS file is noted with its digest
+// (ConfigErrors::note_loaded_file), so a reload sees new content at the same path as a change.
 void check_tls_file(const ConfigReader& r, const char* key, const std::string& path, TlsFile kind);
 void check_tls_pair(const ConfigReader& r, const std::string& cert, const std::string& key);
 void check_output_dir(const ConfigReader& r, const char* key, const std::string& dir);

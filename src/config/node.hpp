@@ -70,11 +70,19 @@ class ConfigErrors {
   std::string redact(std::string_view text) const { return redactions_.apply(text); }
   const Redactions& redactions() const noexcept { return redactions_; }
 
+  // A file a component loads when it starts (a TLS certificate or key), with a digest of its content: the pipeline
+  // adds what a component's parser noted to its config text, so a reload sees a renewed certificate as a change.
+  void note_loaded_file(const std::string& path, const std::string& digest) {
+    loaded_files_.push_back(path + " " + digest);
+  }
+  const std::vector<std::string>& loaded_files() const noexcept { return loaded_files_; }
+
  private:
   std::string file_;
   std::string base_dir_;
   std::vector<ConfigError> errors_;
   Redactions redactions_;
+  std::vector<std::string> loaded_files_;
 };
 
 // Replaces, in every scalar value under `root` (keys stay as written), `${env:NAME}` by the environment

@@ -30,6 +30,15 @@ std::string yaml_text(const YAML::Node& node) {
   return out.c_str();
 }
 
+// A component's config text for reload's comparison: its YAML and the files its parser noted since `mark` (TLS
+// certificates and keys with their content's digest), so a renewed certificate at the same path is a change.
+std::string component_text(const YAML::Node& node, const ConfigErrors& errors, std::size_t mark) {
+  std::string text = yaml_text(node);
+  const auto& files = errors.loaded_files();
+  for (std::size_t i = mark; i < files.size(); ++i) text.append("\n# loads ").append(files[i]);
+  return text;
+}
+
 void parse_limits(const ConfigReader& r, DecodeLimits& limits) {
   r.only({"max_alert_bytes", "max_depth", "max_fields"});
   limits.max_alert_bytes = r.size("max_alert_bytes", limits.max_alert_bytes);
@@ -191,8 +200,9 @@ void parse_sources(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& er
       errors.add(node, r.key_name("name"),
                  fmt::format("two sources are named \"{}\"; give each a unique `name`", spec.name));
     }
+    const std::size_t files = errors.loaded_files().size();
     spec.build = parser(r);
-    spec.text = yaml_text(node);
+    spec.text = component_text(node, errors, files);
     cfg.sources.push_back(std::move(spec));
   }
 }
@@ -218,6 +228,7 @@ void parse_sinks(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& erro
                  fmt::format("unknown sink type \"{}\"; known: {}", type, join(sink_types())));
       continue;
     }
+    const std::size_t files = errors.loaded_files().size();
     SinkSpec spec;
     spec.type = type;
     spec.name = r.string("name", type);
@@ -241,7 +252,7 @@ void parse_sinks(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& erro
     }
     if (r.has("retry")) parse_retry(ConfigReader{node["retry"], r.key_name("retry"), errors}, spec);
     spec.build = parser(r);
-    spec.text = yaml_text(node);
+    spec.text = component_text(node, errors, files);
     cfg.sinks.push_back(std::move(spec));
   }
 }

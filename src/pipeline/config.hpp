@@ -21,14 +21,18 @@ namespace saker {
 struct SourceSpec {
   std::string type;
   std::string name;
-  std::string text;  // its config as YAML text: a reload leaves a source whose text is unchanged running
+  // Its config as YAML text, plus the TLS files it loads with their content's digest: a reload leaves a source
+  // whose text is unchanged running.
+  std::string text;
   SourceBuilder build;
 };
 
 struct SinkSpec {
   std::string type;
   std::string name;
-  std::string text;  // its config as YAML text (with limits and data_dir): a reload keeps an unchanged sink
+  // Its config as YAML text (with limits and data_dir), plus the TLS files it loads with their content's digest: a
+  // reload keeps an unchanged sink.
+  std::string text;
   Route route;
   std::string format = "json";
   std::shared_ptr<const Formatter> formatter;

@@ -31,6 +31,7 @@
 #include <zlib.h>
 
 #include "sources/http.hpp"
+#include "pipeline/config.hpp"
 #include "sources/http/handler.hpp"
 
 using namespace saker;
@@ -986,4 +987,27 @@ TEST(HttpSourceTls, BadCertificateFilesAreConfigErrorsAndFailAtStart) {
   ASSERT_FALSE(st2);
   EXPECT_NE(st2.error().message.find("cannot load TLS key"), std::string::npos) << st2.error().message;
   EXPECT_EQ(st2.error().message.find("asio.ssl error"), std::string::npos) << st2.error().message;
+}
+
+TEST(HttpSourceTls, ACertificateRenewedAtTheSamePathChangesTheSourcesConfigText) {
+  Pki pki;
+  // What a reload compares: the same YAML, but the files behind it renewed, must read as a changed source.
+  const auto text = [&] {
+    ConfigErrors errors("test.yaml");
+    auto cfg = parse_config("sources:\n  - {type: http, listen: '127.0.0.1:0'" + pki.tls_yaml(false) +
+                                "}\nsinks:\n  - {type: stdout}\n",
+                            errors);
+    EXPECT_NE(cfg, nullptr) << errors.to_string();
+    return cfg ? cfg->sources.at(0).text : std::string();
+  };
+  const std::string before = text();
+  EXPECT_EQ(text(), before);  // nothing changed: the source is kept
+  EXPECT_NE(before.find("server.pem"), std::string::npos) << before;
+
+  KeyCert renewed;
+  make_cert(renewed, "127.0.0.1", &pki.ca);
+  write_pem(renewed, pki.dir.file("server.pem"), pki.dir.file("server.key"));
+  const std::string after = text();
+  EXPECT_NE(after, before);
+  EXPECT_EQ(text(), after);
 }
