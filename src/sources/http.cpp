@@ -578,9 +578,9 @@ void HttpSource::Impl::retire() {
     });
   }
   for (auto& f : done) f.wait();
-  lease.release();
-  spdlog::info("http source {}: handed its listener over; {} connection(s) finish here", shared.source,
-               connections.load(std::memory_order_relaxed));
+  const bool last = lease.release();
+  spdlog::info("http source {}: {}; {} connection(s) finish here", shared.source,
+               last ? "closed its listener" : "handed its listener over", connections.load(std::memory_order_relaxed));
 }
 
 HttpSource::HttpSource(SourceContext& ctx, HttpSourceConfig config)

@@ -61,10 +61,10 @@ Result<int> Listeners::Lease::dup() const {
   return fd;
 }
 
-void Listeners::Lease::release() {
-  if (owner_ == nullptr) return;
-  std::exchange(owner_, nullptr)->release(key_, holder_);
+bool Listeners::Lease::release() {
+  if (owner_ == nullptr) return false;
   fd_ = -1;
+  return std::exchange(owner_, nullptr)->release(key_, holder_);
 }
 
 Listeners::~Listeners() {
@@ -122,10 +122,10 @@ Result<Listeners::Lease> Listeners::acquire(std::string_view host, std::uint16_t
   return lease;
 }
 
-void Listeners::release(const std::string& key, Holder holder) {
+bool Listeners::release(const std::string& key, Holder holder) {
   std::lock_guard lock(mu_);
   auto it = sockets_.find(key);
-  if (it == sockets_.end()) return;
+  if (it == sockets_.end()) return false;
   auto& holders = it->second.holders;
   for (auto h = holders.begin(); h != holders.end(); ++h) {
     if (h->holder == holder) {
@@ -133,12 +133,14 @@ void Listeners::release(const std::string& key, Holder holder) {
       break;
     }
   }
-  if (holders.empty()) {
+  const bool last = holders.empty();
+  if (last) {
     // Nobody accepts on it any more: connections still in its backlog are refused now, as at shutdown.
     ::close(it->second.fd);
     sockets_.erase(it);
   }
   if (!holds_any(holder)) yielding_.erase(holder);  // its address may be a new holder's next
+  return last;
 }
 
 bool Listeners::holds_any(Holder holder) const {

@@ -40,7 +40,8 @@ class Listeners {
     std::uint16_t port() const noexcept { return port_; }
     bool ipv6() const noexcept { return ipv6_; }
     explicit operator bool() const noexcept { return owner_ != nullptr; }
-    void release();
+    // True when this was the socket's last holder: it is closed now.
+    bool release();
 
    private:
     friend class Listeners;
@@ -86,7 +87,7 @@ class Listeners {
     bool ipv6 = false;
     std::vector<Held> holders;
   };
-  void release(const std::string& key, Holder holder);
+  bool release(const std::string& key, Holder holder);
   bool holds_any(Holder holder) const;  // mu_ held
 
   mutable std::mutex mu_;

@@ -477,9 +477,9 @@ void TcpSource::retire() {
     closed.set_value();
   });
   closed.get_future().wait();
-  m.lease.release();
-  spdlog::info("source {}: handed its listener over; {} connection(s) finish here", m.name,
-               m.open.load(std::memory_order_relaxed));
+  const bool last = m.lease.release();
+  spdlog::info("source {}: {}; {} connection(s) finish here", m.name,
+               last ? "closed its listener" : "handed its listener over", m.open.load(std::memory_order_relaxed));
 }
 
 bool TcpSource::drained() const { return impl_->open.load(std::memory_order_relaxed) == 0; }
