@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
@@ -15,6 +16,8 @@
 
 #include "fake_ingest.hpp"
 
+#include "pipeline/config.hpp"
+#include "pipeline/pipeline.hpp"
 #include "sources/http.hpp"
 #include "sources/listeners.hpp"
 #include "sources/tcp.hpp"
@@ -40,6 +43,12 @@ int connect_to(std::uint16_t port) {
     return -1;
   }
   return fd;
+}
+
+bool refuses(std::uint16_t port) {
+  const int fd = connect_to(port);
+  if (fd >= 0) ::close(fd);
+  return fd < 0;
 }
 
 bool send_all(int fd, std::string_view data) {
@@ -133,7 +142,7 @@ TEST(SourceHandover, TcpSuccessorAcceptsOnTheSameSocketWhileTheOldFinishesItsCon
   ::close(fresh);
   new_source.stop();
   EXPECT_EQ(g.listeners.size(), 0u);
-  EXPECT_LT(connect_to(port), 0);  // the last holder let go: closed
+  EXPECT_TRUE(refuses(port));  // the last holder let go: closed
 }
 
 TEST(SourceHandover, HttpKeepAliveConnectionGetsItsNextRequestAnsweredAndClosedByTheOldSource) {
@@ -181,7 +190,7 @@ TEST(SourceHandover, HttpKeepAliveConnectionGetsItsNextRequestAnsweredAndClosedB
   EXPECT_GE(after, 0);
   ::close(after);
   new_source.stop();
-  EXPECT_LT(connect_to(port), 0);
+  EXPECT_TRUE(refuses(port));
 }
 
 TEST(SourceHandover, AStartThatFailsTakesNothing) {
@@ -208,6 +217,110 @@ TEST(SourceHandover, AStartThatFailsTakesNothing) {
   ::close(c);
   EXPECT_EQ(g.old_ingest.count(), 1u);
   old_source.stop();
+}
+
+// A port nobody listens on right now (bound, read, closed).
+std::uint16_t free_port() {
+  Listeners probe;
+  static int holder;
+  auto lease = probe.acquire("127.0.0.1", 0, &holder, "probe");
+  return lease ? lease->port() : 0;
+}
+
+bool pings(std::uint16_t port) {
+  const int fd = connect_to(port);
+  if (fd < 0) return false;
+  const bool ok = send_all(fd, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n") &&
+                  read_answer(fd).find("HTTP/1.1 200") != std::string::npos;
+  ::close(fd);
+  return ok;
+}
+
+std::shared_ptr<const PipelineConfig> config(const std::string& sources) {
+  ConfigErrors errors("test.yaml");
+  auto cfg = parse_config("shutdown_grace: 2s\nsources:\n" + sources + "sinks:\n  - {type: stdout}\n", errors);
+  if (!cfg) throw std::runtime_error(errors.to_string());
+  return cfg;
+}
+
+std::uint64_t answered(Metrics& metrics, const std::string& source) {
+  return metrics.counter_value("saker_http_requests_total", {{"source", source}, {"code", "200"}});
+}
+
+TEST(PipelineHandover, TwoSourcesSwappingAddressesEachTakeTheOthersSocket) {
+  const std::uint16_t p1 = free_port(), p2 = free_port();
+  Metrics metrics;
+  Pipeline pipeline(config(fmt::format("  - {{type: http, name: a, listen: '127.0.0.1:{}'}}\n"
+                                       "  - {{type: http, name: b, listen: '127.0.0.1:{}'}}\n",
+                                       p1, p2)),
+                    metrics);
+  ASSERT_TRUE(pipeline.start());
+  auto r = pipeline.reload(config(fmt::format("  - {{type: http, name: a, listen: '127.0.0.1:{}'}}\n"
+                                              "  - {{type: http, name: b, listen: '127.0.0.1:{}'}}\n",
+                                              p2, p1)));
+  ASSERT_TRUE(r) << r.error().message;
+  const auto a_before = answered(metrics, "a"), b_before = answered(metrics, "b");
+  ASSERT_TRUE(pings(p2));
+  EXPECT_EQ(answered(metrics, "a"), a_before + 1);  // p2 is a's now
+  ASSERT_TRUE(pings(p1));
+  EXPECT_EQ(answered(metrics, "b"), b_before + 1);
+  pipeline.stop();
+  EXPECT_TRUE(refuses(p1));
+  EXPECT_TRUE(refuses(p2));
+}
+
+TEST(PipelineHandover, AnAddressAKeptSourceHoldsIsRefusedToANewOne) {
+  const std::uint16_t p1 = free_port();
+  Metrics metrics;
+  const std::string a = fmt::format("  - {{type: http, name: a, listen: '127.0.0.1:{}'}}\n", p1);
+  Pipeline pipeline(config(a), metrics);
+  ASSERT_TRUE(pipeline.start());
+  auto r = pipeline.reload(config(a + fmt::format("  - {{type: http, name: c, listen: '127.0.0.1:{}'}}\n", p1)));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("used by source a"), std::string::npos) << r.error().message;
+  const auto before = answered(metrics, "a");
+  ASSERT_TRUE(pings(p1));
+  EXPECT_EQ(answered(metrics, "a"), before + 1);
+  EXPECT_EQ(answered(metrics, "c"), 0u);
+}
+
+TEST(PipelineHandover, ANewConfigThatCannotStartKeepsTheOldUnlessItsAddressWentToAnotherSource) {
+  const std::uint16_t p1 = free_port(), p2 = free_port();
+  // Someone outside saker listens on p3.
+  Listeners outside;
+  static int outsider;
+  auto taken = outside.acquire("127.0.0.1", 0, &outsider, "outside");
+  ASSERT_TRUE(taken);
+  const std::uint16_t p3 = taken->port();
+  Metrics metrics;
+  Pipeline pipeline(config(fmt::format("  - {{type: http, name: a, listen: '127.0.0.1:{}'}}\n"
+                                       "  - {{type: http, name: b, listen: '127.0.0.1:{}'}}\n",
+                                       p1, p2)),
+                    metrics);
+  ASSERT_TRUE(pipeline.start());
+
+  // b cannot move to p3: it goes on at p2 with its old config.
+  auto r = pipeline.reload(config(fmt::format("  - {{type: http, name: a, listen: '127.0.0.1:{}'}}\n"
+                                              "  - {{type: http, name: b, listen: '127.0.0.1:{}'}}\n",
+                                              p1, p3)));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("Address already in use"), std::string::npos) << r.error().message;
+  auto before = answered(metrics, "b");
+  ASSERT_TRUE(pings(p2));
+  EXPECT_EQ(answered(metrics, "b"), before + 1);
+
+  // b cannot move to p3 again, but this time the new config gives p2 to a: a takes it, b stops, p1 closes.
+  r = pipeline.reload(config(fmt::format("  - {{type: http, name: a, listen: '127.0.0.1:{}'}}\n"
+                                         "  - {{type: http, name: b, listen: '127.0.0.1:{}'}}\n",
+                                         p2, p3)));
+  ASSERT_FALSE(r);
+  before = answered(metrics, "a");
+  const auto b_before = answered(metrics, "b");
+  ASSERT_TRUE(pings(p2));
+  EXPECT_EQ(answered(metrics, "a"), before + 1);
+  EXPECT_EQ(answered(metrics, "b"), b_before);
+  EXPECT_TRUE(eventually([&] { return refuses(p1); }));
+  pipeline.stop();
 }
 
 }  // namespace
