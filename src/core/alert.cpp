@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "core/field_picks.hpp"
 #include "core/json_text.hpp"
 
 namespace saker {
@@ -38,7 +39,7 @@ void Value::append_json(std::string& out) const {
 }
 
 const std::vector<Field>& Alert::fields() const {
-  std::call_once(fields_once_, [this] { build_fields(); });
+  if (!fields_ready_.load(std::memory_order_acquire)) std::call_once(fields_once_, [this] { build_fields(); });
   return fields_;
 }
 
@@ -73,14 +74,33 @@ bool Alert::lookup(std::string_view name, Value& out) const {
     out = Value::integer(time_ns);
   } else if (name == "tags") {
     out = tags_value_;
-  } else if (const Field* f = find_field(name)) {
-    out = f->value;
-  } else if (const Field* f = find_added(name)) {
-    out = f->value;
   } else {
-    return false;
+    // Falco's fields: a picked name is answered without the table (and is absent for certain when decode did not
+    // pick it), unless its value is an object or array; then, added fields.
+    const int slot = picks_ ? picks_->find(name) : -1;
+    const Pick* pick = slot >= 0 ? find_pick(static_cast<std::uint32_t>(slot)) : nullptr;
+    if (pick && !pick->complex) {
+      out = pick->value;
+      return true;
+    }
+    if (slot < 0 || pick) {
+      if (const Field* f = find_field(name)) {
+        out = f->value;
+        return true;
+      }
+    }
+    const Field* f = find_added(name);
+    if (!f) return false;
+    out = f->value;
   }
   return true;
+}
+
+const Alert::Pick* Alert::find_pick(std::uint32_t slot) const noexcept {
+  for (const Pick& p : picked_) {
+    if (p.slot == slot) return &p;
+  }
+  return nullptr;
 }
 
 namespace {
@@ -102,7 +122,7 @@ const Field* Alert::find_added(std::string_view name) const noexcept {
 
 std::string_view Alert::store_added(std::string_view s) {
   if (added_size_ + s.size() > added_cap_) [[unlikely]] {
-    const std::size_t cap = std::max({added_cap_ * 2, added_size_ + s.size(), std::size_t{256}});
+    const std::size_t cap = std::max({added_cap_ * 2, added_size_ + s.size(), std::size_t{512}});
     std::unique_ptr<char[]> bigger(new char[cap]);
     if (added_size_) std::memcpy(bigger.get(), added_arena_.get(), added_size_);
     const char* old_base = added_arena_.get();
@@ -134,7 +154,7 @@ bool Alert::has_falco_field(std::string_view name) const {
   if (!name_filter_valid_) return find_field(name) != nullptr;
   if (!FieldNameFilter::maybe(name_filter_, name)) return false;
   // A rare "maybe": look in a table built for this alert only, without making decode build every alert's.
-  std::call_once(fields_once_, [this] { build_fields(false); });
+  if (!fields_ready_.load(std::memory_order_acquire)) std::call_once(fields_once_, [this] { build_fields(false); });
   for (const auto& f : fields_) {
     if (f.name == name) return true;
   }
@@ -145,18 +165,37 @@ namespace {
 
 // Added names and texts must be valid UTF-8, like everything decode accepts: the persisted form is read back by the
 // same strict parser, and every format writes them out.
-bool valid_utf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
+bool valid_utf8(std::string_view s) {
+  // ASCII, the usual case, needs no call to the validator.
+  std::uint64_t high = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, s.data() + i, 8);
+    high |= v;
+  }
+  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
+  return !(high & 0x8080808080808080ULL) || simdjson::validate_utf8(s.data(), s.size());
+}
 
 }  // namespace
 
+bool Alert::name_free(std::string_view name) const {
+  // Not free either (counted by the stage like a taken name): a name that is not valid UTF-8.
+  return !reserved_name(name) && !has_falco_field(name) && !find_added(name) && valid_utf8(name);
+}
+
 Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
-  if (reserved_name(name) || has_falco_field(name) || find_added(name)) return AddResult::Exists;
-  // Not added either (counted by the stage like a taken name): a name or text that is not valid UTF-8.
-  if (!valid_utf8(name)) return AddResult::Exists;
+  if (!name_free(name)) return AddResult::Exists;
   if ((value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) &&
       !valid_utf8(value.text)) {
     return AddResult::Exists;
   }
+  store_field(name, value);
+  return AddResult::Added;
+}
+
+void Alert::store_field(std::string_view name, const Value& value) {
   if (added_.empty()) added_.reserve(8);
   // Copy before taking a view: storing the name may move the arena the value's text is in (a value copied from
   // another added field).
@@ -178,11 +217,10 @@ Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
   }
   f.name = std::string_view(added_arena_.get() + name_at, name.size());
   added_.push_back(f);
-  return AddResult::Added;
 }
 
 Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::string_view> items) {
-  if (reserved_name(name) || has_falco_field(name) || find_added(name)) return AddResult::Exists;
+  if (!name_free(name)) return AddResult::Exists;
   if (std::any_of(items.begin(), items.end(), [](std::string_view v) { return !valid_utf8(v); })) {
     return AddResult::Exists;
   }
@@ -207,11 +245,12 @@ Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::str
   Value v;
   v.kind = Value::Kind::Array;
   v.text = json;
-  if (add_field(name, v) != AddResult::Added) return AddResult::Exists;
+  store_field(name, v);  // checked above: the name is free and the items (so their JSON) are UTF-8
   Field& f = added_.back();
   f.value.added_list = true;
   f.value.first_item = static_cast<std::uint32_t>(added_items_.size());
   f.value.item_count = static_cast<std::uint32_t>(items.size());
+  if (added_items_.capacity() == 0) added_items_.reserve(std::max<std::size_t>(items.size(), 16));  // one allocation
   for (auto item : items) added_items_.push_back(Value::string(store_added(item)));
   return AddResult::Added;
 }
@@ -221,8 +260,11 @@ void Alert::add_tag(std::string_view tag) {
   for (auto t : tags) {
     if (t == tag) return;
   }
-  const std::string copy(tag);  // the tag may be a view into the added arena, which storing can move
-  const std::string_view stored = store_added(copy);
+  // A tag that is a view into the added arena is copied first: storing can move the arena.
+  const char* base = added_arena_.get();
+  const std::string_view stored = base && tag.data() >= base && tag.data() < base + added_cap_
+                                      ? store_added(std::string(tag))
+                                      : store_added(tag);
   tags.push_back(stored);
   ++added_tag_count_;
   tags_value_.item_count = static_cast<std::uint32_t>(tags.size());

@@ -6,13 +6,15 @@
 //
 // Decoding validates the whole alert (JSON, UTF-8, limits, required keys) and extracts the top-level keys at
 // once; the table of output fields is built on first use, by whichever thread asks first (fields(), find_field(),
-// lookup() of a field, items()). A route on priority that feeds the `json` format never pays for it; once any
-// table was asked for, decoding builds the next ones at once, on the decoding threads.
+// lookup() of a field it did not pick, items()). A route on priority that feeds the `json` format never pays for
+// it, nor do templates and filters, whose field names decode picks (core/field_picks.hpp); once any table was asked
+// for, decoding builds the next ones at once, on the decoding threads.
 //
 // Added fields: after decode and before the alert is shared (the stage chain, on the decoding thread), stages add
 // fields and tags to it. They never replace or remove what Falco sent: a name the alert already has is refused.
 // Added fields are seen by lookup() after Falco's, by every formatter (each places them where its target expects),
 // and are persisted with the alert (persisted(): the disk buffer, dead letters) so a restart keeps them.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -21,7 +23,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json_scan.hpp"
 #include "core/priority.hpp"
+#include "core/unique_keys.hpp"
 
 namespace saker {
 
@@ -72,6 +76,7 @@ struct Field {
 inline constexpr std::string_view kPersistKey = "_saker";
 
 class Alert;
+class FieldPicks;
 using AlertPtr = std::shared_ptr<const Alert>;
 
 class Alert {
@@ -131,6 +136,8 @@ class Alert {
     return std::span<const std::string_view>(tags).subspan(tags.size() - added_tag_count_);
   }
   bool has_additions() const noexcept { return !added_.empty() || added_tag_count_ > 0; }
+  // Where added members go in json() (the closing brackets of output_fields and tags), when decode found them.
+  const SplicePoints* splice_points() const noexcept { return splice_known_ ? &splice_ : nullptr; }
   const Field* find_added(std::string_view name) const noexcept;
   // Whether Falco's alert has this field (output_fields or an unknown top-level key).
   bool has_falco_field(std::string_view name) const;
@@ -160,6 +167,7 @@ class Alert {
   // Built once, on demand (build_fields): the field table, list elements, and the unescaped strings they view;
   // the arena is grown only by FieldTable, which moves the views along.
   mutable std::once_flag fields_once_;
+  std::atomic<bool> fields_ready_{false};  // decode built the table before sharing the alert: no once needed
   mutable std::vector<Field> fields_;
   mutable std::vector<Value> tag_items_;  // `tags` as Values, for items(tags_value_)
   mutable std::vector<Value> items_;
@@ -170,6 +178,21 @@ class Alert {
   // Added fields and tags: names and texts live in added_arena_ (grown by doubling, views moved along), so an
   // enriched alert costs two allocations however many fields it gets.
   std::string_view store_added(std::string_view s);
+  bool name_free(std::string_view name) const;                // no field has it, it is not reserved, it is UTF-8
+  void store_field(std::string_view name, const Value& value);  // add_field() after its checks
+  // The fields decode picked out for lookup() (core/field_picks.hpp): the version of the names it used, and the
+  // values of those the alert has. A value that is an object or array is not picked (lookup() uses the table).
+  struct Pick {
+    std::uint32_t slot = 0;
+    bool complex = false;
+    Value value;
+  };
+  const FieldPicks* picks_ = nullptr;
+  std::vector<Pick> picked_;
+  const Pick* find_pick(std::uint32_t slot) const noexcept;
+  // Where the json format inserts added members into json_, found at decode when stages run (json_scan.hpp).
+  SplicePoints splice_;
+  bool splice_known_ = false;
   std::vector<Field> added_;
   std::vector<Value> added_items_;  // elements of added lists
   std::unique_ptr<char[]> added_arena_;
@@ -184,22 +207,16 @@ class Alert {
   bool name_filter_valid_ = false;
 };
 
-// The hash both decode and add_field use for the name filter.
+// The name filter: three bits per name out of 512, from the hash decode computes for UniqueKeys anyway.
 struct FieldNameFilter {
-  static std::uint64_t hash(std::string_view name) noexcept {
-    std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
-    for (unsigned char c : name) h = (h ^ c) * 1099511628211ULL;
-    return h ^ (h >> 29);
-  }
-  static void add(std::uint64_t (&bits)[8], std::string_view name) noexcept {
-    const std::uint64_t h = hash(name);
+  static void add(std::uint64_t (&bits)[8], std::uint64_t hash) noexcept {
     for (int i = 0; i < 3; ++i) {
-      const unsigned b = static_cast<unsigned>(h >> (9 * i)) & 511;
+      const unsigned b = static_cast<unsigned>(hash >> (9 * i)) & 511;
       bits[b >> 6] |= 1ULL << (b & 63);
     }
   }
   static bool maybe(const std::uint64_t (&bits)[8], std::string_view name) noexcept {
-    const std::uint64_t h = hash(name);
+    const std::uint64_t h = UniqueKeys::hash(name);
     for (int i = 0; i < 3; ++i) {
       const unsigned b = static_cast<unsigned>(h >> (9 * i)) & 511;
       if (!(bits[b >> 6] >> (b & 63) & 1)) return false;

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/field_picks.hpp"
+#include "core/json_scan.hpp"
 #include "core/time.hpp"
 #include "core/unique_keys.hpp"
 #include "core/uuid.hpp"
@@ -294,19 +296,28 @@ struct Head {
   bool has_output_fields = false;
   dom::object output_fields;
   std::vector<std::string_view> tags;
-  std::vector<std::string_view> unknown;  // the other top-level keys: fields (the flattened shape's place for them)
+  std::vector<std::pair<std::string_view, dom::element>> unknown;  // the other top-level keys: fields (the
+                                                                   // flattened shape's place for them)
+  const FieldPicks* picks = nullptr;  // the names to pick, when any is registered
+  std::vector<std::pair<std::uint32_t, dom::element>> picked;  // their slots and values, as found
   bool have_envelope = false;
   dom::element envelope;  // kPersistKey's value (persisted form only)
   bool want_name_filter = false;
   std::uint64_t name_filter[8] = {};
+  // Member positions (0: the first top-level member), for the json format's splice points.
+  int members = 0, fields_member = -1, tags_member = -1, envelope_member = -1;
 
   void reset() {  // keeps the lists' capacity
-    std::vector<std::string_view> keep_tags = std::move(tags), keep_unknown = std::move(unknown);
+    std::vector<std::string_view> keep_tags = std::move(tags);
+    auto keep_unknown = std::move(unknown);
+    auto keep_picked = std::move(picked);
     keep_tags.clear();
     keep_unknown.clear();
+    keep_picked.clear();
     *this = Head();
     tags = std::move(keep_tags);
     unknown = std::move(keep_unknown);
+    picked = std::move(keep_picked);
   }
 };
 
@@ -314,19 +325,23 @@ struct Head {
 // be in both (a filter would find one, a format the other).
 Result<bool> unique_fields(UniqueKeys& keys, Head& h) {
   enum : unsigned { kTop, kOutputFields };
-  if (h.want_name_filter) {
-    for (auto k : h.unknown) FieldNameFilter::add(h.name_filter, k);
-    if (h.has_output_fields) {
-      for (auto [k, val] : h.output_fields) FieldNameFilter::add(h.name_filter, k);
-    }
-  }
   const UniqueKeys::Set set = keys.open(h.unknown.size() + (h.has_output_fields ? h.output_fields.size() : 0));
-  for (auto k : h.unknown) {
-    if (keys.add(set, k, kTop) != UniqueKeys::kNew) return duplicate_key(k, "at the top level");
+  const auto pick = [&h](std::string_view k, std::uint64_t hash, dom::element val) {
+    if (!h.picks) return;
+    if (const int slot = h.picks->find(k, hash); slot >= 0) h.picked.emplace_back(static_cast<std::uint32_t>(slot), val);
+  };
+  for (auto [k, val] : h.unknown) {
+    const std::uint64_t hash = UniqueKeys::hash(k);
+    if (h.want_name_filter) FieldNameFilter::add(h.name_filter, hash);
+    pick(k, hash, val);
+    if (keys.add_hashed(set, k, hash, kTop) != UniqueKeys::kNew) return duplicate_key(k, "at the top level");
   }
   if (!h.has_output_fields) return true;
   for (auto [k, val] : h.output_fields) {
-    const int was = keys.add(set, k, kOutputFields);
+    const std::uint64_t hash = UniqueKeys::hash(k);
+    if (h.want_name_filter) FieldNameFilter::add(h.name_filter, hash);
+    pick(k, hash, val);
+    const int was = keys.add_hashed(set, k, hash, kOutputFields);
     if (was == kTop) return duplicate_key(k, "as a field: in output_fields and at the top level");
     if (was != UniqueKeys::kNew) return duplicate_key(k, "in output_fields");
     if (!nests(val)) continue;
@@ -347,8 +362,10 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, UniqueKeys&
   };
   for (auto [key, val] : root) {
     if (auto r = table.count(); !r) return r;
+    const int member = h.members++;
     if (key == kPersistKey) {
       if (twice(1u << 0)) return duplicate_key(key, "at the top level");
+      h.envelope_member = member;
       if (mode != Decoder::Mode::Persisted) {
         return make_error("reserved_key", fmt::format("top-level \"{}\" is reserved for saker's own use", kPersistKey));
       }
@@ -360,13 +377,14 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, UniqueKeys&
     const unsigned bit = head_bit(key);
     if (bit && twice(bit)) return duplicate_key(key, "at the top level");
     if (!bit) {
-      h.unknown.push_back(key);
+      h.unknown.emplace_back(key, val);
     } else if (key == "output_fields") {
       if (val.is_object()) {
         h.has_output_fields = true;
+        h.fields_member = member;
         h.output_fields = val.get_object().value_unsafe();
       } else {
-        h.unknown.push_back(key);  // the flattened shape: a field like any other
+        h.unknown.emplace_back(key, val);  // the flattened shape: a field like any other
       }
     } else if (key == "rule") {
       if (!val.is_string()) return bad_type(key, "a string");
@@ -410,6 +428,7 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, UniqueKeys&
       h.have_time = true;
     } else if (key == "tags") {
       if (!val.is_array()) return bad_type(key, "a list of strings");
+      h.tags_member = member;
       const dom::array arr = val.get_array().value_unsafe();
       for (dom::element t : arr) {
         if (auto r = table.count(); !r) return r;
@@ -530,6 +549,16 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
                                                json.size(), limits_.max_alert_bytes));
   }
   if (json.empty()) return make_error("invalid_json", "empty input: expected one JSON object");
+  // Below every route's floor, by the priority read without a parse: dropped unparsed, unchecked — no route would
+  // take it however the rest reads. What that read cannot settle (no priority, an unknown one, escapes in a key
+  // before it, "priority" named twice) takes the full decode below, which refuses or drops it after checking it all.
+  if (floor_ > Priority::Debug && mode == Mode::Received) {
+    if (const auto text = first_priority(json)) {
+      if (const auto p = parse_priority(*text); p && *p < floor_ && one_priority_key(json)) {
+        return std::shared_ptr<Alert>();
+      }
+    }
+  }
   if (json.size() > impl_->parser.capacity()) {
     if (impl_->parser.allocate(json.size(), limits_.max_depth)) {
       return make_error("too_large", "cannot allocate parser memory for this alert");
@@ -556,12 +585,14 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   // max_fields of them and needs no counting walk.
   const bool walk = json.size() / 2 + 1 > limits_.max_fields;
   h.want_name_filter = name_filter_;
+  h.picks = FieldPicks::current();
   if (auto r = read_head(doc.get_object().value_unsafe(), h, counter, impl_->keys, walk, mode); !r) return r.error();
   // The persisted form: the alert as received ends where the envelope's "len" says; what follows is saker's.
   std::int64_t envelope_arrival = 0;
   if (h.have_envelope) {
     std::uint64_t len = 0;
-    if (h.envelope["len"].get(len) || len == 0 || len >= json.size() ||
+    // saker writes the envelope last; anything after it would be cut off with it.
+    if (h.envelope_member != h.members - 1 || h.envelope["len"].get(len) || len == 0 || len >= json.size() ||
         json.substr(len, kPersistKey.size() + 4) != fmt::format(",\"{}\":", kPersistKey)) {
       return make_error("bad_envelope", fmt::format("\"{}\" does not match the alert it is part of", kPersistKey));
     }
@@ -598,6 +629,9 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   std::size_t head_bytes = h.rule.size() + h.priority.size() + h.output.size() + h.source.size() +
                            h.hostname.size() + h.uuid.size() + h.time_text.size() + generated.size();
   for (auto t : h.tags) head_bytes += t.size();
+  for (auto& [slot, val] : h.picked) {
+    if (val.is_string()) head_bytes += val.get_string().value_unsafe().size();
+  }
   a.head_.reset(new char[head_bytes]);
   char* at = a.head_.get();
   auto put = [&at](std::string_view s) {
@@ -617,6 +651,34 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   if (!h.tags.empty()) {
     a.tags.reserve(h.tags.size());
     for (auto t : h.tags) a.tags.push_back(put(t));
+  }
+  // A picked name the alert lacks is absent for certain: lookup() knows that without a table.
+  a.picks_ = h.picks;
+  if (!h.picked.empty()) {
+    a.picked_.reserve(h.picked.size());
+    for (auto& [slot, val] : h.picked) {
+      Alert::Pick& p = a.picked_.emplace_back();
+      p.slot = slot;
+      switch (val.type()) {
+        case dom::element_type::STRING: p.value = Value::string(put(val.get_string().value_unsafe())); break;
+        case dom::element_type::INT64: p.value = Value::integer(val.get_int64().value_unsafe()); break;
+        case dom::element_type::UINT64:
+          p.value.kind = Value::Kind::Uint;
+          p.value.u = val.get_uint64().value_unsafe();
+          break;
+        case dom::element_type::DOUBLE:
+          p.value.kind = Value::Kind::Double;
+          p.value.d = val.get_double().value_unsafe();
+          break;
+        case dom::element_type::BOOL:
+          p.value.kind = Value::Kind::Bool;
+          p.value.boolean = val.get_bool().value_unsafe();
+          break;
+        case dom::element_type::NULL_VALUE: break;
+        case dom::element_type::ARRAY:
+        case dom::element_type::OBJECT: p.complex = true; break;  // lookup() takes these from the table
+      }
+    }
   }
   a.tags_value_.kind = Value::Kind::Array;
   a.tags_value_.alert_tags = true;
@@ -639,9 +701,18 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
     out.append(out.size() == 1 ? "\"uuid\":\"" : ",\"uuid\":\"").append(a.uuid).append("\"}");
   }
   if (g_fields_wanted.load(std::memory_order_relaxed)) {
-    std::call_once(a.fields_once_, [&] { FieldTable::build(a, doc.get_object().value_unsafe()); });
+    // Not shared yet: no other thread can be building it (fields() checks fields_ready_ first).
+    FieldTable::build(a, doc.get_object().value_unsafe());
+    a.fields_ready_.store(true, std::memory_order_release);
   }
   if (h.have_envelope) restore_additions(a, h.envelope);
+  if (name_filter_ || h.have_envelope) {
+    // Members of json(): the envelope (the last one) is cut off, a generated uuid comes last.
+    const int members = h.members - (h.have_envelope ? 1 : 0) + (a.uuid_generated ? 1 : 0);
+    a.splice_ = scan_splice_points(out, h.fields_member < 0 ? -1 : members - 1 - h.fields_member,
+                                   h.tags_member < 0 ? -1 : members - 1 - h.tags_member);
+    a.splice_known_ = true;
+  }
   return alert;
 }
 

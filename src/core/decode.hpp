@@ -44,8 +44,9 @@ class Decoder {
 
   const DecodeLimits& limits() const noexcept { return limits_; }
 
-  // Alerts below `floor` are decoded and checked in full, then returned as a null AlertPtr instead of being built:
-  // no route would take them.
+  // Alerts below `floor` are returned as a null AlertPtr instead of being built: no route would take them. When the
+  // priority can be read from the first members without a parse (core/json_scan.hpp: Falco writes it third), such
+  // an alert is dropped unparsed and so unchecked; otherwise it is decoded and checked in full first.
   void set_floor(Priority floor) noexcept { floor_ = floor; }
 
  private:

@@ -1,7 +1,6 @@
 #include "core/priority.hpp"
 
 #include <array>
-#include <cctype>
 
 namespace saker {
 namespace {
@@ -9,7 +8,8 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+    const char c = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];  // ASCII only, no locale
+    if (c != b[i]) return false;
   }
   return true;
 }

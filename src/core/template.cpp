@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/field_picks.hpp"
 #include "core/time.hpp"
 
 namespace saker {
@@ -52,6 +53,9 @@ Result<FieldTemplate> FieldTemplate::compile(std::string_view text,
     i = close;
   }
   if (!literal.empty()) t.parts_.push_back({false, std::move(literal)});
+  for (const auto& p : t.parts_) {
+    if (p.field) FieldPicks::want(p.text);  // decode picks its value: rendering needs no field table
+  }
   return t;
 }
 

@@ -14,10 +14,15 @@ namespace {
 constexpr char kEmpty[1] = {};  // where an empty key points, so that a null data pointer always means a free slot
 }  // namespace
 
-UniqueKeys::UniqueKeys() {
+namespace {
+std::uint64_t draw_seed() {
   std::random_device rd;
-  seed_ = (std::uint64_t{rd()} << 32) ^ rd();
+  return (std::uint64_t{rd()} << 32) ^ rd();
 }
+const std::uint64_t g_seed = draw_seed();
+}  // namespace
+
+std::uint64_t UniqueKeys::hash(std::string_view key) noexcept { return XXH3_64bits_withSeed(key.data(), key.size(), g_seed); }
 
 UniqueKeys::Set UniqueKeys::open(std::size_t n) {
   const std::size_t cap = std::bit_ceil(std::max<std::size_t>(n * 2, 8));  // at most half full: short probes
@@ -28,8 +33,7 @@ UniqueKeys::Set UniqueKeys::open(std::size_t n) {
   return s;
 }
 
-int UniqueKeys::add(const Set& s, std::string_view key, unsigned origin) {
-  const std::uint64_t h = XXH3_64bits_withSeed(key.data(), key.size(), seed_);
+int UniqueKeys::add_hashed(const Set& s, std::string_view key, std::uint64_t h, unsigned origin) {
   const auto tag = static_cast<std::uint32_t>(h >> 32) & ~1u;
   const auto size = static_cast<std::uint32_t>(key.size());
   for (std::size_t i = h & s.mask;; i = (i + 1) & s.mask) {

@@ -4,7 +4,7 @@
 // must not show one value to the router and another to the SIEM.
 //
 // One open-addressing table per object, on one reusable stack of slots: no allocation per key, and none per alert
-// once the stack has grown. Keys are hashed with a seed drawn per instance, so crafted keys cannot all collide.
+// once the stack has grown. Keys are hashed with a seed drawn per process, so crafted keys cannot all collide.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -14,8 +14,6 @@ namespace saker {
 
 class UniqueKeys {
  public:
-  UniqueKeys();
-
   // One object's keys. Sets nest (an object in a value of another) and close in the reverse order.
   struct Set {
     std::size_t base = 0;
@@ -26,7 +24,11 @@ class UniqueKeys {
   // Adds `key`, remembering where it was met (`origin`, 0 or 1: e.g. the top level or output_fields). Returns
   // kNew, or the origin of the equal key the set has already. The key's bytes must outlive the set.
   static constexpr int kNew = -1;
-  int add(const Set& s, std::string_view key, unsigned origin = 0);
+  int add(const Set& s, std::string_view key, unsigned origin = 0) { return add_hashed(s, key, hash(key), origin); }
+  // The same with hash(key) computed already (decode hashes each field name once, for this and the name filter).
+  int add_hashed(const Set& s, std::string_view key, std::uint64_t hash, unsigned origin = 0);
+  // The hash of a key, seeded once per process so that crafted keys cannot all collide.
+  static std::uint64_t hash(std::string_view key) noexcept;
   // Closes `s` and every set opened after it.
   void close(const Set& s) noexcept { top_ = s.base; }
   // Closes every set (a new alert).
@@ -41,7 +43,6 @@ class UniqueKeys {
 
   std::vector<Slot> slots_;
   std::size_t top_ = 0;
-  std::uint64_t seed_;
 };
 
 }  // namespace saker

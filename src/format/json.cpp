@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/json_scan.hpp"
 #include "core/json_text.hpp"
 
 namespace saker {
@@ -11,13 +12,8 @@ namespace saker {
 namespace {
 
 // The closing bracket of the top-level "output_fields" object and "tags" array of a valid one-line JSON object
-// (npos when absent or not of that type), and whether either was empty. One pass; strings are skipped with memchr,
-// so the cost is in the few bytes outside strings.
-struct SplicePoints {
-  std::size_t fields_close = std::string_view::npos, tags_close = std::string_view::npos;
-  bool fields_empty = true, tags_empty = true;
-};
-
+// (npos when absent or not of that type), and whether either was empty, for an alert whose decode did not find them
+// (no stage ran). One pass; strings are skipped with memchr, so the cost is in the few bytes outside strings.
 SplicePoints find_splice_points(std::string_view obj) {
   SplicePoints sp;
   const char* p = obj.data();
@@ -169,14 +165,16 @@ void JsonFormatter::format(const Alert& alert, std::string& out) const {
   }
   const std::string& j = alert.json();
   const std::string_view text(j);
-  // Falco's keys are plain; a key written with escapes ("\u0074ags") could hide from the raw scan.
-  if (text.find("\\u") != std::string_view::npos) {
+  // Decode found the splice points by the members' positions; a raw scan reads key names, and a key written with
+  // escapes ("\u0074ags") could hide from it.
+  const SplicePoints* known = alert.splice_points();
+  if (!known && text.find("\\u") != std::string_view::npos) {
     format_rebuilt(alert, out);
     return;
   }
   // Added fields go inside output_fields (as falcosidekick's customfields do), or at the top level for the
   // flattened shape; added tags at the end of `tags`.
-  const SplicePoints sp = find_splice_points(text);
+  const SplicePoints sp = known ? *known : find_splice_points(text);
   const bool in_fields = !alert.added().empty() && sp.fields_close != std::string_view::npos;
   const bool in_tags = !alert.added_tags().empty() && sp.tags_close != std::string_view::npos;
   if ((alert.has_output_fields && !alert.added().empty() && !in_fields) ||

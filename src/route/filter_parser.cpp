@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/field_picks.hpp"
 #include "core/time.hpp"
 #include "route/filter_lexer.hpp"
 
@@ -164,6 +165,7 @@ class Parser {
     NodePtr node = make(Node::Kind::Test);
     Predicate& t = node->test;
     t.field = field;
+    FieldPicks::want(field);  // decode picks its value: testing it needs no field table
     t.op = *op;
     t.priority_field = field == "priority";
     if (t.op == Op::Exists) return node;

@@ -5,14 +5,44 @@
 #include <string_view>
 
 #include "core/decode.hpp"
+#include "core/field_picks.hpp"
 #include "core/time.hpp"
 #include "format/json.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static saker::Decoder decoder(saker::DecodeLimits{64 * 1024, 16, 256});
-  auto r = decoder.decode(std::string_view(reinterpret_cast<const char*>(data), size));
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  auto r = decoder.decode(input);
+  // With a floor, the priority is first read without a parse (json_scan): an alert the full decode accepts
+  // at or above the floor is never dropped by that read.
+  static saker::Decoder floored(saker::DecodeLimits{64 * 1024, 16, 256});
+  floored.set_floor(saker::Priority::Warning);
+  auto f = floored.decode(input);
+  if (r && r.value()->priority >= saker::Priority::Warning && (!f || !f.value())) __builtin_trap();
   if (!r) return 0;
   const saker::Alert& a = *r.value();
+  // Decode with stages on finds the splice points by position: an added field and tag land where the json format
+  // documents them, and everything else reads back unchanged.
+  static saker::Decoder staged(saker::DecodeLimits{64 * 1024, 16, 256});
+  staged.set_name_filter(true);  // cheap: a flag
+  auto s = staged.decode(input);
+  if (!s) __builtin_trap();
+  saker::Alert& b = *s.value();
+  const bool added = b.add_field("saker.fuzz", saker::Value::string("x")) == saker::Alert::AddResult::Added;
+  b.add_tag("saker-fuzz-tag");
+  std::string spliced;
+  saker::JsonFormatter().format(b, spliced);
+  static saker::Decoder reread(saker::DecodeLimits{128 * 1024, 16, 512});
+  auto c = reread.decode(spliced);
+  if (!c) __builtin_trap();
+  const saker::Alert& back = *c.value();
+  if (back.rule != a.rule || back.priority_text != a.priority_text || back.fields().size() != a.fields().size() + added)
+    __builtin_trap();
+  saker::Value got;
+  if (added && (!back.lookup("saker.fuzz", got) || got.to_text() != "x")) __builtin_trap();
+  bool tagged = false;
+  for (auto t : back.tags) tagged |= t == "saker-fuzz-tag";
+  if (!tagged) __builtin_trap();
   std::string out;
   saker::JsonFormatter().format(a, out);
   // The re-emitted record must itself decode: the json format never produces invalid JSON.
@@ -27,9 +57,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // Event times are whole int64 nanoseconds that format and parse back to themselves.
   if (saker::parse_rfc3339_ns(saker::format_rfc3339_ns(a.time_ns)) != a.time_ns) __builtin_trap();
+  // Picked fields (core/field_picks.hpp): the first names seen are registered, so later alerts have them picked at
+  // decode; a lookup through a pick must say what the field table says.
+  static int registered = 0;
+  for (const auto& f : a.fields()) {
+    if (registered < 64) saker::FieldPicks::want(f.name), ++registered;
+  }
   saker::Value v;
   for (const auto& f : a.fields()) {
     if (!a.lookup(f.name, v)) __builtin_trap();
+    if (v.kind != f.value.kind || v.to_text() != f.value.to_text()) __builtin_trap();
     out = v.to_text();
     v.append_json(out);
     if (v.kind == saker::Value::Kind::Array) {

@@ -1,0 +1,286 @@
+#include "core/json_scan.hpp"
+
+#include <bit>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace saker {
+
+namespace {
+
+using Index = std::ptrdiff_t;
+
+bool is_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The last index at or before `i` (and at or after `lo`) that is not whitespace; below `lo` when there is none.
+Index skip_space(const char* p, Index i, Index lo) noexcept {
+  while (i >= lo && is_space(p[i])) --i;
+  return i;
+}
+
+// p[i] is a string's closing quote: the index of its opening quote (at or after `lo`), or -1. A quote with an odd
+// number of backslashes before it is inside the string.
+Index string_start(const char* p, Index i, Index lo) noexcept {
+  Index end = i;
+  while (end > lo) {
+    const void* q = ::memrchr(p + lo, '"', static_cast<std::size_t>(end - lo));
+    if (!q) return -1;
+    const Index k = static_cast<const char*>(q) - p;
+    Index slashes = 0;
+    while (k - 1 - slashes >= lo && p[k - 1 - slashes] == '\\') ++slashes;
+    if (slashes % 2 == 0) return k;
+    end = k;
+  }
+  return -1;
+}
+
+// p[i] is '}' or ']': the index of the bracket that opens it, or -1.
+Index nested_start(const char* p, Index i, Index lo) noexcept {
+  std::size_t depth = 0;
+  for (; i >= lo; --i) {
+    const char c = p[i];
+    if (c == '"') {
+      i = string_start(p, i, lo);
+      if (i < 0) return -1;
+    } else if (c == '}' || c == ']') {
+      ++depth;
+    } else if ((c == '{' || c == '[') && --depth == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+// p[i] is a string's opening quote: the index of its closing quote (before `n`), or -1.
+Index string_end(const char* p, Index i, Index n) noexcept {
+  Index from = i + 1;
+  while (from < n) {
+    const void* q = std::memchr(p + from, '"', static_cast<std::size_t>(n - from));
+    if (!q) return -1;
+    const Index k = static_cast<const char*>(q) - p;
+    Index slashes = 0;
+    while (k - 1 - slashes > i && p[k - 1 - slashes] == '\\') ++slashes;
+    if (slashes % 2 == 0) return k;
+    from = k + 1;
+  }
+  return -1;
+}
+
+// p[i] is '{' or '[': the index of the bracket that closes it (before `n`), or -1.
+Index nested_end(const char* p, Index i, Index n) noexcept {
+  std::size_t depth = 0;
+  for (; i < n; ++i) {
+    const char c = p[i];
+    if (c == '"') {
+      i = string_end(p, i, n);
+      if (i < 0) return -1;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+// The first index at or after `i` (and before `n`) that is not whitespace; `n` when there is none.
+Index skip_space_forward(const char* p, Index i, Index n) noexcept {
+  while (i < n && is_space(p[i])) ++i;
+  return i;
+}
+
+// The members of one object, from the first to the last.
+class MembersForward {
+ public:
+  explicit MembersForward(std::string_view obj) noexcept : p_(obj.data()), n_(static_cast<Index>(obj.size())) {
+    if (obj.size() >= 2 && obj.front() == '{' && obj.back() == '}') at_ = 1;
+  }
+
+  // Moves past the next member: its key (as written, between the quotes) and its value (as written).
+  bool next(std::string_view& key, std::string_view& value) noexcept {
+    const Index end = n_ - 1;  // the object's '}'
+    if (at_ < 1) return false;
+    Index i = skip_space_forward(p_, at_, end);
+    if (i >= end && at_ == 1) {  // "{}": no member at all
+      at_ = 0;
+      return false;
+    }
+    if (i >= end || p_[i] != '"') return stop();
+    const Index close = string_end(p_, i, end);
+    if (close < 0) return stop();
+    key = std::string_view(p_ + i + 1, static_cast<std::size_t>(close - i - 1));
+    i = skip_space_forward(p_, close + 1, end);
+    if (i >= end || p_[i] != ':') return stop();
+    const Index first = skip_space_forward(p_, i + 1, end);
+    if (first >= end) return stop();
+    Index last = first;
+    const char c = p_[first];
+    if (c == '"') {
+      last = string_end(p_, first, end);
+    } else if (c == '{' || c == '[') {
+      last = nested_end(p_, first, end);
+    } else {
+      while (last + 1 < end && !is_space(p_[last + 1]) && p_[last + 1] != ',') ++last;
+    }
+    if (last < 0) return stop();
+    value = std::string_view(p_ + first, static_cast<std::size_t>(last - first + 1));
+    i = skip_space_forward(p_, last + 1, n_);
+    if (i < end && p_[i] == ',') {
+      at_ = i + 1;
+    } else if (i == end) {  // the object's '}': that was the last member
+      at_ = 0;
+    } else {
+      return stop();
+    }
+    return true;
+  }
+
+  // Whether next() read every member, to the closing '}' (false: it stopped on text it could not read, or the
+  // object is not read to its end yet).
+  bool complete() const noexcept { return at_ == 0 && !stopped_; }
+
+ private:
+  bool stop() noexcept {
+    at_ = 0;
+    stopped_ = true;
+    return false;
+  }
+
+  const char* p_;
+  Index n_;
+  Index at_ = 0;  // where the next member starts; 0 once every member is read
+  bool stopped_ = false;
+};
+
+// The members of one object, from the last to the first.
+class Members {
+ public:
+  explicit Members(std::string_view obj) noexcept : p_(obj.data()) {
+    if (obj.size() >= 2 && obj.front() == '{' && obj.back() == '}') at_ = static_cast<Index>(obj.size()) - 2;
+  }
+
+  // The index of the last character of the next member's value; false when no member is left (or the text is not
+  // an object). Does not move.
+  bool value_last(Index& last) noexcept {
+    if (at_ < 1) return false;
+    at_ = skip_space(p_, at_, 1);
+    if (at_ < 1) return false;
+    last = at_;
+    return true;
+  }
+
+  // Moves past the next member: its key (as written, between the quotes) and its value (as written).
+  bool next(std::string_view& key, std::string_view& value) noexcept {
+    Index last = 0;
+    if (!value_last(last)) return false;
+    const char c = p_[last];
+    Index first = last;
+    if (c == '"') {
+      first = string_start(p_, last, 1);
+    } else if (c == '}' || c == ']') {
+      first = nested_start(p_, last, 1);
+    } else {
+      while (first - 1 >= 1 && !is_space(p_[first - 1]) && p_[first - 1] != ':') --first;
+    }
+    if (first < 1) return stop();
+    value = std::string_view(p_ + first, static_cast<std::size_t>(last - first + 1));
+    Index i = skip_space(p_, first - 1, 1);
+    if (i < 1 || p_[i] != ':') return stop();
+    i = skip_space(p_, i - 1, 1);
+    if (i < 1 || p_[i] != '"') return stop();
+    const Index open = string_start(p_, i, 1);
+    if (open < 1) return stop();
+    key = std::string_view(p_ + open + 1, static_cast<std::size_t>(i - open - 1));
+    i = skip_space(p_, open - 1, 0);
+    if (i > 0 && p_[i] == ',') {
+      at_ = i - 1;
+    } else if (i == 0) {  // the object's '{': that was the first member
+      at_ = 0;
+    } else {
+      return stop();
+    }
+    return true;
+  }
+
+  const char* data() const noexcept { return p_; }
+
+ private:
+  bool stop() noexcept {
+    at_ = 0;
+    return false;
+  }
+
+  const char* p_;
+  Index at_ = 0;  // the last index not read yet; below 1 once every member is read
+};
+
+}  // namespace
+
+std::optional<std::string_view> first_priority(std::string_view obj) noexcept {
+  MembersForward members(obj);
+  std::string_view key, value;
+  while (members.next(key, value)) {
+    if (key.find('\\') != std::string_view::npos) return std::nullopt;  // might spell "priority"
+    if (key != "priority") continue;
+    if (value.size() < 2 || value.front() != '"' || value.find('\\') != std::string_view::npos) return std::nullopt;
+    return value.substr(1, value.size() - 2);
+  }
+  return std::nullopt;
+}
+
+bool one_priority_key(std::string_view obj) noexcept {
+  // A second key "priority" is either written plainly, as the same ten bytes (a "priority" inside a string has its
+  // quotes escaped), or with a \u escape: neither may appear. One pass looks for both '"p' and '\u', sixteen
+  // positions at a time, and compares ten bytes where '"p' starts.
+  constexpr std::string_view kKey = "\"priority\"";
+  const char* p = obj.data();
+  const std::size_t n = obj.size();
+  int keys = 0;
+  // p[j], p[j + 1] is '"p' or '\u': false when that ends the search (an escape, or "priority" a second time).
+  const auto candidate = [&](std::size_t j) {
+    if (p[j] == '\\') return false;
+    if (n - j >= kKey.size() && std::memcmp(p + j, kKey.data(), kKey.size()) == 0 && ++keys > 1) return false;
+    return true;
+  };
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), letter_p = _mm_set1_epi8('p');
+  const __m128i slash = _mm_set1_epi8('\\'), letter_u = _mm_set1_epi8('u');
+  for (; i + 17 <= n; i += 16) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
+    const __m128i hit = _mm_or_si128(_mm_and_si128(_mm_cmpeq_epi8(a, quote), _mm_cmpeq_epi8(b, letter_p)),
+                                     _mm_and_si128(_mm_cmpeq_epi8(a, slash), _mm_cmpeq_epi8(b, letter_u)));
+    for (auto m = static_cast<unsigned>(_mm_movemask_epi8(hit)); m; m &= m - 1) {
+      if (!candidate(i + static_cast<std::size_t>(std::countr_zero(m)))) return false;
+    }
+  }
+#endif
+  for (; i + 1 < n; ++i) {
+    if (((p[i] == '"' && p[i + 1] == 'p') || (p[i] == '\\' && p[i + 1] == 'u')) && !candidate(i)) return false;
+  }
+  return keys == 1;
+}
+
+SplicePoints scan_splice_points(std::string_view obj, int fields_from_end, int tags_from_end) noexcept {
+  SplicePoints sp;
+  Members members(obj);
+  const char* p = members.data();
+  // An object or array is empty when the first non-space character before its closing bracket opens it.
+  auto empty_before = [p](Index close) { return p[skip_space(p, close - 1, 0)] == (p[close] == '}' ? '{' : '['); };
+  std::string_view key, value;
+  for (int k = 0; fields_from_end >= k || tags_from_end >= k; ++k) {
+    Index last = 0;
+    if (!members.value_last(last)) break;
+    if (k == fields_from_end && p[last] == '}') sp.fields_close = static_cast<std::size_t>(last), sp.fields_empty = empty_before(last);
+    if (k == tags_from_end && p[last] == ']') sp.tags_close = static_cast<std::size_t>(last), sp.tags_empty = empty_before(last);
+    if (k >= fields_from_end && k >= tags_from_end) break;  // found both: the rest need not be read
+    if (!members.next(key, value)) break;
+  }
+  return sp;
+}
+
+}  // namespace saker

@@ -1,0 +1,37 @@
+#pragma once
+// json_scan: a JSON object's top-level members read without a parse, from either end.
+//
+// Falco writes `priority` third, after `hostname` and `output`, and `output_fields`, the bulk of an alert, last:
+// reading forward finds the priority a router needs first within a few hundred bytes, and reading backward finds
+// where added members go without reading output_fields. Both directions are sound because in JSON a '"' with an even
+// number of backslashes before it always delimits a string (an escaped quote has an odd number), so strings can be
+// skipped from either end.
+//
+// Neither function validates: on text that is not JSON they may answer wrongly, never read out of bounds. Callers
+// use them only where a wrong answer costs nothing but a skipped check (a priority below every route's floor: the
+// alert is dropped unparsed, but never one whose priority could be read two ways) or on text decode() has
+// validated already (splice points).
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+namespace saker {
+
+// The value of the first top-level "priority" key when it is a string without escapes, found before any key that
+// has escapes (which might spell "priority"); nullopt otherwise. `obj`: one object, surrounding whitespace trimmed.
+std::optional<std::string_view> first_priority(std::string_view obj) noexcept;
+
+// Whether `obj` names "priority" once: no parser can read another priority from it than first_priority() does.
+bool one_priority_key(std::string_view obj) noexcept;
+
+// Where the json format inserts added members: the closing bracket of the top-level member `fields_from_end`
+// (0: the last member) and of `tags_from_end`, and whether that object or array is empty. A negative index is not
+// looked for. `obj` must be valid JSON, one object, trimmed.
+struct SplicePoints {
+  static constexpr std::size_t npos = std::string_view::npos;
+  std::size_t fields_close = npos, tags_close = npos;
+  bool fields_empty = true, tags_empty = true;
+};
+SplicePoints scan_splice_points(std::string_view obj, int fields_from_end, int tags_from_end) noexcept;
+
+}  // namespace saker

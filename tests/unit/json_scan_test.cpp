@@ -1,0 +1,119 @@
+// json_scan reads an object's members without a parse: the priority a router needs first, from the start, and where
+// the json format inserts added members, from the end.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/decode.hpp"
+#include "core/json_scan.hpp"
+
+using namespace saker;
+
+namespace {
+
+std::string priority_of(std::string_view obj) {
+  const auto p = first_priority(obj);
+  if (p && !one_priority_key(obj)) return "<ambiguous>";
+  return p ? std::string(*p) : "<none>";
+}
+
+}  // namespace
+
+TEST(JsonScan, ReadsThePriorityWhereFalcoWritesIt) {
+  EXPECT_EQ(priority_of(R"({"hostname":"h","output":"o \"q\" {x}","priority":"Warning","rule":"r","source":"syscall",)"
+                        R"("tags":["t"],"time":"2024-01-01T00:00:00Z","output_fields":{"a":"}"}})"),
+            "Warning");
+  EXPECT_EQ(priority_of(R"({"hostname":"h","output":"o {x}","output_fields":{"a":"}{][","b":[1,"\"]"]},)"
+                        R"("priority":"Notice","rule":"r","source":"syscall","tags":["t"],"time":"2024-01-01T00:00:00Z"})"),
+            "Notice");
+}
+
+TEST(JsonScan, SkipsStringsWhateverTheyHoldAndAnyWhitespace) {
+  EXPECT_EQ(priority_of(R"({"priority" : "Debug" , "rule" : "a\"b\\" , "x": "\\\\\"}" })"), "Debug");
+  EXPECT_EQ(priority_of("{\n  \"priority\": \"Warning\",\n  \"output_fields\": {\"k\": \"\\\\\"}\n}"), "Warning");
+  EXPECT_EQ(priority_of(R"({"priority":"Error","n":-1.5e3,"t":true,"z":null,"l":[],"output_fields":{}})"), "Error");
+  // The top-level one, found past a nested "priority"; that a second one is named leaves the rest to the parser.
+  EXPECT_EQ(first_priority(R"({"output_fields":{"priority":"Debug"},"priority":"Critical"})").value_or(""), "Critical");
+  EXPECT_EQ(priority_of(R"({"output_fields":{"priority":"Debug"},"priority":"Critical"})"), "<ambiguous>");
+  EXPECT_EQ(first_priority(R"({"priority":"Critical","output_fields":{"priority":"Debug"}})").value_or(""), "Critical");
+}
+
+TEST(JsonScan, LeavesToTheParserWhatItCannotReadSafely) {
+  EXPECT_EQ(priority_of(R"({"rule":"r"})"), "<none>");                          // no priority
+  EXPECT_EQ(priority_of(R"({"priority":"Deb\u0075g","rule":"r"})"), "<none>");  // escapes in the value
+  EXPECT_EQ(priority_of(R"({"\u0070riority":"Critical","priority":"Debug"})"), "<none>");  // an escaped key first
+  EXPECT_EQ(priority_of(R"({"priority":3})"), "<none>");
+  // "priority" twice, however written: the parser refuses it, whatever its priority.
+  EXPECT_EQ(priority_of(R"({"priority":"Notice","rule":"a","priority":"Critical"})"), "<ambiguous>");
+  EXPECT_EQ(priority_of(R"({"rule":"first","priority":"Debug","rule":"second","priority":"Emergency"})"), "<ambiguous>");
+  EXPECT_EQ(priority_of(R"({"priority":"Notice","rule":"a","pri\u006frity":"Critical"})"), "<ambiguous>");
+  EXPECT_EQ(priority_of(R"({"priority":"Notice","output_fields":{"priority":"Critical"}})"), "<ambiguous>");
+  // A "priority" inside a string is not a key.
+  EXPECT_EQ(priority_of(R"({"priority":"Notice","output":"the \"priority\" is low"})"), "Notice");
+  EXPECT_EQ(priority_of("{}"), "<none>");
+  EXPECT_EQ(priority_of("[]"), "<none>");
+  EXPECT_EQ(priority_of(""), "<none>");
+  EXPECT_EQ(priority_of(R"("priority":"Debug"})"), "<none>");
+  // Not JSON: no answer or any answer, never a read out of bounds (ASan watches).
+  for (std::string_view junk : {R"({"})", R"({"priority":"})", R"({:"x"})", R"({,"priority":"Debug"})", R"({\"})",
+                                R"({"a":}})", R"({]})", R"({"priority""Debug"})"}) {
+    (void)first_priority(junk);
+    (void)one_priority_key(junk);
+  }
+}
+
+TEST(JsonScan, FindsTheSplicePointsByPositionNotName) {
+  const std::string obj = R"({"output_fields":{"a":1},"\u0074ags":["x"],"time":"t"})";
+  const SplicePoints sp = scan_splice_points(obj, 2, 1);
+  ASSERT_NE(sp.fields_close, SplicePoints::npos);
+  EXPECT_EQ(obj[sp.fields_close], '}');
+  EXPECT_EQ(obj.substr(sp.fields_close - 2, 3), ":1}");
+  EXPECT_FALSE(sp.fields_empty);
+  ASSERT_NE(sp.tags_close, SplicePoints::npos);
+  EXPECT_EQ(obj.substr(sp.tags_close - 3, 4), "\"x\"]");
+  EXPECT_FALSE(sp.tags_empty);
+
+  const std::string empty = R"({"output_fields":{ },"tags":[  ]})";
+  const SplicePoints e = scan_splice_points(empty, 1, 0);
+  EXPECT_EQ(e.fields_close, empty.find('}'));
+  EXPECT_TRUE(e.fields_empty);
+  EXPECT_EQ(e.tags_close, empty.find(']'));
+  EXPECT_TRUE(e.tags_empty);
+
+  // Not looked for, or not an object/array there: npos.
+  const SplicePoints none = scan_splice_points(obj, -1, 0);
+  EXPECT_EQ(none.fields_close, SplicePoints::npos);
+  EXPECT_EQ(none.tags_close, SplicePoints::npos);
+  EXPECT_EQ(scan_splice_points(obj, 7, 9).fields_close, SplicePoints::npos);
+}
+
+TEST(JsonScan, BelowTheFloorIsDroppedAndEverythingElseDecodedInFull) {
+  Decoder d;
+  d.set_floor(Priority::Warning);
+  // Below the floor and named once: dropped unparsed, so what only the parser checks (here a date and a key in
+  // output_fields twice) is not checked — no route would take it however it reads.
+  for (const char* low : {R"({"hostname":"h","priority":"Notice","rule":"r","time":"2024-02-31T00:00:00Z"})",
+                          R"({"rule":"r","priority":"Debug","output_fields":{"proc.name":"a","proc.name":"b"}})"}) {
+    auto r = d.decode(low);
+    ASSERT_TRUE(r.ok()) << low;
+    EXPECT_EQ(r.value(), nullptr) << low;
+  }
+  // A priority that could be read two ways is refused below the floor too.
+  for (const char* twice : {R"({"rule":"first","priority":"Debug","rule":"second","priority":"Emergency"})",
+                            R"({"rule":"r","priority":"Debug","pri\u006frity":"Emergency"})"}) {
+    auto r = d.decode(twice);
+    ASSERT_FALSE(r.ok()) << twice;
+    EXPECT_EQ(r.error().code, "duplicate_key") << twice;
+  }
+  // What that read cannot settle takes the full decode, which refuses or keeps it.
+  auto dup = d.decode(R"({"\u0070riority":"Critical","priority":"Notice","rule":"r"})");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, "duplicate_key");
+  auto unknown = d.decode(R"({"priority":"Severe","rule":"r"})");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, "unknown_priority");
+  auto kept = d.decode(R"({"output_fields":{"a":"}"},"priority":"warning","rule":"r"})");
+  ASSERT_TRUE(kept.ok());
+  ASSERT_NE(kept.value(), nullptr);
+  EXPECT_EQ(kept.value()->priority, Priority::Warning);
+}
