@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/decode.hpp"
+#include "core/field_names.hpp"
 #include "core/field_picks.hpp"
 #include "core/time.hpp"
 #include "format/json.hpp"
@@ -66,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   saker::Value v;
   for (const auto& f : a.fields()) {
     if (!a.lookup(f.name, v)) __builtin_trap();
-    if (v.kind != f.value.kind || v.to_text() != f.value.to_text()) __builtin_trap();
+    // (A field named like one of the alert's own keys, such as output_fields.hostname, is shadowed by that key.)
+    if (!saker::is_alert_key(f.name) && (v.kind != f.value.kind || v.to_text() != f.value.to_text())) __builtin_trap();
     out = v.to_text();
     v.append_json(out);
     if (v.kind == saker::Value::Kind::Array) {
