@@ -127,7 +127,9 @@ class DaemonTest(unittest.TestCase):
         self.assertIn("saker_sink_queued", text)
 
     def test_alerts_below_every_route_are_counted_unrouted_and_bad_ones_still_refused(self):
-        # Only warning-and-above sinks: a Notice alert is checked in full at decode, counted, and goes nowhere.
+        # Only warning-and-above sinks: a Notice alert is counted and goes nowhere. One whose priority reads plainly
+        # and once is dropped unparsed (what else is wrong with it is not checked: no route would take it); one
+        # whose priority could be read two ways, and a bad one a route would take, are refused.
         self.d.stop()
         http_port = free_port()
         d = Daemon(f"""data_dir: {self.d.workdir}/data2
@@ -141,16 +143,19 @@ sinks:
         self.addCleanup(d.cleanup)
         d.start(wait_port=http_port)
         lines = ['{"rule":"n1","priority":"Notice"}', '{"rule":"w1","priority":"Warning"}',
-                 '{"rule":"bad","priority":"Notice","time":"yesterday"}', '{"rule":"n2","priority":"informational"}',
-                 '{"rule":"c1","priority":"Critical"}']
+                 '{"rule":"low","priority":"Notice","time":"yesterday"}', '{"rule":"n2","priority":"informational"}',
+                 '{"rule":"c1","priority":"Critical"}', '{"rule":"bad","priority":"Error","time":"yesterday"}',
+                 '{"rule":"twice","priority":"Notice","priority":"Critical"}']
         with socket.create_connection(("127.0.0.1", self.tcp_port)) as s:
             s.sendall(("\n".join(lines) + "\n").encode())
         got = wait_for(lambda: len(read_lines(f"{self.d.workdir}/warn.ndjson")) == 2 and
                        read_lines(f"{self.d.workdir}/warn.ndjson"), 10, "kept alerts")
         self.assertEqual([json.loads(l)["rule"] for l in got], ["w1", "c1"])
-        wait_for(lambda: metric(http_port, "saker_alerts_received_total", {"source": "tcp"}) == 4, 5, "received")
-        self.assertEqual(metric(http_port, "saker_alerts_unrouted_total", {}), 2)
+        wait_for(lambda: metric(http_port, "saker_alerts_received_total", {"source": "tcp"}) == 5, 5, "received")
+        self.assertEqual(metric(http_port, "saker_alerts_unrouted_total", {}), 3)
         self.assertEqual(metric(http_port, "saker_alerts_refused_total", {"source": "tcp", "reason": "bad_time"}), 1)
+        self.assertEqual(metric(http_port, "saker_alerts_refused_total", {"source": "tcp", "reason": "duplicate_key"}),
+                         1)
         d.stop()
 
     def test_garbage_never_crashes_it(self):
