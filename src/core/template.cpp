@@ -36,8 +36,10 @@ Result<FieldTemplate> FieldTemplate::compile(std::string_view text,
       ++i;
       continue;
     }
-    const auto close = text.find('}', i + 1);
-    if (close == std::string_view::npos) return error(i, "unclosed '{': a field is written {field.name}");
+    const auto close = text.find_first_of("{}", i + 1);
+    if (close == std::string_view::npos || text[close] != '}') {
+      return error(i, "unclosed '{': a field is written {field.name}, a literal brace {{");
+    }
     std::string_view name = text.substr(i + 1, close - i - 1);
     while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
     while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
@@ -59,28 +61,53 @@ Result<FieldTemplate> FieldTemplate::compile(std::string_view text,
   return t;
 }
 
-void FieldTemplate::render(const Alert& alert, std::string& out) const {
+namespace {
+
+void append_value(const Alert& alert, std::string_view name, std::string& out) {
+  if (name == "time") {  // as text, as Falco writes it
+    out.append(format_rfc3339_ns(alert.time_ns));
+    return;
+  }
+  if (name == "tags") {
+    for (std::size_t i = 0; i < alert.tags.size(); ++i) out.append(i ? "," : "").append(alert.tags[i]);
+    return;
+  }
+  Value v;
+  if (!alert.lookup(name, v)) return;
+  if (v.kind == Value::Kind::String || v.kind == Value::Kind::Array || v.kind == Value::Kind::Object) {
+    out.append(v.text);
+  } else {
+    out.append(v.to_text());
+  }
+}
+
+bool name_safe(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+         c == '-';
+}
+
+}  // namespace
+
+void FieldTemplate::render(const Alert& alert, std::string& out, Values values) const {
   for (const auto& p : parts_) {
     if (!p.field) {
       out.append(p.text);
       continue;
     }
-    if (p.text == "time") {  // as text, as Falco writes it
-      out.append(format_rfc3339_ns(alert.time_ns));
-      continue;
-    }
-    if (p.text == "tags") {
-      for (std::size_t i = 0; i < alert.tags.size(); ++i) out.append(i ? "," : "").append(alert.tags[i]);
-      continue;
-    }
-    Value v;
-    if (!alert.lookup(p.text, v)) continue;
-    if (v.kind == Value::Kind::String || v.kind == Value::Kind::Array || v.kind == Value::Kind::Object) {
-      out.append(v.text);
-    } else {
-      out.append(v.to_text());
+    const std::size_t at = out.size();
+    append_value(alert, p.text, out);
+    if (values != Values::NameSafe) continue;
+    for (std::size_t i = at; i < out.size(); ++i) {
+      if (!name_safe(out[i])) out[i] = '_';
     }
   }
+}
+
+bool FieldTemplate::constant() const noexcept {
+  for (const auto& p : parts_) {
+    if (p.field) return false;
+  }
+  return true;
 }
 
 std::vector<std::string_view> FieldTemplate::fields() const {

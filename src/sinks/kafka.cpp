@@ -11,7 +11,6 @@
 namespace saker {
 namespace {
 
-using kafka::FieldTemplate;
 using kafka::KafkaSinkConfig;
 
 std::string_view trim(std::string_view s) {
@@ -40,9 +39,12 @@ std::string parse_brokers(const ConfigReader& r) {
 
 FieldTemplate parse_template(const ConfigReader& r, const char* key, std::string def, bool required) {
   const std::string text = r.string(key, std::move(def), required);
-  auto t = FieldTemplate::parse(text);
+  // Names are not checked: a sink sees Falco's fields, whatever the rules put in output_fields, and every stage's.
+  auto t = FieldTemplate::compile(text, [](std::string_view) { return true; });
   if (!t) {
-    r.errors.add(r.node[key], r.key_name(key), t.error().message, static_cast<int>(t.error().column));
+    const YAML::Node at = r.node[key];
+    const int col = static_cast<int>(t.error().column) - 1 + (at.Tag() == "!" ? 1 : 0);  // inside the quotes
+    r.errors.add(at, r.key_name(key), t.error().message, col);
     return {};
   }
   return std::move(t).value();

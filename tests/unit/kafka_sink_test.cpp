@@ -19,7 +19,6 @@
 
 #include "sinks/kafka.hpp"
 #include "sinks/kafka/producer.hpp"
-#include "sinks/kafka/template.hpp"
 #include "test_util.hpp"
 
 using namespace saker;
@@ -165,31 +164,50 @@ std::string config_errors(const std::string& yaml) {
   return errors.to_string();
 }
 
+// The kafka sink's topic and key are core FieldTemplates that accept any field name.
+Result<FieldTemplate> kafka_template(std::string_view text) {
+  return FieldTemplate::compile(text, [](std::string_view) { return true; });
+}
+
 }  // namespace
 
 TEST(KafkaTemplate, RendersFieldsLiteralsAndEscapes) {
   auto a = alert("Shell in container", "node-1", "u-1", "bash");
-  auto t = kafka::FieldTemplate::parse("{hostname}/{proc.name}:{rule}:{priority}:{missing}{{x}}");
+  auto t = kafka_template("{hostname}/{proc.name}:{rule}:{priority}:{missing}{{x}}");
   ASSERT_TRUE(t) << t.error().message;
   std::string out;
   t->render(*a, out);
   EXPECT_EQ(out, "node-1/bash:Shell in container:Warning:{x}");
   out.clear();
-  auto topic = kafka::FieldTemplate::parse("falco-{rule}");
-  topic->render(*a, out, true);
+  auto topic = kafka_template("falco-{rule}");
+  topic->render(*a, out, FieldTemplate::Values::NameSafe);
   EXPECT_EQ(out, "falco-Shell_in_container");  // only substituted values are sanitized for topic names
-  EXPECT_TRUE(kafka::FieldTemplate::parse("plain")->constant());
-  EXPECT_FALSE(kafka::FieldTemplate::parse("{uuid}")->constant());
+  out.clear();
+  kafka_template("a b/{hostname}/{proc.name} x")->render(*a, out, FieldTemplate::Values::NameSafe);
+  EXPECT_EQ(out, "a b/node-1/bash x");  // literal text is the user's own and kept as written
+  EXPECT_TRUE(kafka_template("plain")->constant());
+  EXPECT_FALSE(kafka_template("{uuid}")->constant());
 }
 
 TEST(KafkaTemplate, SyntaxErrorsNameTheColumn) {
-  auto unclosed = kafka::FieldTemplate::parse("ab{host");
+  auto unclosed = kafka_template("ab{host");
   ASSERT_FALSE(unclosed);
   EXPECT_EQ(unclosed.error().column, 3u);
-  EXPECT_FALSE(kafka::FieldTemplate::parse("a{}b"));
-  auto stray = kafka::FieldTemplate::parse("a}b");
+  EXPECT_FALSE(kafka_template("a{}b"));
+  auto nested = kafka_template("a{b{c}");
+  ASSERT_FALSE(nested);
+  EXPECT_EQ(nested.error().column, 2u);
+  auto stray = kafka_template("a}b");
   ASSERT_FALSE(stray);
   EXPECT_EQ(stray.error().column, 2u);
+}
+
+TEST(KafkaConfig, TemplateErrorsPointAtTheBrace) {
+  // The '{' of "{host" is at column 8 unquoted and at column 9 quoted.
+  const std::string plain = config_errors("type: kafka\nbrokers: a:9092\ntopic: t\nkey: ab{host\n");
+  EXPECT_NE(plain.find("t.yaml:4:8: sinks[0].key: unclosed '{'"), std::string::npos) << plain;
+  const std::string quoted = config_errors("type: kafka\nbrokers: a:9092\ntopic: t\nkey: \"ab{host\"\n");
+  EXPECT_NE(quoted.find("t.yaml:4:9: sinks[0].key: unclosed '{'"), std::string::npos) << quoted;
 }
 
 TEST(KafkaConfig, RequiredKeysAndRefusedPassthrough) {

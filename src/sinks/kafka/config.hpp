@@ -9,7 +9,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include "core/result.hpp"
-#include "sinks/kafka/template.hpp"
+#include "core/template.hpp"
 
 namespace saker::kafka {
 

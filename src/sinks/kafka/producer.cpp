@@ -168,7 +168,7 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
   bool produce(std::size_t i, SteadyClock::time_point deadline) {
     const Alert& alert = *state_.alerts[i];
     topic_.clear();
-    cfg_.topic.render(alert, topic_, true);
+    cfg_.topic.render(alert, topic_, FieldTemplate::Values::NameSafe);
     key_.clear();
     cfg_.key.render(alert, key_);
     value_.clear();
