@@ -4,20 +4,47 @@
 #include <cstring>
 
 namespace saker {
-
 namespace {
 
-// Whether any of 8 bytes is a control character, '"' or '\\' (exact as to whether, not as to which).
+// Whether any of 8 bytes is a control character, '"' or '\\', or (Replace) not ASCII: exact as to whether, not as
+// to which.
+template <bool Replace>
 inline bool needs_escape(std::uint64_t v) noexcept {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
   const std::uint64_t control = (v - kOnes * 0x20) & ~v & kHighs;
   const std::uint64_t q = v ^ (kOnes * '"'), b = v ^ (kOnes * '\\');
-  return (control | ((q - kOnes) & ~q & kHighs) | ((b - kOnes) & ~b & kHighs)) != 0;
+  const std::uint64_t high = Replace ? v & kHighs : 0;
+  return (control | high | ((q - kOnes) & ~q & kHighs) | ((b - kOnes) & ~b & kHighs)) != 0;
 }
 
-}  // namespace
+// Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0.
+std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t n = 0;
+  unsigned min = 0;
+  unsigned cp = 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2, cp = c & 0x1F, min = 0x80;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3, cp = c & 0x0F, min = 0x800;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4, cp = c & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (n > s.size() - i) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
 
-void append_json_string(std::string& out, std::string_view s) {
+// One loop for both modes; the Keep instance is the formats' hot path and tests no byte for UTF-8.
+template <bool Replace>
+void append_escaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run = 0;  // start of the current stretch that needs no escaping
@@ -26,12 +53,22 @@ void append_json_string(std::string& out, std::string_view s) {
     while (i + 8 <= s.size()) {
       std::uint64_t v;
       std::memcpy(&v, s.data() + i, 8);
-      if (needs_escape(v)) break;
+      if (needs_escape<Replace>(v)) break;
       i += 8;
     }
     if (i >= s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      if (!Replace || c < 0x80) continue;
+      if (const std::size_t n = utf8_length(s, i)) {
+        i += n - 1;
+        continue;
+      }
+      out.append(s.data() + run, i - run);
+      run = i + 1;
+      out.append("\\ufffd");
+      continue;
+    }
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
@@ -50,6 +87,16 @@ void append_json_string(std::string& out, std::string_view s) {
   }
   out.append(s.data() + run, s.size() - run);
   out.push_back('"');
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s, InvalidUtf8 invalid) {
+  if (invalid == InvalidUtf8::Replace) {
+    append_escaped<true>(out, s);
+  } else {
+    append_escaped<false>(out, s);
+  }
 }
 
 }  // namespace saker

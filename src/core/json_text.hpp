@@ -5,7 +5,14 @@
 
 namespace saker {
 
-// Appends `s` as a quoted JSON string.
-void append_json_string(std::string& out, std::string_view s);
+// What append_json_string does with bytes that are not part of valid UTF-8.
+enum class InvalidUtf8 {
+  Keep,     // copied as they are: the text was validated already (alerts are checked at decode)
+  Replace,  // each such byte becomes \ufffd, so the output is valid JSON whatever the input (saker's own log)
+};
+
+// Appends `s` as a quoted JSON string. With Replace, valid UTF-8 means RFC 3629's: no overlong forms, no
+// surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no sequence cut short.
+void append_json_string(std::string& out, std::string_view s, InvalidUtf8 invalid = InvalidUtf8::Keep);
 
 }  // namespace saker

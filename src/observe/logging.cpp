@@ -7,36 +7,13 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "core/json_text.hpp"
+
 namespace saker {
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  std::size_t n = 0;
-  unsigned min = 0;
-  unsigned cp = 0;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2, cp = c & 0x1F, min = 0x80;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3, cp = c & 0x0F, min = 0x800;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4, cp = c & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
-// `%*`: the message with the config's secrets replaced by their placeholders, escaped for a JSON string when
-// the log is JSON (spdlog's own flags do not escape).
+// `%*`: the message with the config's secrets replaced by their placeholders; a quoted JSON string when the log
+// is JSON (spdlog's own flags do not escape), with bytes that are not UTF-8 replaced, so every line parses.
 class MessageFlag final : public spdlog::custom_flag_formatter {
  public:
   MessageFlag(std::shared_ptr<const LogRedactor> redactor, bool json) : redactor_(std::move(redactor)), json_(json) {}
@@ -47,7 +24,7 @@ class MessageFlag final : public spdlog::custom_flag_formatter {
       return;
     }
     std::string escaped;
-    append_json_escaped(escaped, text);
+    append_json_string(escaped, text, InvalidUtf8::Replace);
     dest.append(escaped.data(), escaped.data() + escaped.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
@@ -60,38 +37,6 @@ class MessageFlag final : public spdlog::custom_flag_formatter {
 };
 
 }  // namespace
-
-void append_json_escaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      if (const std::size_t n = utf8_length(s, i)) {
-        out.append(s.substr(i, n));
-        i += n;
-      } else {
-        out.append("\\ufffd");
-        ++i;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      default:
-        if (c < 0x20) {
-          const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-          out.append(esc, 6);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
-  }
-}
 
 void LogRedactor::add(const Redactions& redactions) {
   const Redactions long_enough = redactions.at_least(4);
@@ -113,7 +58,7 @@ std::shared_ptr<LogRedactor> setup_logging(const std::string& level, std::string
       json ? spdlog::stderr_logger_mt("saker") : spdlog::stderr_color_mt("saker");
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   formatter->add_flag<MessageFlag>('*', redactor, json);
-  formatter->set_pattern(json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":"%*"})"
+  formatter->set_pattern(json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":%*})"
                               : "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %*");
   logger->set_formatter(std::move(formatter));
   spdlog::set_default_logger(logger);

@@ -27,8 +27,4 @@ class LogRedactor {
 std::shared_ptr<LogRedactor> setup_logging(const std::string& level, std::string_view format,
                                            const Redactions& redactions = {});
 
-// Appends `s` to `out` escaped for the inside of a JSON string; bytes that are not valid UTF-8 become U+FFFD,
-// so a line stays parseable whatever an alert or a peer put in the message.
-void append_json_escaped(std::string& out, std::string_view s);
-
 }  // namespace saker

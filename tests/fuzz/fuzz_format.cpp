@@ -1,7 +1,7 @@
 // Fuzz target: any bytes that decode, with a few added fields made of their text, go through every registered
 // output format, and each record must keep its format's promises: one line; JSON formats valid JSON (ecs/ocsf
 // with unique keys); CEF/LEEF headers with their exact field count and extension keys that parse as keys, each
-// once.
+// once. The raw input also goes through the log's escaper (append_json_string replacing what is not UTF-8).
 #include <simdjson.h>
 
 #include <cstddef>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/decode.hpp"
+#include "core/json_text.hpp"
 #include "format/formatter.hpp"
 
 namespace {
@@ -119,11 +120,28 @@ void check_leef(string_view out) {
   }
 }
 
+// The raw bytes as saker's JSON log writes a message: always one valid JSON string, the input itself when it was
+// UTF-8 (then exactly what the formats' escaper writes too).
+void check_log_escaping(string_view raw) {
+  static simdjson::dom::parser parser;
+  std::string out;
+  saker::append_json_string(out, raw, saker::InvalidUtf8::Replace);
+  string_view back;
+  check(!parser.parse(out).get(back));
+  if (simdjson::validate_utf8(raw.data(), raw.size())) {
+    check(back == raw);
+    std::string kept;
+    saker::append_json_string(kept, raw);
+    check(kept == out);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static saker::Decoder decoder(saker::DecodeLimits{64 * 1024, 16, 256});
   static const auto formats = all_formats();
+  check_log_escaping(string_view(reinterpret_cast<const char*>(data), size));
   auto r = decoder.decode(string_view(reinterpret_cast<const char*>(data), size));
   if (!r) return 0;
   saker::Alert& alert = *r.value();

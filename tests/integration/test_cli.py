@@ -224,7 +224,8 @@ sinks:
         self.assertIn("saker replay needs none", r.stderr)
 
     def test_json_logs_are_one_object_per_line_with_the_message_escaped(self):
-        weird = os.path.join(self.dir, 'a "quoted"\nand\\ folder')
+        # Bytes that are not UTF-8 in the path (0xFF; an overlong "/" as C0 AF) come out as U+FFFD each.
+        weird = os.path.join(self.dir, 'a "quoted"\nand\\ folder \udcff \udcc0\udcaf')
         os.mkdir(weird)
         port = free_port()
         d = Daemon(f"""log_format: json
@@ -242,5 +243,6 @@ sinks:
         for rec in records:
             self.assertEqual(sorted(rec), ["level", "message", "time"])
             self.assertRegex(rec["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$")
-        self.assertTrue(any(rec["level"] == "info" and f"running with {d.config_path}" in rec["message"]
+        shown = d.config_path.replace("\udcff", "\ufffd").replace("\udcc0\udcaf", "\ufffd\ufffd")
+        self.assertTrue(any(rec["level"] == "info" and f"running with {shown}" in rec["message"]
                             for rec in records), records)

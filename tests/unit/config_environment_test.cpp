@@ -220,12 +220,6 @@ TEST(ConfigEnvironment, LogFormatIsTextOrJson) {
   EXPECT_TRUE(contains(bad.to_string(), "s.yaml:1:13: log_format: must be text or json")) << bad.to_string();
 }
 
-TEST(ConfigEnvironment, LogMessagesAreEscapedForJson) {
-  std::string out;
-  append_json_escaped(out, "say \"hi\"\nC:\\ \x01 caf\xc3\xa9 \xff");
-  EXPECT_EQ(out, "say \\\"hi\\\"\\nC:\\\\ \\u0001 caf\xc3\xa9 \\ufffd");
-}
-
 TEST(ConfigEnvironment, LogsKeepSecretsOutButNotShortValues) {
   ::setenv("SAKER_UT_TOKEN", "s3cret-token", 1);
   ::setenv("SAKER_UT_THREADS", "2", 1);
