@@ -69,8 +69,8 @@ int cmd_run(const std::string& path) {
   auto cfg = load(path);
   if (!cfg) return 1;
   auto redactor = saker::setup_logging(cfg->log_level, cfg->log_format, cfg->redactions);
-  saker::Metrics metrics;
-  auto pipeline = std::make_unique<saker::Pipeline>(cfg, metrics);
+  saker::Metrics metrics(redactor);
+  auto pipeline = std::make_unique<saker::Pipeline>(cfg, metrics, redactor);
   // POST /-/reload takes SIGHUP's path: the loop below reloads from the file.
   if (!path.empty()) pipeline->on_reload_request([] { ::kill(::getpid(), SIGHUP); });
   if (auto r = pipeline->start(); !r) {

@@ -51,6 +51,7 @@ std::string ConfigErrors::resolve_path(std::string_view path) const {
 
 void Redactions::add(std::string value, std::string shown) {
   if (value.empty() || value == shown) return;
+  if (std::any_of(items_.begin(), items_.end(), [&](const Item& s) { return s.value == value; })) return;  // first wins
   auto at = std::find_if(items_.begin(), items_.end(), [&](const Item& s) { return s.value.size() < value.size(); });
   items_.insert(at, Item{std::move(value), std::move(shown)});
 }

@@ -26,8 +26,8 @@ struct ConfigError {
   std::string to_string() const;  // "file:line:col: key: message"
 };
 
-// Values placeholders brought into a config, each with the placeholder to show in its place, so neither an
-// error message nor a log line repeats a secret.
+// Values placeholders brought into a config, each with the placeholder to show in its place, and the credentials
+// the config holds (shown as `***`), so neither an error message nor a log line repeats a secret.
 class Redactions {
  public:
   void add(std::string value, std::string shown);
@@ -67,6 +67,8 @@ class ConfigErrors {
 
   // `value` came from a placeholder: from now on messages show `shown` (the placeholder) wherever it would appear.
   void add_substitution(std::string value, std::string shown) { redactions_.add(std::move(value), std::move(shown)); }
+  // `value` is a credential written in the config itself (a password, a token): messages show `***` instead.
+  void add_secret(std::string value) { redactions_.add(std::move(value), "***"); }
   std::string redact(std::string_view text) const { return redactions_.apply(text); }
   const Redactions& redactions() const noexcept { return redactions_; }
 

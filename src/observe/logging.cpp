@@ -16,7 +16,8 @@ namespace {
 // is JSON (spdlog's own flags do not escape), with bytes that are not UTF-8 replaced, so every line parses.
 class MessageFlag final : public spdlog::custom_flag_formatter {
  public:
-  MessageFlag(std::shared_ptr<const LogRedactor> redactor, bool json) : redactor_(std::move(redactor)), json_(json) {}
+  MessageFlag(std::shared_ptr<const SecretRedactor> redactor, bool json)
+      : redactor_(std::move(redactor)), json_(json) {}
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
     const std::string text = redactor_->apply(std::string_view(msg.payload.data(), msg.payload.size()));
     if (!json_) {
@@ -32,26 +33,15 @@ class MessageFlag final : public spdlog::custom_flag_formatter {
   }
 
  private:
-  std::shared_ptr<const LogRedactor> redactor_;
+  std::shared_ptr<const SecretRedactor> redactor_;
   bool json_;
 };
 
 }  // namespace
 
-void LogRedactor::add(const Redactions& redactions) {
-  const Redactions long_enough = redactions.at_least(4);
-  std::lock_guard lock(mu_);
-  redactions_.add_all(long_enough);
-}
-
-std::string LogRedactor::apply(std::string_view message) const {
-  std::lock_guard lock(mu_);
-  return redactions_.apply(message);
-}
-
-std::shared_ptr<LogRedactor> setup_logging(const std::string& level, std::string_view format,
-                                           const Redactions& redactions) {
-  auto redactor = std::make_shared<LogRedactor>();
+std::shared_ptr<SecretRedactor> setup_logging(const std::string& level, std::string_view format,
+                                              const Redactions& redactions) {
+  auto redactor = std::make_shared<SecretRedactor>();
   redactor->add(redactions);
   const bool json = format == "json";
   std::shared_ptr<spdlog::logger> logger =

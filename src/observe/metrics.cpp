@@ -28,20 +28,23 @@ std::string render_labels(const Labels& labels) {
   return out;
 }
 
+Metrics::Metrics(std::shared_ptr<const SecretRedactor> redactor)
+    : redactor_(redactor ? std::move(redactor) : std::make_shared<const SecretRedactor>()) {}
+
 std::size_t Metrics::series_index(const std::string& name, const std::string& help, Type type, const Labels& labels) {
   std::lock_guard lock(mu_);
   auto [it, inserted] = families_.try_emplace(name, Family{type, help, {}});
   if (!inserted && it->second.type != type) throw std::logic_error("metric " + name + " registered with two types");
   const std::string key = render_labels(labels);
   auto s = it->second.series.find(key);
-  if (s != it->second.series.end()) return s->second;
+  if (s != it->second.series.end()) return s->second.index;
   std::size_t idx = 0;
   switch (type) {
     case Type::Counter: idx = counters_.size(); counters_.emplace_back(); break;
     case Type::Gauge: idx = gauges_.size(); gauges_.emplace_back(); break;
     case Type::Timing: idx = timings_.size(); timings_.emplace_back(); break;
   }
-  it->second.series.emplace(key, idx);
+  it->second.series.emplace(key, Family::Series{idx, labels});
   return idx;
 }
 
@@ -67,21 +70,32 @@ std::string Metrics::render() const {
   std::lock_guard lock(mu_);
   std::string out;
   auto it = std::back_inserter(out);
+  Labels shown;
+  auto labels_of = [&](const Family::Series& s) {
+    shown = s.labels;
+    for (auto& kv : shown) kv.second = redactor_->apply(kv.second);
+    return render_labels(shown);
+  };
   for (const auto& [name, fam] : families_) {
     switch (fam.type) {
       case Type::Counter:
         fmt::format_to(it, "# HELP {} {}\n# TYPE {} counter\n", name, fam.help, name);
-        for (const auto& [labels, idx] : fam.series) fmt::format_to(it, "{}{} {}\n", name, labels, counters_[idx].value());
+        for (const auto& [key, s] : fam.series) {
+          fmt::format_to(it, "{}{} {}\n", name, labels_of(s), counters_[s.index].value());
+        }
         break;
       case Type::Gauge:
         fmt::format_to(it, "# HELP {} {}\n# TYPE {} gauge\n", name, fam.help, name);
-        for (const auto& [labels, idx] : fam.series) fmt::format_to(it, "{}{} {}\n", name, labels, gauges_[idx].value());
+        for (const auto& [key, s] : fam.series) {
+          fmt::format_to(it, "{}{} {}\n", name, labels_of(s), gauges_[s.index].value());
+        }
         break;
       case Type::Timing:
         fmt::format_to(it, "# HELP {} {}\n# TYPE {} summary\n", name, fam.help, name);
-        for (const auto& [labels, idx] : fam.series) {
-          fmt::format_to(it, "{}_sum{} {:.9f}\n{}_count{} {}\n", name, labels, timings_[idx].sum_ns() / 1e9, name,
-                         labels, timings_[idx].count());
+        for (const auto& [key, s] : fam.series) {
+          const std::string labels = labels_of(s);
+          fmt::format_to(it, "{}_sum{} {:.9f}\n{}_count{} {}\n", name, labels, timings_[s.index].sum_ns() / 1e9,
+                         name, labels, timings_[s.index].count());
         }
         break;
     }
@@ -94,7 +108,7 @@ std::uint64_t Metrics::counter_value(const std::string& name, const Labels& labe
   auto it = families_.find(name);
   if (it == families_.end() || it->second.type != Type::Counter) return 0;
   auto s = it->second.series.find(render_labels(labels));
-  return s == it->second.series.end() ? 0 : counters_[s->second].value();
+  return s == it->second.series.end() ? 0 : counters_[s->second.index].value();
 }
 
 }  // namespace saker

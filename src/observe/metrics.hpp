@@ -5,10 +5,13 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "observe/redact.hpp"
 
 namespace saker {
 
@@ -50,6 +53,9 @@ class Timing {
 
 class Metrics {
  public:
+  // Label values are shown through `redactor` (no config secret in a scrape); without one, hide_credentials().
+  explicit Metrics(std::shared_ptr<const SecretRedactor> redactor = nullptr);
+
   // The same name and labels always return the same series; references stay valid for the registry's life.
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
@@ -66,10 +72,15 @@ class Metrics {
   struct Family {
     Type type;
     std::string help;
-    std::map<std::string, std::size_t> series;  // rendered label set -> index into the type's store
+    struct Series {
+      std::size_t index;  // into the type's store
+      Labels labels;      // as given, redacted when rendered
+    };
+    std::map<std::string, Series> series;  // by the label set as given
   };
   std::size_t series_index(const std::string& name, const std::string& help, Type type, const Labels& labels);
 
+  std::shared_ptr<const SecretRedactor> redactor_;
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;
   std::deque<Counter> counters_;
@@ -77,6 +88,7 @@ class Metrics {
   std::deque<Timing> timings_;
 };
 
+// `{name="value",…}` with the values escaped; empty for no labels.
 std::string render_labels(const Labels& labels);
 
 }  // namespace saker

@@ -57,7 +57,7 @@ struct PipelineConfig {
   std::string data_dir = "/var/lib/saker";
   std::string log_level = "info";
   std::string log_format = "text";  // or "json": one JSON object per line (time, level, message)
-  Redactions redactions;             // values from ${env:…}/${file:…}, kept out of the logs
+  Redactions redactions;             // ${env:…}/${file:…} values and credentials: never in what saker reports
   std::chrono::milliseconds shutdown_grace{10000};
   DecodeLimits limits;
   std::vector<SourceSpec> sources;

@@ -34,8 +34,11 @@ class HoldingQueue final : public Consumer {
 
 }  // namespace
 
-Pipeline::Pipeline(std::shared_ptr<const PipelineConfig> config, Metrics& metrics)
-    : config_(std::move(config)), metrics_(metrics) {
+Pipeline::Pipeline(std::shared_ptr<const PipelineConfig> config, Metrics& metrics,
+                   std::shared_ptr<const SecretRedactor> redactor)
+    : config_(std::move(config)),
+      metrics_(metrics),
+      redactor_(redactor ? std::move(redactor) : std::make_shared<const SecretRedactor>()) {
   router_.store(std::make_shared<const Router>(std::vector<Router::Target>{}, metrics_));
 }
 
@@ -392,11 +395,11 @@ std::string Pipeline::health(bool& healthy) const {
     const bool ok = s->healthy();
     healthy = healthy && ok;
     if (!sinks.empty()) sinks.push_back(',');
-    append_json_string(sinks, s->name());
+    append_json_string(sinks, redactor_->apply(s->name()));
     fmt::format_to(std::back_inserter(sinks), ":{{\"healthy\":{},\"queued\":{}", ok, s->queued());
     if (!ok) {
       sinks.append(",\"last_error\":");
-      append_json_string(sinks, s->last_error());
+      append_json_string(sinks, redactor_->apply(s->last_error()));
     }
     sinks.push_back('}');
   }
@@ -412,7 +415,7 @@ std::string Pipeline::readiness(bool& ready) const {
     const bool refusing = s->refusing();
     ready = ready && !refusing;
     if (!sinks.empty()) sinks.push_back(',');
-    append_json_string(sinks, s->name());
+    append_json_string(sinks, redactor_->apply(s->name()));
     fmt::format_to(std::back_inserter(sinks), ":{{\"accepting\":{},\"healthy\":{},\"queued\":{}}}", !refusing,
                    s->healthy(), s->queued());
   }

@@ -18,6 +18,7 @@
 
 #include "core/clock.hpp"
 #include "observe/metrics.hpp"
+#include "observe/redact.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/sink_runner.hpp"
 #include "route/router.hpp"
@@ -28,7 +29,10 @@ namespace saker {
 
 class Pipeline final : public Ingest {
  public:
-  Pipeline(std::shared_ptr<const PipelineConfig> config, Metrics& metrics);
+  // `redactor` keeps the config's secrets out of health() and readiness() (sink names, last errors); without one,
+  // hide_credentials() still applies.
+  Pipeline(std::shared_ptr<const PipelineConfig> config, Metrics& metrics,
+           std::shared_ptr<const SecretRedactor> redactor = nullptr);
   ~Pipeline() override;
 
   // Opens every sink, builds the stages, then starts every source (unless `with_sources` is false, as for replay).
@@ -91,6 +95,7 @@ class Pipeline final : public Ingest {
 
   std::shared_ptr<const PipelineConfig> config_;
   Metrics& metrics_;
+  std::shared_ptr<const SecretRedactor> redactor_;
   const Clock* clock_ = nullptr;
   std::mutex reload_mu_;  // one reload at a time
   mutable std::mutex sinks_mu_;  // sinks_ as health() reads it while a reload replaces entries

@@ -80,6 +80,24 @@ std::pair<const char*, const char*> classify(CURLcode rc) {
   }
 }
 
+// A password in a URL's userinfo (a proxy's) joins the secrets messages never show.
+void add_url_password(ConfigErrors& errors, const std::string& url) {
+  if (url.empty()) return;
+  CURLU* u = curl_url();
+  char* password = nullptr;
+  if (curl_url_set(u, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK && password) {
+    errors.add_secret(password);
+    char* decoded = nullptr;  // what it means, if it was percent-encoded
+    if (curl_url_get(u, CURLUPART_PASSWORD, &decoded, CURLU_URLDECODE) == CURLUE_OK && decoded) {
+      errors.add_secret(decoded);
+    }
+    curl_free(decoded);
+  }
+  curl_free(password);
+  curl_url_cleanup(u);
+}
+
 }  // namespace
 
 std::span<const std::string_view> http_sink_keys() { return all_http_sink_keys(); }
@@ -99,6 +117,7 @@ HttpClientOptions parse_http_client_options(const ConfigReader& r, std::string_v
     r.errors.add(r.node["compression"], r.key_name("compression"), "must be none or gzip");
   }
   o.proxy = r.string("proxy");
+  add_url_password(r.errors, o.proxy);
   o.tls = parse_tls_options(r);
   if (r.has("headers")) {
     const YAML::Node h = r.node["headers"];
@@ -130,12 +149,19 @@ HttpClientOptions parse_http_client_options(const ConfigReader& r, std::string_v
     r.errors.add(node, a.ctx, "give exactly one of: user and password, bearer" +
                                   std::string(api_key_scheme.empty() ? "" : ", api_key"));
   } else if (a.has("bearer")) {
-    o.authorization = "Bearer " + a.string("bearer");
+    const std::string token = a.string("bearer");
+    r.errors.add_secret(token);
+    o.authorization = "Bearer " + token;
   } else if (a.has("api_key")) {
-    o.authorization = fmt::format("{} {}", api_key_scheme, a.string("api_key"));
+    const std::string key = a.string("api_key");
+    r.errors.add_secret(key);
+    o.authorization = fmt::format("{} {}", api_key_scheme, key);
   } else {
     const std::string user = a.string("user", "", true), password = a.string("password", "", true);
-    o.authorization = "Basic " + base64_encode(user + ":" + password);
+    const std::string credentials = base64_encode(user + ":" + password);
+    r.errors.add_secret(password);
+    r.errors.add_secret(credentials);
+    o.authorization = "Basic " + credentials;
   }
   return o;
 }
@@ -293,8 +319,10 @@ Result<HttpResponse> HttpClient::send(std::string_view method, const std::string
   if (rc != CURLE_OK) {
     const auto [code, hint] = classify(rc);
     status_counter(code).inc();
+    // With a proxy, "refused" or "cannot resolve" may be about the proxy: say which one was used.
+    const std::string via = opts_.proxy.empty() ? "" : " via proxy " + opts_.proxy;
     std::string message =
-        fmt::format("{} {}: {} ({})", method, url, hint, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        fmt::format("{} {}{}: {} ({})", method, url, via, hint, errbuf[0] ? errbuf : curl_easy_strerror(rc));
     note_failure(url, code, message);
     return make_error(code, std::move(message));
   }

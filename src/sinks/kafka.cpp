@@ -104,6 +104,8 @@ void parse_passthrough(const ConfigReader& r, KafkaSinkConfig& cfg) {
                    fmt::format("not allowed here: {}", why));
       continue;
     }
+    // sasl.password, ssl.key.password, sasl.oauthbearer.client.secret, ...
+    if (name.ends_with("password") || name.ends_with("secret")) r.errors.add_secret(value);
     cfg.librdkafka.emplace_back(std::move(name), std::move(value));
   }
 }

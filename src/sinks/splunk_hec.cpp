@@ -164,6 +164,7 @@ SinkBuilder parse_splunk_hec_sink(const ConfigReader& r) {
   if (std::string_view(base).ends_with("/services/collector")) base += "/event";  // the older alias of /event
   cfg.url = url_with_path(base, "/services/collector/event", "/services/collector/event/1.0");
   cfg.token = r.string("token", "", true);
+  r.errors.add_secret(cfg.token);
   cfg.http.authorization = "Splunk " + cfg.token;
   cfg.fields.source = r.string("source", cfg.fields.source);
   cfg.fields.sourcetype = r.string("sourcetype", cfg.fields.sourcetype);

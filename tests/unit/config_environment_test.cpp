@@ -231,7 +231,7 @@ sinks:
 )",
                           errors);
   ASSERT_TRUE(cfg) << errors.to_string();
-  LogRedactor redactor;
+  SecretRedactor redactor;
   redactor.add(cfg->redactions);
   EXPECT_EQ(redactor.apply("bearer s3cret-token refused by 2 threads"),
             "bearer ${env:SAKER_UT_TOKEN} refused by 2 threads");

@@ -48,6 +48,7 @@ SourceBuilder parse_http_source(const ConfigReader& r) {
 
   if (r.has("token")) {
     cfg.token = r.string("token");
+    r.errors.add_secret(cfg.token);
     bool bad = cfg.token.empty();
     for (const char c : cfg.token) bad |= static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
     if (bad) {
