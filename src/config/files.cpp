@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -38,11 +39,24 @@ std::string openssl_reason() {
 
 }  // namespace
 
-std::string tls_file_problem(const std::string& path, TlsFile kind) {
+std::string tls_file_problem(const std::string& path, TlsFile kind, const std::string& passphrase) {
   if (::access(path.c_str(), R_OK) != 0) return fmt::format("cannot read {}: {}", path, std::strerror(errno));
   if (std::filesystem::is_directory(path)) return fmt::format("{} is a folder, not a PEM file", path);
   SslCtx ctx = new_ctx();
   if (!ctx) return "cannot check it: " + openssl_reason();
+  if (kind == TlsFile::private_key && !passphrase.empty()) {
+    SSL_CTX_set_default_passwd_cb_userdata(ctx.get(), const_cast<std::string*>(&passphrase));
+    SSL_CTX_set_default_passwd_cb(ctx.get(), [](char* buf, int size, int, void* user) {
+      const auto* p = static_cast<const std::string*>(user);
+      const int n = static_cast<int>(std::min<std::size_t>(p->size(), static_cast<std::size_t>(size)));
+      std::memcpy(buf, p->data(), static_cast<std::size_t>(n));
+      return n;
+    });
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), path.c_str(), SSL_FILETYPE_PEM) != 1) {
+      return fmt::format("{} is not a PEM private key its passphrase opens ({})", path, openssl_reason());
+    }
+    return {};
+  }
   switch (kind) {
     case TlsFile::certificate:
       if (SSL_CTX_use_certificate_chain_file(ctx.get(), path.c_str()) != 1) {
@@ -60,6 +74,18 @@ std::string tls_file_problem(const std::string& path, TlsFile kind) {
       }
       break;
   }
+  return {};
+}
+
+std::string readable_file_problem(const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0) return fmt::format("cannot read {}: {}", path, std::strerror(errno));
+  if (std::filesystem::is_directory(path)) return fmt::format("{} is a folder, not a file", path);
+  return {};
+}
+
+std::string readable_directory_problem(const std::string& path) {
+  if (::access(path.c_str(), R_OK | X_OK) != 0) return fmt::format("cannot read {}: {}", path, std::strerror(errno));
+  if (!std::filesystem::is_directory(path)) return fmt::format("{} is not a folder", path);
   return {};
 }
 

@@ -10,8 +10,12 @@ namespace saker {
 enum class TlsFile { certificate, private_key, ca_bundle };
 
 // Empty when `path` is a readable PEM file of that kind (loaded with OpenSSL as the TLS code will load it);
-// otherwise what is wrong.
-std::string tls_file_problem(const std::string& path, TlsFile kind);
+// otherwise what is wrong. A private key may be encrypted when its `passphrase` is given.
+std::string tls_file_problem(const std::string& path, TlsFile kind, const std::string& passphrase = {});
+// Empty when `path` is a file saker can read (a keystore, a CRL, a keytab: files only their library parses).
+std::string readable_file_problem(const std::string& path);
+// Empty when `path` is a folder saker can list and read (a CA folder of hashed certificate names).
+std::string readable_directory_problem(const std::string& path);
 // Empty when the private key in `key` belongs to the certificate in `cert` (both already good on their own).
 std::string tls_pair_problem(const std::string& cert, const std::string& key);
 // Empty when `dir` is a writable folder or can be created (its nearest existing ancestor is a writable folder).

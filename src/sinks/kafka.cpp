@@ -1,10 +1,12 @@
 #include "sinks/kafka.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include "config/files.hpp"
 #include "sinks/kafka/config.hpp"
 #include "sinks/kafka/producer.hpp"
 
@@ -110,6 +112,55 @@ void parse_passthrough(const ConfigReader& r, KafkaSinkConfig& cfg) {
   }
 }
 
+// librdkafka opens these only when the sink starts: `saker check` reads them now. A relative path resolves against
+// the config's folder, as every path in a saker config does.
+void check_files(const ConfigReader& r, KafkaSinkConfig& cfg) {
+  enum class Kind { ca, certificate, key, file };
+  static constexpr std::pair<std::string_view, Kind> kFiles[] = {
+      {"ssl.ca.location", Kind::ca},           {"ssl.certificate.location", Kind::certificate},
+      {"ssl.key.location", Kind::key},         {"ssl.keystore.location", Kind::file},
+      {"ssl.crl.location", Kind::file},        {"sasl.kerberos.keytab", Kind::file}};
+  std::string passphrase, cert, key;
+  for (const auto& [name, value] : cfg.librdkafka) {
+    if (name == "ssl.key.password") passphrase = value;
+  }
+  for (auto& [name, value] : cfg.librdkafka) {
+    const auto* file =
+        std::find_if(std::begin(kFiles), std::end(kFiles), [&](const auto& f) { return f.first == name; });
+    if (file == std::end(kFiles) || value.empty()) continue;
+    if (file->second == Kind::ca && value == "probe") continue;  // librdkafka looks in the system's usual places
+    value = r.errors.resolve_path(value);
+    std::string problem;
+    switch (file->second) {
+      case Kind::ca:  // a PEM bundle, or a folder of hashed names as OpenSSL's CApath
+        problem = std::filesystem::is_directory(value) ? readable_directory_problem(value)
+                                                       : tls_file_problem(value, TlsFile::ca_bundle);
+        break;
+      case Kind::certificate:
+        problem = tls_file_problem(value, TlsFile::certificate);
+        if (problem.empty()) cert = value;
+        break;
+      case Kind::key:
+        problem = tls_file_problem(value, TlsFile::private_key, passphrase);
+        if (!problem.empty() && passphrase.empty() && problem.find("unencrypted") != std::string::npos) {
+          problem += "; if it is encrypted, set ssl.key.password";
+        }
+        if (problem.empty()) key = value;
+        break;
+      case Kind::file: problem = readable_file_problem(value); break;
+    }
+    if (!problem.empty()) {
+      r.errors.add(r.node["librdkafka"][name], fmt::format("{}.{}", r.key_name("librdkafka"), name), problem);
+    } else if (!std::filesystem::is_directory(value)) {
+      r.errors.note_loaded_file(value, file_digest(value));  // a renewed certificate is a change on reload
+    }
+  }
+  if (cert.empty() || key.empty() || !passphrase.empty()) return;
+  if (std::string p = tls_pair_problem(cert, key); !p.empty()) {
+    r.errors.add(r.node["librdkafka"]["ssl.key.location"], r.key_name("librdkafka") + ".ssl.key.location", p);
+  }
+}
+
 }  // namespace
 
 SinkBuilder parse_kafka_sink(const ConfigReader& r) {
@@ -161,6 +212,7 @@ SinkBuilder parse_kafka_sink(const ConfigReader& r) {
       }
     }
   }
+  check_files(r, cfg);  // after librdkafka's own checks, which run only while nothing else is wrong
   return [cfg](SinkContext& ctx) -> std::unique_ptr<Sink> { return kafka::make_kafka_sink(cfg, ctx); };
 }
 

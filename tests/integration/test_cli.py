@@ -203,6 +203,78 @@ sinks:
         self.assertEqual(r.returncode, 1)
         self.assertIn(f"{data_dir}:1:11: data_dir: cannot create the folder {self.dir}/blocker/state", r.stderr)
 
+    def test_check_reads_every_file_librdkafka_would_open(self):
+        pki = os.path.join(self.dir, "pki")
+        os.mkdir(pki)
+        for name in ("good", "other"):
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                            f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem"],
+                           cwd=pki, check=True, capture_output=True)
+        subprocess.run(["openssl", "pkey", "-in", "good.key", "-aes256", "-passout", "pass:kafka-key-pass",
+                        "-out", "good.enc.key"], cwd=pki, check=True, capture_output=True)
+        self.write("junk.pem", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+        self.write("keystore.p12", "opaque to saker: librdkafka parses it")
+        self.write("saker.keytab", "opaque to saker: Kerberos parses it")
+        os.mkdir(os.path.join(self.dir, "crl-folder"))
+
+        def kafka(props):
+            lines = "\n".join(f"      {k}: {v}" for k, v in props.items())
+            return f"""sources: []
+sinks:
+  - type: kafka
+    brokers: "127.0.0.1:9092"
+    topic: falco
+    librdkafka:
+{lines}
+"""
+        # Relative paths resolve against the config's folder; a CA may be a folder; an encrypted key with its
+        # passphrase is good.
+        good = self.write("good.yaml", kafka({
+            "security.protocol": "SSL", "ssl.ca.location": "pki", "ssl.certificate.location": "pki/good.pem",
+            "ssl.key.location": "pki/good.enc.key", "ssl.key.password": "kafka-key-pass",
+            "ssl.keystore.location": "keystore.p12", "ssl.crl.location": "pki/other.pem",
+            "sasl.kerberos.keytab": "saker.keytab"}))
+        r = subprocess.run([BINARY, "check", "-c", good], capture_output=True, text=True, cwd="/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # Every bad file is reported at its value's line and column, not only the first.
+        bad = self.write("bad.yaml", kafka({
+            "ssl.ca.location": "missing-ca.pem", "ssl.certificate.location": "junk.pem",
+            "ssl.key.location": "junk.pem", "ssl.keystore.location": "missing.p12",
+            "ssl.crl.location": "crl-folder", "sasl.kerberos.keytab": "/nonexistent/saker.keytab"}))
+        r = self.check(bad)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        err = r.stderr
+        d = self.dir
+        self.assertIn(f"{bad}:7:24: sinks[0].librdkafka.ssl.ca.location: cannot read {d}/missing-ca.pem: "
+                      "No such file or directory", err)
+        self.assertIn(f"{bad}:8:33: sinks[0].librdkafka.ssl.certificate.location: {d}/junk.pem is not a PEM "
+                      "certificate", err)
+        self.assertIn(f"{bad}:9:25: sinks[0].librdkafka.ssl.key.location: {d}/junk.pem is not an unencrypted PEM "
+                      "private key", err)
+        self.assertIn("; if it is encrypted, set ssl.key.password", err)
+        self.assertIn(f"{bad}:10:30: sinks[0].librdkafka.ssl.keystore.location: cannot read {d}/missing.p12: "
+                      "No such file or directory", err)
+        self.assertIn(f"{bad}:11:25: sinks[0].librdkafka.ssl.crl.location: {d}/crl-folder is a folder, not a file",
+                      err)
+        self.assertIn(f"{bad}:12:29: sinks[0].librdkafka.sasl.kerberos.keytab: cannot read /nonexistent/saker.keytab: "
+                      "No such file or directory", err)
+        self.assertIn("6 error(s)", err)
+        # A wrong passphrase, a key of another certificate.
+        wrong = self.write("wrong.yaml", kafka({
+            "ssl.certificate.location": "pki/good.pem", "ssl.key.location": "pki/good.enc.key",
+            "ssl.key.password": "not-the-pass"}))
+        r = self.check(wrong)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn(f"{wrong}:8:25: sinks[0].librdkafka.ssl.key.location: {d}/pki/good.enc.key is not a PEM "
+                      "private key its passphrase opens", r.stderr)
+        self.assertNotIn("not-the-pass", r.stderr)
+        mismatch = self.write("mismatch.yaml", kafka({
+            "ssl.certificate.location": "pki/good.pem", "ssl.key.location": "pki/other.key"}))
+        r = self.check(mismatch)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn(f"{mismatch}:8:25: sinks[0].librdkafka.ssl.key.location: the key {d}/pki/other.key does not "
+                      f"belong to the certificate {d}/pki/good.pem", r.stderr)
+
     def test_relative_paths_resolve_against_the_config_folder_and_replay_needs_no_sources(self):
         conf_dir = os.path.join(self.dir, "etc")
         os.mkdir(conf_dir)
