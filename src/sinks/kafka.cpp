@@ -192,9 +192,10 @@ SinkBuilder parse_kafka_sink(const ConfigReader& r) {
   }
   parse_headers(r, cfg);
   parse_passthrough(r, cfg);
-  cfg.flush_timeout = r.duration("flush_timeout", std::chrono::milliseconds(10000));
-  if (cfg.flush_timeout < std::chrono::milliseconds(100)) {
-    r.errors.add(r.node["flush_timeout"], r.key_name("flush_timeout"), "must be at least 100ms");
+  cfg.flush_timeout = r.duration("flush_timeout", cfg.flush_timeout);
+  if (cfg.flush_timeout < kafka::kMinFlushTimeout || cfg.flush_timeout > kafka::kMaxFlushTimeout) {
+    r.errors.add(r.node["flush_timeout"], r.key_name("flush_timeout"),
+                 fmt::format("must be between 100ms and 24h, got {}", r.node["flush_timeout"].Scalar()));
   }
 
   // librdkafka checks every property's name and value now, so `saker check` reports them.

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -230,6 +232,25 @@ TEST(KafkaConfig, RequiredKeysAndRefusedPassthrough) {
       idempotence: false, compression: zstd, headers: {env: prod}, flush_timeout: 2s,
       librdkafka: {security.protocol: SASL_SSL, sasl.mechanisms: SCRAM-SHA-512, sasl.username: u, sasl.password: p}})"),
             "");
+}
+
+TEST(KafkaConfig, FlushTimeoutIsBoundedAndNeverWraps) {
+  // 600h is 2160000000 ms: past INT_MAX, the int librdkafka takes would have wrapped to a negative wait.
+  const std::string big = config_errors("type: kafka\nbrokers: a:9092\ntopic: t\nflush_timeout: 600h\n");
+  EXPECT_NE(big.find("t.yaml:4:16: sinks[0].flush_timeout: must be between 100ms and 24h, got 600h"),
+            std::string::npos) << big;
+  const std::string small = config_errors("type: kafka\nbrokers: a:9092\ntopic: t\nflush_timeout: 50ms\n");
+  EXPECT_NE(small.find("t.yaml:4:16: sinks[0].flush_timeout: must be between 100ms and 24h, got 50ms"),
+            std::string::npos) << small;
+  EXPECT_EQ(config_errors("type: kafka\nbrokers: a:9092\ntopic: t\nflush_timeout: 24h\n"), "");
+  EXPECT_EQ(config_errors("type: kafka\nbrokers: a:9092\ntopic: t\nflush_timeout: 100ms\n"), "");
+
+  EXPECT_EQ(kafka::timeout_ms(std::chrono::hours(24)), 86'400'000);
+  EXPECT_EQ(kafka::timeout_ms(std::chrono::hours(600)), std::numeric_limits<int>::max());
+  EXPECT_EQ(kafka::timeout_ms(std::chrono::milliseconds(std::numeric_limits<std::int64_t>::max())),
+            std::numeric_limits<int>::max());
+  EXPECT_EQ(kafka::timeout_ms(std::chrono::milliseconds(-5)), 0);
+  EXPECT_EQ(kafka::timeout_ms(std::chrono::milliseconds(1500)), 1500);
 }
 
 TEST(KafkaErrors, PermanentVersusRetriable) {

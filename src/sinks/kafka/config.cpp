@@ -1,5 +1,7 @@
 #include "sinks/kafka/config.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <string_view>
 
 namespace saker::kafka {
@@ -30,6 +32,10 @@ constexpr Refused kRefused[] = {
 };
 
 }  // namespace
+
+int timeout_ms(std::chrono::milliseconds d) noexcept {
+  return static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(d.count(), 0, std::numeric_limits<int>::max()));
+}
 
 const char* refused_property(std::string_view key) noexcept {
   for (const auto& r : kRefused) {

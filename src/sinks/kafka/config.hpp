@@ -28,6 +28,13 @@ struct KafkaSinkConfig {
   std::chrono::milliseconds flush_timeout{10000};
 };
 
+// flush_timeout's range (librdkafka takes its timeouts as an int of milliseconds).
+inline constexpr std::chrono::milliseconds kMinFlushTimeout{100};
+inline constexpr std::chrono::hours kMaxFlushTimeout{24};
+
+// `d` as librdkafka's int of milliseconds: 0 for a negative duration, INT_MAX (24.8 days) at most, never wrapped.
+int timeout_ms(std::chrono::milliseconds d) noexcept;
+
 // Passthrough keys saker refuses, with the reason (nullptr when the key is allowed).
 const char* refused_property(std::string_view key) noexcept;
 

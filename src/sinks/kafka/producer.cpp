@@ -81,7 +81,7 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
 
   ~KafkaSink() override {
     if (!producer_) return;
-    producer_->flush(static_cast<int>(std::min<std::int64_t>(cfg_.flush_timeout.count(), 5000)));
+    producer_->flush(timeout_ms(std::min<std::chrono::milliseconds>(cfg_.flush_timeout, std::chrono::seconds(5))));
     if (const int left = producer_->outq_len(); left > 0) {
       spdlog::error("kafka sink {}: {} messages still undelivered at shutdown", ctx_.name, left);
     }
@@ -145,7 +145,7 @@ class KafkaSink final : public Sink, public RdKafka::DeliveryReportCb, public Rd
   void flush() override {
     if (!producer_) return;
     producer_->poll(0);
-    if (producer_->outq_len() > 0) producer_->flush(static_cast<int>(cfg_.flush_timeout.count()));
+    if (producer_->outq_len() > 0) producer_->flush(timeout_ms(cfg_.flush_timeout));
   }
 
  private:
