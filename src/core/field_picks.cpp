@@ -28,7 +28,7 @@ void FieldPicks::want(std::string_view name) {
   if (const FieldPicks* now = current(); now && now->find(name) >= 0) return;
   std::lock_guard lock(g_mu);
   const FieldPicks* now = g_current.load(std::memory_order_relaxed);
-  if (now && now->find(name) >= 0) return;
+  if (now && (now->find(name) >= 0 || now->size() >= kMaxNames)) return;
   auto next = std::make_unique<FieldPicks>();
   if (now) next->names_ = now->names_;
   next->names_.emplace_back(name);

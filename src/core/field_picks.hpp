@@ -6,7 +6,9 @@
 //
 // The set only grows (a reload adds names, never removes them) and every version is kept for the life of the
 // process, so an alert can point at the version it was decoded with: a name registered later is simply not in it,
-// and lookup() falls back to the table.
+// and lookup() falls back to the table. The set holds at most kMaxNames names, so a process that reloads configs
+// naming ever new fields keeps a bounded registry (the versions cost at most kMaxNames^2/2 names): a name past the
+// cap is looked up in the table, as any name not registered is.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -20,6 +22,7 @@ class FieldPicks {
   // Registers `name` (thread-safe; a name registered already costs a lookup). The top-level names decode reads into
   // the alert itself (rule, priority, ...) are not fields and are ignored.
   static void want(std::string_view name);
+  static constexpr std::size_t kMaxNames = 256;
   // The latest version; nullptr until a name is registered.
   static const FieldPicks* current() noexcept;
 
