@@ -30,7 +30,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sources/http/handler.hpp"
-#include "sources/idle_connections.hpp"
+#include "sources/connection_limit.hpp"
 #include "sources/listeners.hpp"
 
 namespace saker {
@@ -107,7 +107,8 @@ struct HttpSource::Impl {
                                             {{"source", ctx.name}, {"phase", "header"}})),
         body_timeouts(ctx.metrics.counter("saker_http_request_timeouts_total",
                                           "HTTP requests not received within their timeout, by source and phase",
-                                          {{"source", ctx.name}, {"phase", "body"}})) {
+                                          {{"source", ctx.name}, {"phase", "body"}})),
+        limit(static_cast<std::size_t>(cfg.max_connections)) {
     shared.limits = ctx.limits;
     shared.max_body = cfg.max_body;
     shared.max_decompressed = cfg.max_decompressed;
@@ -122,7 +123,8 @@ struct HttpSource::Impl {
   void stop();
   void accept();
   void on_accept(Worker& w, beast::error_code ec, tcp::socket sock);
-  void start_session(Worker& w, tcp::socket sock);
+  template <class AnySession>
+  void admit(Worker& w, std::shared_ptr<AnySession> session);
 
   HttpSourceConfig cfg;
   Listeners* listeners;                      // the pipeline's; null: own_listeners
@@ -136,13 +138,15 @@ struct HttpSource::Impl {
   ConnectionLimitMetrics limit_metrics;
   Counter& header_timeouts;  // header_timeout passed between a request's first byte and the end of its header
   Counter& body_timeouts;    // idle_timeout passed while a body was being read
-  IdleConnections idle;      // declared before workers: outlives every session
+  ConnectionLimit limit;     // declared before workers: outlives every session
   std::optional<ssl::context> tls;
   std::vector<std::unique_ptr<Worker>> workers;
   std::optional<tcp::acceptor> acceptor;          // on workers[0]
   std::optional<net::steady_timer> accept_retry;  // ditto
   std::size_t next_worker = 0;                    // acceptor thread only
-  std::atomic<int> connections{0};
+  // Sessions open (an evicted one until its worker closed it). Not the gauge: a source and its successor at a
+  // reload share that series.
+  std::atomic<std::size_t> open{0};
   std::uint16_t port = 0;
   bool started = false;
   bool stopped = false;
@@ -150,31 +154,36 @@ struct HttpSource::Impl {
 
 namespace {
 
+// Made on the accepting thread, which admits it (ConnectionLimit::admit) and hands it to its worker (run()); from
+// then on only its worker's thread touches it. Until its first header is complete it is idle: it may make room for a
+// new connection.
 template <class Stream>
 class Session final : public SessionBase,
                       public std::enable_shared_from_this<Session<Stream>>,
-                      public IdleConnections::Member {
+                      public ConnectionLimit::Member {
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
   template <class... Args>
   Session(HttpSource::Impl& src, Worker& w, Args&&... args)
-      : IdleConnections::Member(&Session::evict), src_(src), w_(w), stream_(std::forward<Args>(args)...) {
-    w_.sessions.insert(this);
-    src_.connections_gauge.add(1);
-  }
+      : ConnectionLimit::Member(&Session::evict), src_(src), w_(w), stream_(std::forward<Args>(args)...) {}
 
   ~Session() override {
-    src_.idle.remove(*this);  // first: an eviction may be looking at this session
+    src_.limit.remove(*this);  // first: an eviction may be looking at this session
+    if (admitted) {
+      src_.open.fetch_sub(1, std::memory_order_relaxed);
+      src_.connections_gauge.add(-1);
+    }
+    if (!started_) return;
     w_.sessions.erase(this);
-    src_.connections.fetch_sub(1, std::memory_order_relaxed);
-    src_.connections_gauge.add(-1);
     if (w_.stopping && !w_.dying && w_.sessions.empty() && w_.grace) w_.grace->cancel();
   }
 
+  // On its worker's thread, once admitted.
   void run() {
+    started_ = true;
+    w_.sessions.insert(this);
     if (w_.stopping) return close_now();
-    src_.idle.idle(*this);  // until its first header is complete it may make room for a new connection
     if constexpr (kTls) {
       lowest().expires_after(src_.cfg.header_timeout);
       stream_.async_handshake(ssl::stream_base::server,
@@ -192,30 +201,37 @@ class Session final : public SessionBase,
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
   void close_now() {
+    src_.limit.leave(*this);
     idle_ = true;
     lowest().close();
   }
 
-  // On the accepting thread, under the idle list's lock: the close runs on the session's own thread.
-  static void evict(IdleConnections::Member& m) {
+  // On the accepting thread, under the limit's lock: the close runs on the session's own thread.
+  static bool evict(ConnectionLimit::Member& m) {
     auto& s = static_cast<Session&>(m);
     // The only reference taken travels with the handler: dropping the last one here would destroy the session
     // under the lock its destructor takes.
-    if (auto self = s.weak_from_this().lock()) {
-      net::post(s.w_.ioc, [self = std::move(self)] { self->close_unless_request_arrived(); });
-    }
+    auto self = s.weak_from_this().lock();
+    if (!self) return false;  // being destroyed: its place is free without closing anything
+    net::post(s.w_.ioc, [self = std::move(self)] { self->close_unless_request_arrived(); });
+    return true;
   }
 
   // Evicted: when a request is already here, the pending read takes it and it is answered with Connection: close,
   // so an eviction that races with a client's request loses nothing.
   void close_unless_request_arrived() {
-    beast::error_code ec;
     if (!idle_) return;  // its header was read meanwhile: on_header() saw the eviction and closes after answering
-    if (lowest().socket().available(ec) == 0 || ec) close_now();
+    if (!request_waiting()) close_now();
+  }
+
+  bool request_waiting() {
+    beast::error_code ec;
+    return lowest().socket().available(ec) > 0 && !ec;
   }
 
   void on_handshake(beast::error_code ec) {
     if (ec) {
+      if (!src_.limit.leave(*this)) return close_now();  // evicted while handshaking: the eviction closed it
       src_.tls_failures.inc();
       spdlog::debug("http source {}: TLS handshake failed: {}", src_.shared.source, ec.message());
       return close_now();
@@ -226,7 +242,9 @@ class Session final : public SessionBase,
   void read_header() {
     if (w_.stopping) return close_now();  // between requests: nothing to drain or answer
     idle_ = true;
-    src_.idle.idle(*this);
+    if (!src_.limit.idle(*this) && buffer_.size() == 0 && !request_waiting()) {
+      return close_now();  // evicted during its TLS handshake, and no request has come: nothing to answer
+    }
     parser_.emplace();
     parser_->body_limit(src_.cfg.max_body);
     parser_->header_limit(kHeaderLimit);
@@ -239,7 +257,8 @@ class Session final : public SessionBase,
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
     if (ec) {
-      if (ec == beast::error::timeout) src_.limit_metrics.idle_timeouts.inc();
+      // Unlisted first: a timeout (or the client leaving) racing with an eviction counts as one of them, never both.
+      if (src_.limit.leave(*this) && ec == beast::error::timeout) src_.limit_metrics.idle_timeouts.inc();
       return close_now();
     }
     buffer_.commit(n);
@@ -254,7 +273,7 @@ class Session final : public SessionBase,
 
   void on_header(beast::error_code ec, std::size_t) {
     idle_ = false;
-    if (!src_.idle.busy(*this)) {  // evicted to make room for a new connection
+    if (!src_.limit.busy(*this)) {  // evicted to make room for a new connection
       if (ec) return close_now();
       last_request_ = true;  // but its request had arrived: answer it, then close
     }
@@ -349,6 +368,7 @@ class Session final : public SessionBase,
   // Closes after the last answer: TLS sends close_notify; plain TCP stops sending and drains what the client
   // still sends for a moment, so a refused upload's client reads the answer instead of a reset.
   void finish() {
+    src_.limit.leave(*this);  // closing: its place is free for a new connection already
     idle_ = true;
     parser_.reset();  // nothing more is read into them: free the request, the answer and the buffer now
     res_ = {};
@@ -389,6 +409,10 @@ class Session final : public SessionBase,
   HttpRoute route_ = HttpRoute::None;
   bool last_request_ = false;       // evicted while its request arrived: closes after answering it
   bool idle_ = true;                // between requests (or handshaking/closing): stop() may close it at once
+  bool started_ = false;            // run() was called: in w_.sessions
+
+ public:
+  bool admitted = false;  // set by the accepting thread before run(): counted in `open` and the gauge
 };
 
 using PlainSession = Session<beast::tcp_stream>;
@@ -498,29 +522,34 @@ void HttpSource::Impl::on_accept(Worker& w, beast::error_code ec, tcp::socket so
     });
     return;
   }
-  bool admit = connections.load(std::memory_order_relaxed) < cfg.max_connections;
-  if (!admit && idle.evict_oldest()) {
-    // The connection idle the longest closes (on its own thread) to make room: a live client always gets in.
-    limit_metrics.evicted.inc();
-    admit = true;
-  }
-  if (!admit) {
-    rejected.inc();
-    sock.close(ec);
+  sock.set_option(tcp::no_delay(true), ec);
+  if (tls) {
+    admit(w, std::make_shared<TlsSession>(*this, w, std::move(sock), *tls));
   } else {
-    sock.set_option(tcp::no_delay(true), ec);
-    connections.fetch_add(1, std::memory_order_relaxed);
-    net::post(w.ioc, [this, &w, s = std::move(sock)]() mutable { start_session(w, std::move(s)); });
+    admit(w, std::make_shared<PlainSession>(*this, w, std::move(sock)));
   }
   if (acceptor->is_open()) accept();
 }
 
-void HttpSource::Impl::start_session(Worker& w, tcp::socket sock) {
-  if (tls) {
-    std::make_shared<TlsSession>(*this, w, std::move(sock), *tls)->run();
-  } else {
-    std::make_shared<PlainSession>(*this, w, std::move(sock))->run();
+// Admitted here, before its worker runs it: from now on it holds a place and is idle, so a burst of new connections
+// finds them to evict in the order they arrived.
+template <class AnySession>
+void HttpSource::Impl::admit(Worker& w, std::shared_ptr<AnySession> session) {
+  switch (limit.admit(*session)) {
+    case ConnectionLimit::Admission::Refused:
+      rejected.inc();
+      return;  // never run: its last reference goes here, and closes the socket
+    case ConnectionLimit::Admission::Evicted:
+      // The connection idle the longest closes (on its own thread) to make room: a live client always gets in.
+      limit_metrics.evicted.inc();
+      break;
+    case ConnectionLimit::Admission::Admitted:
+      break;
   }
+  session->admitted = true;
+  open.fetch_add(1, std::memory_order_relaxed);
+  connections_gauge.add(1);
+  net::post(w.ioc, [session = std::move(session)] { session->run(); });
 }
 
 void HttpSource::Impl::stop() {
@@ -580,7 +609,7 @@ void HttpSource::Impl::retire() {
   for (auto& f : done) f.wait();
   const bool last = lease.release();
   spdlog::info("http source {}: {}; {} connection(s) finish here", shared.source,
-               last ? "closed its listener" : "handed its listener over", connections.load(std::memory_order_relaxed));
+               last ? "closed its listener" : "handed its listener over", open.load(std::memory_order_relaxed));
 }
 
 HttpSource::HttpSource(SourceContext& ctx, HttpSourceConfig config)
@@ -594,10 +623,12 @@ void HttpSource::stop() { impl_->stop(); }
 
 void HttpSource::retire() { impl_->retire(); }
 
-bool HttpSource::drained() const { return impl_->connections.load(std::memory_order_relaxed) == 0; }
+bool HttpSource::drained() const { return impl_->open.load(std::memory_order_relaxed) == 0; }
 
 std::uint16_t HttpSource::port() const noexcept { return impl_->port; }
 
-std::size_t HttpSource::idle_connections() const { return impl_->idle.size(); }
+std::size_t HttpSource::connections() const { return impl_->open.load(std::memory_order_relaxed); }
+
+std::size_t HttpSource::idle_connections() const { return impl_->limit.idle(); }
 
 }  // namespace saker

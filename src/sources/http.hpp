@@ -61,7 +61,9 @@ class HttpSource final : public Source {
 
   // The bound port once start() succeeded (the chosen one when the config said port 0).
   std::uint16_t port() const noexcept;
-  // Connections waiting for a request or its header (the ones max_connections may evict).
+  // Connections open right now.
+  std::size_t connections() const;
+  // Of those, the ones waiting for a request or its header (the ones max_connections may evict).
   std::size_t idle_connections() const;
 
   struct Impl;

@@ -20,7 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sources/decode_pool.hpp"
-#include "sources/idle_connections.hpp"
+#include "sources/connection_limit.hpp"
 #include "sources/line_splitter.hpp"
 #include "sources/listeners.hpp"
 
@@ -78,19 +78,29 @@ struct TcpSource::Impl {
 
   // With decode_threads, a connection's complete lines go to the DecodePool a read at a time ("chunks"); the
   // chunks' alerts are submitted in the order they were read, so one connection's alerts keep their order.
-  struct Connection : std::enable_shared_from_this<Connection>, IdleConnections::Member {
+  // Made on the accepting thread, which admits it (ConnectionLimit::admit) and hands it to its worker (start());
+  // from then on only its worker's thread touches it, and the last reference to it is dropped there.
+  struct Connection : std::enable_shared_from_this<Connection>, ConnectionLimit::Member {
     Connection(Worker& w, tcp::socket s)
-        : IdleConnections::Member(&Connection::evict),
+        : ConnectionLimit::Member(&Connection::evict),
           w(w),
           sock(std::move(s)),
-          split(w.impl.opt.max_line, kReadChunk) {
-      w.conns.insert(this);
-    }
+          split(w.impl.opt.max_line, kReadChunk) {}
     ~Connection() {
-      w.impl.idle.remove(*this);  // first: an eviction may be looking at this connection
-      w.conns.erase(this);
-      w.impl.open.fetch_sub(1, std::memory_order_relaxed);
-      w.impl.conn_gauge.add(-1);
+      w.impl.limit.remove(*this);  // first: an eviction may be looking at this connection
+      if (started) w.conns.erase(this);
+      if (admitted) {
+        w.impl.open.fetch_sub(1, std::memory_order_relaxed);
+        w.impl.conn_gauge.add(-1);
+      }
+    }
+
+    // On its worker's thread, once admitted.
+    void start() {
+      if (w.closing) return;
+      started = true;
+      w.conns.insert(this);
+      read();
     }
 
     // Reads more, unless a read is pending, the peer is done, or enough chunks are being decoded already.
@@ -98,7 +108,7 @@ struct TcpSource::Impl {
       if (reading || ended || chunks.size() >= kMaxChunksInFlight) return;
       reading = true;
       // Nothing of this sender's is in progress: it is idle, and may make room for a new connection.
-      if (split.partial() == 0 && chunks.empty()) w.impl.idle.idle(*this);
+      if (split.partial() == 0 && chunks.empty()) w.impl.limit.idle(*this);
       const auto space = split.space();
       sock.async_read_some(asio::buffer(space.data(), space.size()),
                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
@@ -108,7 +118,7 @@ struct TcpSource::Impl {
 
     void on_read(const boost::system::error_code& ec, std::size_t n) {
       reading = false;
-      const bool evicted = !w.impl.idle.busy(*this);
+      const bool evicted = !w.impl.limit.busy(*this);
       if (w.closing) return;
       const std::uint64_t consumed = split.consumed();
       DecodePool* pool = w.impl.pool.get();
@@ -135,8 +145,13 @@ struct TcpSource::Impl {
         }
       }
       if (split.consumed() != consumed) progress_at = std::chrono::steady_clock::now();  // a line was completed
-      if (ec || evicted) ended = true;
-      if (evicted) close();
+      if (ec || evicted) {
+        // The sender is gone (or was evicted): nothing more is read, so the socket closes now and its place is
+        // free, while the lines already read are still decoded and submitted.
+        ended = true;
+        if (!evicted) w.impl.limit.leave(*this);
+        close();
+      }
       w.flush_then_read(ended ? nullptr : shared_from_this());
     }
 
@@ -153,22 +168,26 @@ struct TcpSource::Impl {
       close();
     }
 
-    // On the accepting thread, under the idle list's lock: the close runs on the connection's own thread.
-    static void evict(IdleConnections::Member& m) {
+    // On the accepting thread, under the limit's lock: the close runs on the connection's own thread.
+    static bool evict(ConnectionLimit::Member& m) {
       auto& c = static_cast<Connection&>(m);
       // The only reference taken travels with the handler: dropping the last one here would destroy the connection
       // under the lock its destructor takes.
-      if (auto self = c.weak_from_this().lock()) {
-        asio::post(c.w.ctx, [self = std::move(self)] { self->close_unless_data_arrived(); });
-      }
+      auto self = c.weak_from_this().lock();
+      if (!self) return false;  // being destroyed: its place is free without closing anything
+      asio::post(c.w.ctx, [self = std::move(self)] { self->close_unless_data_arrived(); });
+      return true;
     }
 
     void decode(DecodePool& pool, LineSplitter::Block block) {
       auto chunk = std::make_shared<DecodePool::Chunk>();
       chunk->block = std::move(block);
       chunks.push_back(chunk);
-      pool.submit(chunk, [self = shared_from_this(), chunk] {
-        asio::post(self->w.ctx, [self, chunk] {
+      // The reference moves on to the worker's thread with the result: were the pool's thread to drop the last one,
+      // the destructor would touch the worker's connection set from there.
+      pool.submit(chunk, [self = shared_from_this(), chunk]() mutable {
+        asio::io_context& ctx = self->w.ctx;
+        asio::post(ctx, [self = std::move(self), chunk = std::move(chunk)] {
           chunk->done = true;
           self->drain();
         });
@@ -183,7 +202,7 @@ struct TcpSource::Impl {
         progress_at = std::chrono::steady_clock::now();
       }
       // Everything read is decoded and the next read waits for the sender: idle again.
-      if (reading && chunks.empty() && split.partial() == 0) w.impl.idle.idle(*this);
+      if (reading && chunks.empty() && split.partial() == 0) w.impl.limit.idle(*this);
       if (w.closing) return;  // stop() flushes what the intake holds
       w.flush_then_read(ended ? nullptr : shared_from_this());
     }
@@ -191,6 +210,8 @@ struct TcpSource::Impl {
     Worker& w;
     tcp::socket sock;
     LineSplitter split;
+    bool admitted = false;  // set by the accepting thread before start(): counted in `open` and the gauge
+    bool started = false;   // in w.conns
     bool reading = false;
     bool ended = false;  // the peer closed (or the connection failed): no more reads
     bool timed_out = false;
@@ -211,7 +232,8 @@ struct TcpSource::Impl {
         rejected(ctx.metrics.counter("saker_source_connections_rejected_total",
                                      "Connections closed at once because max_connections were open, by source",
                                      {{"source", ctx.name}})),
-        limit_metrics(ctx.metrics, ctx.name) {}
+        limit_metrics(ctx.metrics, ctx.name),
+        limit(opt.max_connections) {}
 
   void accept();
 
@@ -224,7 +246,7 @@ struct TcpSource::Impl {
   Gauge& conn_gauge;
   Counter& rejected;
   ConnectionLimitMetrics limit_metrics;
-  IdleConnections idle;  // declared before workers: outlives every connection
+  ConnectionLimit limit;  // declared before workers: outlives every connection
   std::shared_ptr<RateLimiter> log_limit = std::make_shared<RateLimiter>();
   std::shared_ptr<RateLimiter> conn_log_limit = std::make_shared<RateLimiter>();
   std::vector<std::unique_ptr<Worker>> workers;
@@ -234,7 +256,7 @@ struct TcpSource::Impl {
   std::unique_ptr<tcp::acceptor> acceptor;  // on workers[0]
   std::unique_ptr<asio::steady_timer> accept_timer;
   std::size_t next_worker = 0;
-  std::atomic<std::size_t> open{0};
+  std::atomic<std::size_t> open{0};  // connections open (an evicted one until its worker closed it)
   std::atomic<bool> stopping{false};
   std::atomic<std::uint16_t> port{0};
   bool started = false;
@@ -283,6 +305,8 @@ void TcpSource::Impl::Worker::arm_sweep() {
       // Only a connection waiting for its sender times out; one held back by full sinks or decoding does not.
       if (!c->reading || c->ended || c->timed_out || now - c->progress_at < impl.opt.idle_timeout) continue;
       c->timed_out = true;
+      // Evicted a moment ago: its close is on its way, and counts as the eviction alone.
+      if (!impl.limit.leave(*c)) continue;
       impl.limit_metrics.idle_timeouts.inc();
       c->close();  // its read ends with an error, and the connection with it
     }
@@ -320,35 +344,31 @@ void TcpSource::Impl::accept() {
       });
       return;
     }
-    bool admit = open.load(std::memory_order_relaxed) < opt.max_connections;
-    if (!admit && idle.evict_oldest()) {
-      // The connection idle the longest closes (on its own thread) to make room: a live sender always gets in.
-      limit_metrics.evicted.inc();
-      admit = true;
-      std::uint64_t suppressed = 0;
-      if (conn_log_limit->allow(suppressed)) {
-        spdlog::info("source {}: max_connections ({}) are open: closing the connection idle the longest", name,
-                     opt.max_connections);
-      }
-    }
-    if (!admit) {
+    // Admitted here, before its worker runs it: from now on it holds a place and is idle (it has sent nothing), so
+    // a burst of new connections finds them to evict in the order they arrived.
+    auto conn = std::make_shared<Connection>(target, std::move(*socket));
+    const auto admission = limit.admit(*conn);
+    std::uint64_t suppressed = 0;
+    if (admission == ConnectionLimit::Admission::Refused) {
       rejected.inc();
-      std::uint64_t suppressed = 0;
       if (conn_log_limit->allow(suppressed)) {
         spdlog::warn("source {}: refusing a connection: max_connections ({}) are open and none is idle", name,
                      opt.max_connections);
       }
-      boost::system::error_code ignored;
-      socket->close(ignored);
+      conn->close();  // never started: its last reference goes here
     } else {
-      // Counted here, on the acceptor's thread, so concurrent accepts cannot overshoot max_connections.
+      if (admission == ConnectionLimit::Admission::Evicted) {
+        // The connection idle the longest closes (on its own thread) to make room: a live sender always gets in.
+        limit_metrics.evicted.inc();
+        if (conn_log_limit->allow(suppressed)) {
+          spdlog::info("source {}: max_connections ({}) are open: closing the connection idle the longest", name,
+                       opt.max_connections);
+        }
+      }
+      conn->admitted = true;
       open.fetch_add(1, std::memory_order_relaxed);
       conn_gauge.add(1);
-      asio::post(target.ctx, [&target, socket] {
-        auto conn = std::make_shared<Connection>(target, std::move(*socket));
-        if (target.closing) return;
-        conn->read();
-      });
+      asio::post(target.ctx, [conn = std::move(conn)] { conn->start(); });
     }
     if (acceptor->is_open()) accept();
   });
@@ -488,7 +508,7 @@ std::uint16_t TcpSource::port() const noexcept { return impl_->port.load(); }
 
 std::size_t TcpSource::connections() const noexcept { return impl_->open.load(std::memory_order_relaxed); }
 
-std::size_t TcpSource::idle_connections() const { return impl_->idle.size(); }
+std::size_t TcpSource::idle_connections() const { return impl_->limit.idle(); }
 
 SourceBuilder parse_tcp_source(const ConfigReader& r) {
   r.only({"listen", "max_line", "max_connections", "idle_timeout", "threads", "decode_threads"}, kCommonSourceKeys);

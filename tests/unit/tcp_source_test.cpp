@@ -22,7 +22,6 @@
 
 #include "fake_ingest.hpp"
 
-#include "sources/idle_connections.hpp"
 #include "sources/line_splitter.hpp"
 #include "sources/tcp.hpp"
 
@@ -511,36 +510,6 @@ TEST(TcpSourceConfig, DefaultsAndErrors) {
     EXPECT_NE(text.find("sources[0].max_connections"), std::string::npos) << text;
     EXPECT_NE(text.find("lisen"), std::string::npos) << text;
   }
-}
-
-// The list on its own: oldest first, a listed connection keeps its place, an evicted one learns it at busy().
-struct ListedConnection : IdleConnections::Member {
-  ListedConnection() : IdleConnections::Member(&ListedConnection::on_evict) {}
-  static void on_evict(IdleConnections::Member& m) { static_cast<ListedConnection&>(m).evicted = true; }
-  bool evicted = false;
-};
-
-TEST(IdleConnections, EvictsTheOldestIdleConnectionFirst) {
-  IdleConnections list;
-  ListedConnection a, b, c;
-  EXPECT_FALSE(list.evict_oldest());
-  list.idle(a);
-  list.idle(b);
-  list.idle(c);
-  list.idle(a);  // still idle: keeps its place as the oldest
-  EXPECT_EQ(list.size(), 3u);
-  EXPECT_TRUE(list.busy(b));  // b sends something
-  EXPECT_EQ(list.size(), 2u);
-  list.idle(b);  // and waits again: now the newest
-  EXPECT_TRUE(list.evict_oldest());
-  EXPECT_TRUE(a.evicted);
-  EXPECT_FALSE(list.busy(a)) << "an evicted connection must close";
-  EXPECT_TRUE(list.evict_oldest());
-  EXPECT_TRUE(c.evicted);
-  list.remove(b);
-  EXPECT_EQ(list.size(), 0u);
-  EXPECT_FALSE(list.evict_oldest());
-  EXPECT_FALSE(b.evicted);
 }
 
 }  // namespace
