@@ -1,5 +1,6 @@
 #pragma once
 // A fake pipeline for source tests: records what a source submits and can push back like full sinks.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -34,6 +35,10 @@ class FakeIngest : public Ingest {
   std::size_t count() const {
     std::lock_guard lk(mu_);
     return outputs_.size();
+  }
+  bool has(const std::string& output) const {
+    std::lock_guard lk(mu_);
+    return std::find(outputs_.begin(), outputs_.end(), output) != outputs_.end();
   }
   std::size_t calls() const {
     std::lock_guard lk(mu_);
