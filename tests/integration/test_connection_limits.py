@@ -4,7 +4,9 @@ import json
 import os
 import select
 import socket
+import http.client
 import subprocess
+import threading
 import time
 import unittest
 
@@ -38,6 +40,82 @@ def closed_by_daemon(sock, timeout=15.0):
     return False
 
 
+def closed_now(sock):
+    """True when the daemon has closed `sock` (EOF or reset is waiting), without waiting for it."""
+    readable, _, _ = select.select([sock], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+
+
+class ClientTally:
+    """What the clients saw: the connections the daemon closed, each counted once, and the ones still open."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.closed = 0
+        self.held = []
+        self.failures = []
+
+    def saw_closed(self):
+        with self.lock:
+            self.closed += 1
+
+    def keep(self, sock):
+        with self.lock:
+            self.held.append(sock)
+
+    def fail(self, what):
+        with self.lock:
+            self.failures.append(what)
+
+    def look(self):
+        """Counts (and closes) the held connections the daemon closed meanwhile; returns (closed, held)."""
+        with self.lock:
+            for s in [s for s in self.held if closed_now(s)]:
+                s.close()
+                self.held.remove(s)
+                self.closed += 1
+            return self.closed, len(self.held)
+
+    def close_all(self):
+        with self.lock:
+            for s in self.held:
+                s.close()
+            self.held = []
+
+
+CHURN_MAX = 8          # max_connections of the source under churn
+CHURN_HOLDERS = 100    # idle connections each of two threads opens, as fast as it can
+CHURN_LIVE = 3         # live senders: never more than this many connections are busy
+CHURN_LINES = 30       # alerts per live sender
+CHURN_BURST = 3        # alerts a live sender sends before it waits for them and goes quiet
+CHURN_CONNECTS = 200   # a live sender closed more often than this is locked out
+
+
+def churn_output(sender, k):
+    return f"live sender {sender} line {k}"
+
+
+def churn_alert(sender, k):
+    return json.dumps({"rule": "Terminal shell in container", "priority": "Warning", "output": churn_output(sender, k),
+                       "time": "2024-05-07T18:54:19.341081180Z", "hostname": "node-1", "source": "syscall",
+                       "output_fields": {"proc.name": "bash"}}) + "\n"
+
+
+def delivered_outputs(path):
+    out = set()
+    for line in read_lines(path):
+        try:
+            out.add(json.loads(line)["output"])
+        except ValueError:
+            pass  # the last line, still being written
+    return out
+
+
 def vm_kib(pid, field):
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
@@ -47,7 +125,7 @@ def vm_kib(pid, field):
 
 
 class ConnectionLimitTest(unittest.TestCase):
-    def start(self, http_extra="", tcp_extra=""):
+    def start(self, http_extra="", tcp_extra="", more_sources=""):
         self.http_port, self.tcp_port = free_port(), free_port()
         self.d = Daemon("")
         self.out = os.path.join(self.d.workdir, "out.ndjson")
@@ -56,7 +134,7 @@ data_dir: {self.d.workdir}/data
 sources:
   - {{type: http, listen: "127.0.0.1:{self.http_port}"{http_extra}}}
   - {{type: tcp, listen: "127.0.0.1:{self.tcp_port}"{tcp_extra}}}
-sinks:
+{more_sources}sinks:
   - {{name: out, type: file, path: {self.out}}}
 """)
         self.d.start(wait_port=self.http_port)
@@ -179,6 +257,160 @@ sinks:
         self.assertIn(f"{path}:2:57: sources[0].idle_timeout: must be between 10ms and 24h", text)
         self.assertIn(f"{path}:3:58: sources[1].idle_timeout", text)
         self.assertIn(f"{path}:3:81: sources[1].header_timeout: must be between 10ms and 24h", text)
+
+    def hold_idle(self, port, tally):
+        try:
+            for _ in range(CHURN_HOLDERS):
+                tally.keep(connect(port))
+        except OSError as e:
+            tally.fail(f"an idle connection could not connect: {e}")
+
+    def live_tcp_sender(self, i, tally):
+        """A burst of lines, then quiet until they arrived (so it may be idle the longest and evicted); when the
+        daemon closed its connection it connects again and sends what has not arrived."""
+        sock, sent, connects = None, 0, 0
+
+        def missing(upto):
+            have = delivered_outputs(self.out)
+            return [k for k in range(upto) if churn_output(i, k) not in have]
+
+        def lost():
+            nonlocal sock
+            tally.saw_closed()
+            sock.close()
+            sock = None
+
+        while sent < CHURN_LINES or missing(sent):
+            try:
+                if sock is None:
+                    connects += 1
+                    if connects > CHURN_CONNECTS:
+                        return tally.fail(f"live sender {i} locked out: closed {CHURN_CONNECTS} times")
+                    sock = connect(self.tcp_port)
+                    sock.sendall("".join(churn_alert(i, k) for k in missing(sent)).encode())
+                if sent < CHURN_LINES and not missing(sent):
+                    upto = min(sent + CHURN_BURST, CHURN_LINES)
+                    burst, sent = "".join(churn_alert(i, k) for k in range(sent, upto)), upto
+                    sock.sendall(burst.encode())
+            except (BrokenPipeError, ConnectionResetError):
+                lost()
+                continue
+            deadline = time.time() + 15
+            while missing(sent) and not closed_now(sock):
+                if time.time() > deadline:
+                    return tally.fail(f"live sender {i} stalled: its lines neither arrived nor was it closed")
+                time.sleep(0.005)
+            if closed_now(sock):
+                lost()
+        if sock is not None:
+            tally.keep(sock)
+
+    def live_http_client(self, port, i, tally):
+        """One alert per request on a kept-alive connection; when the daemon closes it (an eviction, before the
+        request or after answering it), it connects again and sends the unanswered request again."""
+        conn, connects = None, 0
+        for k in range(CHURN_LINES):
+            while True:
+                if conn is None:
+                    connects += 1
+                    if connects > CHURN_CONNECTS:
+                        return tally.fail(f"live client {i} locked out: closed {CHURN_CONNECTS} times")
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+                try:
+                    conn.request("POST", "/", body=churn_alert(i, k).encode(),
+                                 headers={"Content-Type": "application/json"})
+                    resp = conn.getresponse()
+                    body = resp.read()
+                except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                    tally.saw_closed()
+                    conn.close()
+                    conn = None
+                    continue
+                if resp.status != 200:
+                    return tally.fail(f"live client {i}: {resp.status} {body!r}")
+                if resp.getheader("Connection", "").lower() == "close":  # evicted while its request arrived
+                    tally.saw_closed()
+                    conn.close()
+                    conn = None
+                break
+        if conn is not None:
+            tally.keep(conn.sock)
+            conn.sock = None  # the tally closes it
+
+    def churn(self, port, source, live):
+        """Idle connections in bursts from two threads and live senders at once; afterwards every connection the
+        daemon closed is counted once and its open connections are the ones the clients still hold."""
+        tally = ClientTally()
+        def guarded(fn, *args):
+            try:
+                fn(*args)
+            except Exception as e:  # a thread's failure fails the test, it does not just end the thread
+                tally.fail(f"{fn.__name__}: {e!r}")
+
+        clients = [threading.Thread(target=guarded, args=(self.hold_idle, port, tally)) for _ in range(2)]
+        clients += [threading.Thread(target=guarded, args=(live, i, tally)) for i in range(CHURN_LIVE)]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        self.assertEqual(tally.failures, [])
+        want = {churn_output(i, k) for i in range(CHURN_LIVE) for k in range(CHURN_LINES)}
+        wait_for(lambda: delivered_outputs(self.out) >= want, 15, "every live line in the sink")
+        self.assertEqual(delivered_outputs(self.out), want)
+        gauge = "saker_source_connections" if source == "tcp" else "saker_http_connections"
+        rejected = ("saker_source_connections_rejected_total" if source == "tcp"
+                    else "saker_http_connections_rejected_total")
+        labels = {"source": source}
+
+        def counted():
+            n = sum(metric(self.http_port, m, labels) for m in
+                    ("saker_source_connections_evicted_total", rejected, "saker_source_idle_timeouts_total"))
+            if source != "tcp":
+                n += sum(metric(self.http_port, "saker_http_request_timeouts_total", {"source": source, "phase": p})
+                         for p in ("header", "body"))
+            return n
+
+        def settled():
+            closed, held = tally.look()
+            return closed == counted() and metric(self.http_port, gauge, labels) == held
+
+        try:
+            wait_for(settled, 15, "the daemon's counts to match what the clients saw")
+        except AssertionError:
+            closed, held = tally.look()
+            self.fail(f"clients saw {closed} closed and hold {held}; daemon counted {counted()} closed and has "
+                      f"{metric(self.http_port, gauge, labels)} open")
+        self.assertEqual(metric(self.http_port, rejected, labels), 0, "only live senders are ever busy")
+        self.assertGreater(metric(self.http_port, "saker_source_connections_evicted_total", labels), 0)
+
+        # Every place comes back: max_connections new idle connections get in without an eviction, and one more
+        # evicts exactly the one that came first.
+        tally.close_all()
+        wait_for(lambda: metric(self.http_port, gauge, labels) == 0, 15, "no connection left open")
+        evicted = metric(self.http_port, "saker_source_connections_evicted_total", labels)
+        fresh = [connect(port) for _ in range(CHURN_MAX)]
+        self.socks.extend(fresh)
+        wait_for(lambda: metric(self.http_port, gauge, labels) == CHURN_MAX, 15, f"{CHURN_MAX} open")
+        self.assertEqual(metric(self.http_port, "saker_source_connections_evicted_total", labels), evicted)
+        self.socks.append(connect(port))
+        self.assertTrue(closed_by_daemon(fresh[0]), "the connection idle the longest is the one that came first")
+        wait_for(lambda: metric(self.http_port, "saker_source_connections_evicted_total", labels) == evicted + 1 and
+                 metric(self.http_port, gauge, labels) == CHURN_MAX, 15, "one eviction, the count back")
+        self.assertEqual(metric(self.http_port, rejected, labels), 0)
+
+    def test_tcp_churn_at_max_connections_on_two_io_threads(self):
+        self.start(tcp_extra=f", max_connections: {CHURN_MAX}, threads: 2")
+        self.churn(self.tcp_port, "tcp", self.live_tcp_sender)
+
+    def test_http_churn_at_max_connections_on_two_io_threads(self):
+        # A second http source is churned; the first one answers /metrics without taking part.
+        self.churn_port = free_port()
+        self.start(more_sources=f'  - {{type: http, name: churn, listen: "127.0.0.1:{self.churn_port}", '
+                                f"max_connections: {CHURN_MAX}, threads: 2}}\n")
+        wait_for(lambda: Daemon._connectable(self.churn_port), 10, "the churned http source")
+        # That probe was a connection too: let it go before counting.
+        wait_for(lambda: metric(self.http_port, "saker_http_connections", {"source": "churn"}) == 0, 15, "probe gone")
+        self.churn(self.churn_port, "churn", lambda i, tally: self.live_http_client(self.churn_port, i, tally))
 
     def _workdir(self):
         self.d = Daemon("")
