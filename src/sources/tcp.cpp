@@ -215,6 +215,7 @@ struct TcpSource::Impl {
     bool reading = false;
     bool ended = false;  // the peer closed (or the connection failed): no more reads
     bool timed_out = false;
+    bool held_back = false;  // waits in w.waiters for the sinks: not idle, whatever its pending read
     // The last complete line (or the connection's start, or the end of a pause): idle_timeout counts from here.
     std::chrono::steady_clock::time_point progress_at = std::chrono::steady_clock::now();
     std::deque<std::shared_ptr<DecodePool::Chunk>> chunks;  // being decoded, in read order
@@ -263,17 +264,19 @@ struct TcpSource::Impl {
 };
 
 void TcpSource::Impl::Worker::flush_then_read(const std::shared_ptr<Connection>& conn) {
-  if (paused) {
-    if (conn) waiters.push_back(conn);
-    return;
-  }
+  const auto hold = [&] {
+    if (!conn) return;
+    conn->held_back = true;  // a read may still be pending (decode_threads): the wait is saker's, not the sender's
+    waiters.push_back(conn);
+  };
+  if (paused) return hold();
   if (intake.flush()) {
     if (conn) conn->read();
     return;
   }
   // Sinks are full: stop reading (the kernel buffers, then the sender blocks) and retry shortly.
   paused = true;
-  if (conn) waiters.push_back(conn);
+  hold();
   arm_retry();
 }
 
@@ -290,6 +293,7 @@ void TcpSource::Impl::Worker::arm_retry() {
     waiters.clear();
     const auto now = std::chrono::steady_clock::now();
     for (auto& c : resume) {
+      c->held_back = false;
       c->progress_at = now;  // the pause was saker's, not the sender's
       c->read();
     }
@@ -303,7 +307,9 @@ void TcpSource::Impl::Worker::arm_sweep() {
     const auto now = std::chrono::steady_clock::now();
     for (Connection* c : conns) {
       // Only a connection waiting for its sender times out; one held back by full sinks or decoding does not.
-      if (!c->reading || c->ended || c->timed_out || now - c->progress_at < impl.opt.idle_timeout) continue;
+      if (!c->reading || c->held_back || c->ended || c->timed_out || now - c->progress_at < impl.opt.idle_timeout) {
+        continue;
+      }
       c->timed_out = true;
       // Evicted a moment ago: its close is on its way, and counts as the eviction alone.
       if (!impl.limit.leave(*c)) continue;
