@@ -106,17 +106,22 @@ declare -A R_RATE R_WALL R_CPU R_RSS R_LINES R_OK R_NOTE R_RUNS
 # Runs `$2 $1` (a function that starts system $1, calls measure and stops it) RUNS times and keeps the median run
 # by alerts/s in R_*[$1]; R_RUNS[$1] lists every run's alerts/s. A run that failed its checks is kept if it is the
 # median, so the table shows it.
-repeat_runs() {
-  local name=$1 fn=$2 i k rates=() order
-  for ((i = 1; i <= RUNS; i++)); do
-    unset "R_RATE[$name]" "R_NOTE[$name]"
-    "$fn"
-    for k in RATE WALL CPU RSS LINES OK NOTE; do
-      local -n tbl="R_$k"
-      tbl["$name#$i"]=${tbl[$name]:-}
-    done
-    rates+=("${R_RATE[$name]:-0}")
+# The TCP workload's runs go round-robin over the systems (run 1 of each, then run 2 of each, ...), so drift in the
+# machine's state (page cache, the host's memory behind it) falls on every system alike rather than on whichever
+# ran last; `sync` before each run keeps one run's output from being written back during the next.
+RR_NAMES=()
+RR_FNS=()
+round_robin_add() { RR_NAMES+=("$1"); RR_FNS+=("$2"); }
+record_run() {  # $1 name, $2 run number
+  local k
+  for k in RATE WALL CPU RSS LINES OK NOTE; do
+    local -n tbl="R_$k"
+    tbl["$1#$2"]=${tbl[$1]:-}
   done
+}
+pick_median() {  # $1 name: the table shows its median run by alerts/s
+  local name=$1 i k rates=() order
+  for ((i = 1; i <= RUNS; i++)); do rates+=("${R_RATE["$name#$i"]:-0}"); done
   R_RUNS[$name]=$(IFS=' '; echo "${rates[*]}")
   order=$(for ((i = 1; i <= RUNS; i++)); do echo "${rates[i - 1]} $i"; done | sort -n | awk -v m=$(((RUNS + 1) / 2)) 'NR == m {print $2}')
   for k in RATE WALL CPU RSS LINES OK NOTE; do
@@ -126,6 +131,18 @@ repeat_runs() {
   [[ -z "${R_RATE[$name]}" ]] && unset "R_RATE[$name]"
   [[ -z "${R_NOTE[$name]}" ]] && unset "R_NOTE[$name]"
   return 0
+}
+run_round_robin() {
+  local i j
+  for ((i = 1; i <= RUNS; i++)); do
+    for ((j = 0; j < ${#RR_NAMES[@]}; j++)); do
+      unset "R_RATE[${RR_NAMES[j]}]" "R_NOTE[${RR_NAMES[j]}]"
+      sync
+      "${RR_FNS[j]}"
+      record_run "${RR_NAMES[j]}" "$i"
+    done
+  done
+  for ((j = 0; j < ${#RR_NAMES[@]}; j++)); do pick_median "${RR_NAMES[j]}"; done
 }
 
 # Runs the TCP workload against a receiver that is already listening; fills the R_* tables.
@@ -223,7 +240,7 @@ run_saker() {
   measure_started saker "$pid" "$port" "$WORK/saker-tcp.log" "$WORK/out/saker.ndjson"
 }
 if wants saker; then
-  repeat_runs saker run_saker
+  round_robin_add saker run_saker
 fi
 
 # --- saker with stages: the core workload with fields (2 static, 1 templated) and MITRE from tags ------------
@@ -243,7 +260,7 @@ run_saker_enrich() {
   measure_started saker-enrich "$pid" "$port" "$WORK/saker-enrich.log" "$WORK/out/saker-enrich.ndjson"
 }
 if wants saker-enrich; then
-  repeat_runs saker-enrich run_saker_enrich
+  round_robin_add saker-enrich run_saker_enrich
 fi
 
 # --- the speed of light: a minimal TCP -> simdjson -> >= Warning -> file program on 2 threads ----------------
@@ -258,7 +275,7 @@ run_speed_of_light() {
   measure_started speed-of-light "$pid" "$port" "$WORK/sol.log" "$WORK/out/sol.ndjson"
 }
 if wants speed-of-light; then
-  repeat_runs speed-of-light run_speed_of_light
+  round_robin_add speed-of-light run_speed_of_light
 fi
 
 # --- rsyslog ---------------------------------------------------------------------------------------
@@ -282,9 +299,10 @@ if wants rsyslog; then
     R_NOTE[rsyslog]="rsyslogd not installed (apt-get install rsyslog; scripts/setup.sh does)"
   else
     RSYSLOG_VERSION=$(rsyslogd -v 2>/dev/null | head -n 1 | awk '{print $2}' | tr -d ',')
-    repeat_runs rsyslog run_rsyslog
+    round_robin_add rsyslog run_rsyslog
   fi
 fi
+run_round_robin
 
 # --- syslog-ng (unpacked beside rsyslog, see bench/peers/syslog-ng.conf) ----------------------------
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "core/field_block.hpp"
 #include "core/field_picks.hpp"
 #include "core/json_text.hpp"
 
@@ -46,7 +47,7 @@ const std::vector<Field>& Alert::fields() const {
 std::span<const Value> Alert::items(const Value& array) const {
   fields();  // builds tag_items_ and items_
   if (array.alert_tags) return std::span<const Value>(tag_items_).subspan(array.first_item, array.item_count);
-  if (array.added_list) return std::span<const Value>(added_items_).subspan(array.first_item, array.item_count);
+  if (array.added_list) return std::span<const Value>(add_->items.data(), add_->items.size()).subspan(array.first_item, array.item_count);
   return std::span<const Value>(items_).subspan(array.first_item, array.item_count);
 }
 
@@ -103,56 +104,89 @@ const Alert::Pick* Alert::find_pick(std::uint32_t slot) const noexcept {
   return nullptr;
 }
 
-namespace {
-
-// The names decode() reads into the Alert itself: an added field may not take them either.
-bool reserved_name(std::string_view name) {
+bool is_reserved_name(std::string_view name) noexcept {
   return name == "rule" || name == "priority" || name == "source" || name == "hostname" || name == "output" ||
          name == "uuid" || name == "time" || name == "tags" || name == "output_fields" || name == kPersistKey;
 }
 
-}  // namespace
+// An alert and the room for its additions, in one allocation.
+struct RoomyAlert {
+  Alert alert;
+  Alert::Additions room;
+};
+
+std::shared_ptr<Alert> Alert::make(bool room) {
+  if (!room) return std::make_shared<Alert>();
+  // make_shared_for_overwrite default-initialises: no zeroing of the room's inline storage.
+  auto r = std::make_shared_for_overwrite<RoomyAlert>();
+  r->alert.add_ = &r->room;
+  return std::shared_ptr<Alert>(r, &r->alert);
+}
 
 const Field* Alert::find_added(std::string_view name) const noexcept {
-  for (const auto& f : added_) {
+  if (!add_) return nullptr;
+  for (const auto& f : add_->fields) {
     if (f.name == name) return &f;
   }
   return nullptr;
 }
 
+Alert::Additions& Alert::additions() {
+  if (!add_) {
+    own_add_.reset(new Additions);  // default-initialised: make_unique would zero its inline storage first
+    add_ = own_add_.get();
+  }
+  return *add_;
+}
+
+bool Alert::in_arena(std::string_view v) const noexcept {
+  if (!add_) return false;
+  const char* base = add_->text.data();
+  return v.data() >= base && v.data() < base + add_->text.capacity();
+}
+
 std::string_view Alert::store_added(std::string_view s) {
-  if (added_size_ + s.size() > added_cap_) [[unlikely]] {
-    const std::size_t cap = std::max({added_cap_ * 2, added_size_ + s.size(), std::size_t{512}});
-    std::unique_ptr<char[]> bigger(new char[cap]);
-    if (added_size_) std::memcpy(bigger.get(), added_arena_.get(), added_size_);
-    const char* old_base = added_arena_.get();
-    const char* old_end = old_base + added_size_;
-    const char* new_base = bigger.get();
+  auto& text = additions().text;
+  if (text.size() + s.size() > text.capacity()) [[unlikely]] {
+    const char* old_base = text.data();
+    const char* old_end = old_base + text.size();
+    text.reserve(std::max(text.capacity() * 2, text.size() + s.size()));
+    const char* new_base = text.data();
     auto fix = [&](std::string_view& v) {
-      if (old_base && v.data() >= old_base && v.data() < old_end) {
-        v = std::string_view(new_base + (v.data() - old_base), v.size());
-      }
+      if (v.data() >= old_base && v.data() < old_end) v = std::string_view(new_base + (v.data() - old_base), v.size());
     };
-    for (auto& f : added_) {
+    for (auto& f : add_->fields) {
       fix(f.name);
       fix(f.value.text);
     }
-    for (auto& v : added_items_) fix(v.text);
+    for (auto& v : add_->items) fix(v.text);
     for (auto& t : tags) fix(t);
     for (auto& v : tag_items_) fix(v.text);
-    added_arena_.swap(bigger);
-    added_cap_ = cap;
   }
-  char* dst = added_arena_.get() + added_size_;
-  if (!s.empty()) std::memcpy(dst, s.data(), s.size());
-  added_size_ += s.size();
-  return std::string_view(dst, s.size());
+  const std::size_t at = text.size();
+  text.insert(text.end(), s.begin(), s.end());
+  return std::string_view(text.data() + at, s.size());
+}
+
+void Alert::append_added_json(const Field& f) {
+  thread_local std::string member;
+  member.clear();
+  auto& json = additions().json;
+  if (!json.empty()) member.push_back(',');
+  append_json_string(member, f.name);
+  member.push_back(':');
+  f.value.append_json(member);
+  json.insert(json.end(), member.begin(), member.end());
 }
 
 bool Alert::has_falco_field(std::string_view name) const {
+  return name_filter_valid_ ? has_falco_field(name, UniqueKeys::hash(name)) : find_field(name) != nullptr;
+}
+
+bool Alert::has_falco_field(std::string_view name, std::uint64_t hash) const {
   // The name filter says "absent" for certain; "maybe" asks the field table.
   if (!name_filter_valid_) return find_field(name) != nullptr;
-  if (!FieldNameFilter::maybe(name_filter_, name)) return false;
+  if (!FieldNameFilter::maybe_hashed(name_filter_, hash)) return false;
   // A rare "maybe": look in a table built for this alert only, without making decode build every alert's.
   if (!fields_ready_.load(std::memory_order_acquire)) std::call_once(fields_once_, [this] { build_fields(false); });
   for (const auto& f : fields_) {
@@ -161,28 +195,9 @@ bool Alert::has_falco_field(std::string_view name) const {
   return false;
 }
 
-namespace {
-
-// Added names and texts must be valid UTF-8, like everything decode accepts: the persisted form is read back by the
-// same strict parser, and every format writes them out.
-bool valid_utf8(std::string_view s) {
-  // ASCII, the usual case, needs no call to the validator.
-  std::uint64_t high = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t v;
-    std::memcpy(&v, s.data() + i, 8);
-    high |= v;
-  }
-  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
-  return !(high & 0x8080808080808080ULL) || simdjson::validate_utf8(s.data(), s.size());
-}
-
-}  // namespace
-
 bool Alert::name_free(std::string_view name) const {
   // Not free either (counted by the stage like a taken name): a name that is not valid UTF-8.
-  return !reserved_name(name) && !has_falco_field(name) && !find_added(name) && valid_utf8(name);
+  return !is_reserved_name(name) && !has_falco_field(name) && !find_added(name) && valid_utf8(name);
 }
 
 Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
@@ -196,27 +211,67 @@ Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
 }
 
 void Alert::store_field(std::string_view name, const Value& value) {
-  if (added_.empty()) added_.reserve(8);
-  // Copy before taking a view: storing the name may move the arena the value's text is in (a value copied from
-  // another added field).
-  const std::size_t name_at = added_size_;
-  store_added(name);
+  // Copies first when the name or text is a view into this alert's arena (a value copied from another added field):
+  // storing may move the arena.
+  if (in_arena(name) || in_arena(value.text)) {
+    const std::string n(name), t(value.text);
+    Value v = value;
+    v.text = t;
+    store_field(n, v);
+    return;
+  }
   Field f;
+  const std::size_t name_at = additions().text.size();
+  store_added(name);
   f.value = value;
   f.value.first_item = 0;
   f.value.item_count = 0;
   f.value.alert_tags = false;
   if (value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) {
-    const char* base = added_arena_.get();
-    if (base && value.text.data() >= base && value.text.data() < base + added_cap_) {
-      const std::string copy(value.text);  // a view into this arena, which store_added() can move
-      f.value.text = store_added(copy);
+    f.value.text = store_added(value.text);
+  }
+  f.name = std::string_view(add_->text.data() + name_at, name.size());  // after storing the text, which may move it
+  add_->fields.push_back(f);
+  append_added_json(add_->fields.back());
+}
+
+std::size_t Alert::copy_block(const FieldBlock& block) {
+  std::size_t skipped = 0;
+  thread_local std::vector<std::string_view> items;
+  for (const Field& f : block.fields()) {
+    AddResult r;
+    if (f.value.added_list) {
+      items.clear();
+      for (const Value& v : block.items().subspan(f.value.first_item, f.value.item_count)) items.push_back(v.text);
+      r = add_list(f.name, items);
     } else {
-      f.value.text = store_added(value.text);
+      r = add_field(f.name, f.value);
+    }
+    if (r != AddResult::Added) ++skipped;
+  }
+  return skipped;
+}
+
+std::size_t Alert::add_block(const FieldBlock& block) {
+  const auto fields = block.fields();
+  const auto hashes = block.hashes();
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (has_falco_field(fields[i].name, hashes[i]) || find_added(fields[i].name)) [[unlikely]] {
+      return copy_block(block);  // some name is taken: add the others, as copies
     }
   }
-  f.name = std::string_view(added_arena_.get() + name_at, name.size());
-  added_.push_back(f);
+  if (fields.empty()) return 0;
+  Additions& add = additions();
+  const auto first_item = static_cast<std::uint32_t>(add.items.size());
+  for (Field f : fields) {
+    if (f.value.added_list) f.value.first_item += first_item;
+    add.fields.push_back(f);
+  }
+  add.items.insert(add.items.end(), block.items().begin(), block.items().end());
+  if (!add.json.empty()) add.json.push_back(',');
+  add.json.insert(add.json.end(), block.json().begin(), block.json().end());
+  borrows_ = true;
+  return 0;
 }
 
 Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::string_view> items) {
@@ -224,12 +279,8 @@ Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::str
   if (std::any_of(items.begin(), items.end(), [](std::string_view v) { return !valid_utf8(v); })) {
     return AddResult::Exists;
   }
-  // Items that are views into this alert's added arena (added tags) are copied first: storing can move it.
-  const char* base = added_arena_.get();
-  const bool inside = base && std::any_of(items.begin(), items.end(), [&](std::string_view v) {
-    return v.data() >= base && v.data() < base + added_cap_;
-  });
-  if (inside) {
+  // Items that are views into this alert's arena (added tags) are copied first: storing can move it.
+  if (std::any_of(items.begin(), items.end(), [&](std::string_view v) { return in_arena(v); })) {
     const std::vector<std::string> copies(items.begin(), items.end());
     const std::vector<std::string_view> views(copies.begin(), copies.end());
     return add_list(name, views);
@@ -246,12 +297,15 @@ Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::str
   v.kind = Value::Kind::Array;
   v.text = json;
   store_field(name, v);  // checked above: the name is free and the items (so their JSON) are UTF-8
-  Field& f = added_.back();
+  Additions& add = *add_;
+  Field& f = add.fields.back();
   f.value.added_list = true;
-  f.value.first_item = static_cast<std::uint32_t>(added_items_.size());
+  f.value.first_item = static_cast<std::uint32_t>(add.items.size());
   f.value.item_count = static_cast<std::uint32_t>(items.size());
-  if (added_items_.capacity() == 0) added_items_.reserve(std::max<std::size_t>(items.size(), 16));  // one allocation
-  for (auto item : items) added_items_.push_back(Value::string(store_added(item)));
+  for (auto item : items) {
+    const std::string_view stored = store_added(item);  // may move the arena, and the views of items before
+    add.items.push_back(Value::string(stored));
+  }
   return AddResult::Added;
 }
 
@@ -260,11 +314,8 @@ void Alert::add_tag(std::string_view tag) {
   for (auto t : tags) {
     if (t == tag) return;
   }
-  // A tag that is a view into the added arena is copied first: storing can move the arena.
-  const char* base = added_arena_.get();
-  const std::string_view stored = base && tag.data() >= base && tag.data() < base + added_cap_
-                                      ? store_added(std::string(tag))
-                                      : store_added(tag);
+  // A tag that is a view into the arena is copied first: storing can move the arena.
+  const std::string_view stored = in_arena(tag) ? store_added(std::string(tag)) : store_added(tag);
   tags.push_back(stored);
   ++added_tag_count_;
   tags_value_.item_count = static_cast<std::uint32_t>(tags.size());
@@ -281,14 +332,9 @@ void Alert::append_persisted(std::string& out) const {
   const std::size_t body = json_.size() - 1;
   out.append(json_, 0, body);
   fmt::format_to(std::back_inserter(out), ",\"{}\":{{\"len\":{},\"arrival_ns\":{}", kPersistKey, body, arrival_ns);
-  if (!added_.empty()) {
+  if (!added().empty()) {
     out.append(",\"fields\":{");
-    for (std::size_t i = 0; i < added_.size(); ++i) {
-      if (i) out.push_back(',');
-      append_json_string(out, added_[i].name);
-      out.push_back(':');
-      added_[i].value.append_json(out);
-    }
+    out.append(added_json());
     out.push_back('}');
   }
   if (added_tag_count_) {

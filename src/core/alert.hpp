@@ -23,6 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "core/json_scan.hpp"
 #include "core/priority.hpp"
 #include "core/unique_keys.hpp"
@@ -76,7 +78,11 @@ struct Field {
 inline constexpr std::string_view kPersistKey = "_saker";
 
 class Alert;
+class FieldBlock;
 class FieldPicks;
+
+// The names an added field may not take: the keys decode reads into the Alert itself, output_fields, kPersistKey.
+bool is_reserved_name(std::string_view name) noexcept;
 using AlertPtr = std::shared_ptr<const Alert>;
 
 class Alert {
@@ -86,6 +92,13 @@ class Alert {
   Alert& operator=(const Alert&) = delete;
   Alert(Alert&&) = delete;
   Alert& operator=(Alert&&) = delete;
+
+  // A new alert. With `room`, the storage for what stages add is part of the same allocation (decode asks for it
+  // when stages run): an enriched alert costs no allocation more than a plain one.
+  static std::shared_ptr<Alert> make(bool room);
+  // Bytes the alert holds for additions beyond what its JSON suggests (the room, or the storage made at the first
+  // addition), for a queue's memory accounting.
+  std::size_t additions_bytes() const noexcept { return add_ ? sizeof(Additions) : 0; }
 
   std::string_view rule;
   Priority priority = Priority::Debug;
@@ -127,20 +140,36 @@ class Alert {
   AddResult add_field(std::string_view name, const Value& value);
   // Adds a list of strings (items() gives its elements, filters' `in`/`intersects`/`contains` see them).
   AddResult add_list(std::string_view name, std::span<const std::string_view> items);
+  // Adds every field of a block whose name the alert does not have yet (core/field_block.hpp); returns how many it
+  // skipped. The alert's views point into the block: its owner keeps it as long as the alert (borrows(), keep()).
+  std::size_t add_block(const FieldBlock& block);
+  // The same, copying the block's fields into the alert: for a block that does not outlive this call.
+  std::size_t copy_block(const FieldBlock& block);
+  // Whether the alert refers to a block's texts, and keeps the block's owner alive with it.
+  bool borrows() const noexcept { return borrows_; }
+  void keep(std::shared_ptr<const void> owner) { keep_ = std::move(owner); }
   // Appends a tag to `tags` (lookup, filters and formats see it); a tag the alert already has is not repeated.
   void add_tag(std::string_view tag);
   // Fields added by stages, in the order added.
-  std::span<const Field> added() const noexcept { return added_; }
+  std::span<const Field> added() const noexcept {
+    return add_ ? std::span<const Field>(add_->fields.data(), add_->fields.size()) : std::span<const Field>();
+  }
   // Tags added by stages (also at the end of `tags`).
   std::span<const std::string_view> added_tags() const noexcept {
     return std::span<const std::string_view>(tags).subspan(tags.size() - added_tag_count_);
   }
-  bool has_additions() const noexcept { return !added_.empty() || added_tag_count_ > 0; }
+  bool has_additions() const noexcept { return !added().empty() || added_tag_count_ > 0; }
+  // The added fields as JSON members, comma-separated, without braces ("env":"prod","n":3), written as each field
+  // was added, so formats and the persisted form copy it instead of escaping every field again.
+  std::string_view added_json() const noexcept {
+    return add_ ? std::string_view(add_->json.data(), add_->json.size()) : std::string_view();
+  }
   // Where added members go in json() (the closing brackets of output_fields and tags), when decode found them.
   const SplicePoints* splice_points() const noexcept { return splice_known_ ? &splice_ : nullptr; }
   const Field* find_added(std::string_view name) const noexcept;
   // Whether Falco's alert has this field (output_fields or an unknown top-level key).
   bool has_falco_field(std::string_view name) const;
+  bool has_falco_field(std::string_view name, std::uint64_t hash) const;  // hash: UniqueKeys::hash(name)
 
   // The form saker persists (disk buffer, dead letters) and reads back with Decoder::Mode::Persisted: json()
   // with one more top-level key, kPersistKey, holding the added fields and tags and the arrival time. Without
@@ -175,9 +204,19 @@ class Alert {
   mutable std::size_t arena_size_ = 0;
   mutable std::size_t arena_cap_ = 0;
 
-  // Added fields and tags: names and texts live in added_arena_ (grown by doubling, views moved along), so an
-  // enriched alert costs two allocations however many fields it gets.
+  // Added fields and tags, in one allocation made at the first addition (Additions: the fields, the elements of
+  // added lists, the arena of their names and texts, and added_json()), which a few stages' additions fit.
+  // Views into the arena are moved along when it grows; views into a block (add_block) point at the block.
+  struct Additions {
+    boost::container::small_vector<Field, 8> fields;
+    boost::container::small_vector<Value, 8> items;  // elements of added lists
+    boost::container::small_vector<char, 192> text;
+    boost::container::small_vector<char, 448> json;
+  };
+  Additions& additions();
+  bool in_arena(std::string_view v) const noexcept;
   std::string_view store_added(std::string_view s);
+  void append_added_json(const Field& f);
   bool name_free(std::string_view name) const;                // no field has it, it is not reserved, it is UTF-8
   void store_field(std::string_view name, const Value& value);  // add_field() after its checks
   // The fields decode picked out for lookup() (core/field_picks.hpp): the version of the names it used, and the
@@ -193,11 +232,11 @@ class Alert {
   // Where the json format inserts added members into json_, found at decode when stages run (json_scan.hpp).
   SplicePoints splice_;
   bool splice_known_ = false;
-  std::vector<Field> added_;
-  std::vector<Value> added_items_;  // elements of added lists
-  std::unique_ptr<char[]> added_arena_;
-  std::size_t added_size_ = 0;
-  std::size_t added_cap_ = 0;
+  Additions* add_ = nullptr;  // the room (make()), own_add_, or none yet
+  std::unique_ptr<Additions> own_add_;
+  friend struct RoomyAlert;
+  std::shared_ptr<const void> keep_;  // the owner of the blocks added (keep())
+  bool borrows_ = false;
   std::size_t added_tag_count_ = 0;
   mutable bool fields_built_ = false;  // set by FieldTable::build: tag_items_ exists and add_tag keeps it current
   // A filter of the field names Falco sent (decode fills it when stages run): add_field() can tell that a name is
@@ -216,7 +255,9 @@ struct FieldNameFilter {
     }
   }
   static bool maybe(const std::uint64_t (&bits)[8], std::string_view name) noexcept {
-    const std::uint64_t h = UniqueKeys::hash(name);
+    return maybe_hashed(bits, UniqueKeys::hash(name));
+  }
+  static bool maybe_hashed(const std::uint64_t (&bits)[8], std::uint64_t h) noexcept {
     for (int i = 0; i < 3; ++i) {
       const unsigned b = static_cast<unsigned>(h >> (9 * i)) & 511;
       if (!(bits[b >> 6] >> (b & 63) & 1)) return false;

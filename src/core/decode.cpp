@@ -607,7 +607,7 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   }
   if (*p < floor_) return std::shared_ptr<Alert>();
 
-  auto alert = std::make_shared<Alert>();
+  auto alert = Alert::make(name_filter_);  // stages run (they use the name filter): room for their additions
   Alert& a = *alert;
   a.priority = *p;
   a.arrival_ns = envelope_arrival ? envelope_arrival : (clock_ ? clock_->now_ns() : now_ns());

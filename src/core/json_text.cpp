@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include <simdjson.h>
+
 namespace saker {
 namespace {
 
@@ -97,6 +99,18 @@ void append_json_string(std::string& out, std::string_view s, InvalidUtf8 invali
   } else {
     append_escaped<false>(out, s);
   }
+}
+
+bool valid_utf8(std::string_view s) noexcept {
+  std::uint64_t high = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t v;
+    std::memcpy(&v, s.data() + i, 8);
+    high |= v;
+  }
+  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
+  return !(high & 0x8080808080808080ULL) || simdjson::validate_utf8(s.data(), s.size());
 }
 
 }  // namespace saker

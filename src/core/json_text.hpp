@@ -15,4 +15,7 @@ enum class InvalidUtf8 {
 // surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no sequence cut short.
 void append_json_string(std::string& out, std::string_view s, InvalidUtf8 invalid = InvalidUtf8::Keep);
 
+// Whether `s` is valid UTF-8 (RFC 3629); ASCII text, the usual case, is checked eight bytes at a time.
+bool valid_utf8(std::string_view s) noexcept;
+
 }  // namespace saker

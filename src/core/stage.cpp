@@ -24,14 +24,16 @@ void StageChain::run(Alert& alert) const {
   thread_local std::uint32_t n = 0;
   if (++n % kTimingSample != 0) [[likely]] {
     for (const auto& e : stages_) e.stage->process(alert);
-    return;
+  } else {
+    for (const auto& e : stages_) {
+      const auto t0 = std::chrono::steady_clock::now();
+      e.stage->process(alert);
+      e.time->observe_ns(static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
+    }
   }
-  for (const auto& e : stages_) {
-    const auto t0 = std::chrono::steady_clock::now();
-    e.stage->process(alert);
-    e.time->observe_ns(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
-  }
+  // The blocks the alert borrowed belong to the stages: the alert keeps them, whatever reload does to the chain.
+  if (alert.borrows()) alert.keep(weak_from_this().lock());
 }
 
 }  // namespace saker

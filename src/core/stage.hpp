@@ -36,7 +36,11 @@ struct StageFields {
 };
 
 // The configured stages in config order. Shared by every decoding thread; replaced as a whole on reload.
-class StageChain {
+//
+// A stage may add blocks it owns (Alert::add_block); an alert that borrowed one keeps the chain alive (run()), so a
+// chain must be owned by a shared_ptr while alerts outlive a call to run() (tests that destroy the alerts first may
+// keep one on the stack).
+class StageChain : public std::enable_shared_from_this<StageChain> {
  public:
   void add(std::string name, std::unique_ptr<Stage> stage, Timing& time);
   // Runs every stage on the alert; one alert in kTimingSample is timed per stage (saker_stage_seconds).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/field_names.hpp"
+#include "core/json_text.hpp"
 
 namespace saker {
 
@@ -10,13 +11,14 @@ FieldsStage::FieldsStage(std::shared_ptr<const FieldsConfig> config, StageContex
     : config_(std::move(config)),
       skipped_(ctx.metrics.counter("saker_enrich_skipped_total",
                                    "Fields a stage did not add because the alert already had that name",
-                                   {{"stage", ctx.name}})) {}
+                                   {{"stage", ctx.name}})) {
+  FieldBlock::Builder b;
+  for (const auto& [name, value] : config_->fixed) b.add(name, value);  // names and texts checked at parse
+  if (!b.empty()) static_block_ = b.build();
+}
 
 void FieldsStage::process(Alert& alert) const {
-  std::uint64_t skipped = 0;
-  for (const auto& [name, value] : config_->fixed) {
-    if (alert.add_field(name, value) != Alert::AddResult::Added) ++skipped;
-  }
+  std::uint64_t skipped = static_block_ ? alert.add_block(*static_block_) : 0;
   thread_local std::string text;
   for (const auto& [name, tmpl] : config_->templated) {
     text.clear();
@@ -90,6 +92,9 @@ StageBuilder parse_fields_stage(const ConfigReader& r, StageFields& fields) {
                    text.find_first_not_of("0123456789.eE+-") == std::string::npos) {
           v.kind = Value::Kind::Double;
           v.d = d;
+        } else if (!valid_utf8(text)) {
+          r.errors.add(it->second, ctx, "is not valid UTF-8");
+          continue;
         } else {
           cfg->texts.push_back(text);
           v = Value::string(cfg->texts.back());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/field_block.hpp"
 #include "core/stage.hpp"
 #include "core/template.hpp"
 
@@ -30,6 +31,7 @@ class FieldsStage final : public Stage {
 
  private:
   std::shared_ptr<const FieldsConfig> config_;
+  std::unique_ptr<const FieldBlock> static_block_;  // the static fields, built once (null when there are none)
   Counter& skipped_;
 };
 

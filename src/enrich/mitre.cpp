@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/unique_keys.hpp"
+
 namespace saker {
 
 namespace {
@@ -52,13 +54,16 @@ MitreStage::MitreStage(StageContext& ctx)
     : tagged_(ctx.metrics.counter("saker_enrich_hits_total", "Alerts a stage added at least one field to",
                                   {{"stage", ctx.name}})) {}
 
-void MitreStage::process(Alert& alert) const {
+namespace {
+
+// The fields Falco's tags say: built into a block (null when there is nothing to add).
+std::unique_ptr<const FieldBlock> build_block(const std::vector<std::string_view>& tags) {
   thread_local std::vector<std::string_view> techniques, subs, tactic_ids, tactic_names;
   techniques.clear();
   subs.clear();
   tactic_ids.clear();
   tactic_names.clear();
-  for (std::string_view tag : alert.tags) {
+  for (std::string_view tag : tags) {
     // T1059 or T1059.004, as the whole tag (Falco's rules tag techniques that way).
     if (tag.size() >= 5 && tag[0] == 'T' && digits(tag.substr(1, 4))) {
       if (tag.size() == 5) {
@@ -74,15 +79,75 @@ void MitreStage::process(Alert& alert) const {
       push_unique(tactic_names, name);
     }
   }
-  // Views into tags: copied by add_list before anything could move them.
-  bool any = false;
-  if (!techniques.empty()) any |= alert.add_list("threat.technique.id", techniques) == Alert::AddResult::Added;
-  if (!subs.empty()) any |= alert.add_list("threat.technique.subtechnique.id", subs) == Alert::AddResult::Added;
+  FieldBlock::Builder b;
+  if (!techniques.empty()) b.add_list("threat.technique.id", techniques);
+  if (!subs.empty()) b.add_list("threat.technique.subtechnique.id", subs);
   if (!tactic_ids.empty()) {
-    any |= alert.add_list("threat.tactic.id", tactic_ids) == Alert::AddResult::Added;
-    alert.add_list("threat.tactic.name", tactic_names);
+    b.add_list("threat.tactic.id", tactic_ids);
+    b.add_list("threat.tactic.name", tactic_names);
   }
-  if (any) tagged_.inc();
+  return b.empty() ? nullptr : b.build();
+}
+
+std::uint64_t tags_hash(const std::vector<std::string_view>& tags) noexcept {
+  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ tags.size();
+  for (auto t : tags) h = (h ^ UniqueKeys::hash(t)) * 0xBF58476D1CE4E5B9ULL;
+  return h ^ (h >> 31);
+}
+
+bool same_tags(const std::vector<std::string>& a, const std::vector<std::string_view>& b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const MitreStage::Set* MitreStage::find(std::uint64_t hash, const std::vector<std::string_view>& tags) const noexcept {
+  for (std::size_t i = 0; i < kProbes; ++i) {
+    const Set* s = slots_[(hash + i) & (kSlots - 1)].load(std::memory_order_acquire);
+    if (!s) return nullptr;
+    if (s->hash == hash && same_tags(s->tags, tags)) return s;
+  }
+  return nullptr;
+}
+
+const MitreStage::Set* MitreStage::remember(std::uint64_t hash, const std::vector<std::string_view>& tags,
+                                            std::unique_ptr<const FieldBlock> block) const {
+  std::lock_guard lock(mu_);
+  if (const Set* s = find(hash, tags)) return s;  // another thread was first
+  if (sets_.size() >= kMaxSets) return nullptr;
+  for (std::size_t i = 0; i < kProbes; ++i) {
+    auto& slot = slots_[(hash + i) & (kSlots - 1)];
+    if (slot.load(std::memory_order_relaxed)) continue;
+    auto s = std::make_unique<Set>();
+    s->hash = hash;
+    s->tags.assign(tags.begin(), tags.end());
+    s->block = std::move(block);
+    slot.store(s.get(), std::memory_order_release);
+    sets_.push_back(std::move(s));
+    return sets_.back().get();
+  }
+  return nullptr;  // its probe run is full
+}
+
+void MitreStage::process(Alert& alert) const {
+  if (alert.tags.empty()) return;
+  const std::uint64_t h = tags_hash(alert.tags);
+  const Set* set = find(h, alert.tags);
+  std::unique_ptr<const FieldBlock> own;
+  if (!set) {
+    own = build_block(alert.tags);
+    set = remember(h, alert.tags, std::move(own));
+    if (!set && !own) own = build_block(alert.tags);  // not remembered (the table is full): this alert's own
+  }
+  const FieldBlock* block = set ? set->block.get() : own.get();
+  if (!block) return;
+  // A remembered block lives as long as this stage (so as the chain the alert keeps); the alert's own is copied.
+  const std::size_t skipped = set ? alert.add_block(*block) : alert.copy_block(*block);
+  if (skipped < block->fields().size()) tagged_.inc();
 }
 
 StageBuilder parse_mitre_stage(const ConfigReader& r, StageFields& fields) {

@@ -4,6 +4,16 @@
 //   T1059.004   -> threat.technique.subtechnique.id: [T1059.004] (and its technique T1059)
 //   mitre_execution -> threat.tactic.id: [TA0002], threat.tactic.name: [Execution] (the 14 enterprise tactics)
 // Lists keep the tags' order without repeats; a field with nothing to say is not added.
+//
+// A rule's alerts all carry the same tags, so the fields of each set of tags seen are built once, as a FieldBlock,
+// and looked up by the tags' hash (lock-free; up to kMaxSets sets, then the fields are built per alert).
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/field_block.hpp"
 #include "core/stage.hpp"
 
 namespace saker {
@@ -13,8 +23,24 @@ class MitreStage final : public Stage {
   explicit MitreStage(StageContext& ctx);
   void process(Alert& alert) const override;
 
+  static constexpr std::size_t kMaxSets = 1024;
+
  private:
+  struct Set {
+    std::uint64_t hash = 0;
+    std::vector<std::string> tags;
+    std::unique_ptr<const FieldBlock> block;  // null: these tags say nothing of ATT&CK
+  };
+  static constexpr std::size_t kSlots = 2 * kMaxSets;  // open addressing, at most half full
+  static constexpr std::size_t kProbes = 16;
+  const Set* find(std::uint64_t hash, const std::vector<std::string_view>& tags) const noexcept;
+  const Set* remember(std::uint64_t hash, const std::vector<std::string_view>& tags,
+                      std::unique_ptr<const FieldBlock> block) const;
+
   Counter& tagged_;
+  mutable std::array<std::atomic<const Set*>, kSlots> slots_{};
+  mutable std::mutex mu_;                           // taken to add a set
+  mutable std::vector<std::unique_ptr<Set>> sets_;  // owns what slots_ points at
 };
 
 StageBuilder parse_mitre_stage(const ConfigReader& r, StageFields& fields);

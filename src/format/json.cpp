@@ -90,13 +90,9 @@ SplicePoints find_splice_points(std::string_view obj) {
 }
 
 void append_added_members(const Alert& a, std::string& out, bool first) {
-  for (const Field& f : a.added()) {
-    if (!first) out.push_back(',');
-    first = false;
-    append_json_string(out, f.name);
-    out.push_back(':');
-    f.value.append_json(out);
-  }
+  if (a.added().empty()) return;
+  if (!first) out.push_back(',');
+  out.append(a.added_json());
 }
 
 void append_added_tags(const Alert& a, std::string& out, bool first) {

@@ -21,8 +21,9 @@ class MemoryBuffer final : public Buffer {
   std::size_t queued() const noexcept override { return count_.load(std::memory_order_relaxed); }
   std::uint64_t queued_bytes() const noexcept override { return bytes_.load(std::memory_order_relaxed); }
 
-  // What one alert costs in memory, roughly: its JSON, the decoded copy of its strings, the field table.
-  static std::uint64_t estimate(const Alert& a) noexcept { return a.json().size() * 3 + 256; }
+  // What one alert costs in memory, roughly: its JSON, the decoded copy of its strings, the field table, and the
+  // storage of what stages added.
+  static std::uint64_t estimate(const Alert& a) noexcept { return a.json().size() * 3 + 256 + a.additions_bytes(); }
 
  private:
   BufferSpec spec_;
