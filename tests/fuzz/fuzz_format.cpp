@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/decode.hpp"
+#include "core/field_block.hpp"
 #include "core/json_text.hpp"
 #include "format/formatter.hpp"
 
@@ -142,7 +143,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static saker::Decoder decoder(saker::DecodeLimits{64 * 1024, 16, 256});
   static const auto formats = all_formats();
   check_log_escaping(string_view(reinterpret_cast<const char*>(data), size));
-  auto r = decoder.decode(string_view(reinterpret_cast<const char*>(data), size));
+  // Half the inputs are decoded as when stages run (name filter, room for additions in the alert).
+  static saker::Decoder staged(saker::DecodeLimits{64 * 1024, 16, 256});
+  staged.set_name_filter(true);
+  std::unique_ptr<const saker::FieldBlock> block;  // outlives the alert, as a stage's block does
+  auto r = (size & 1 ? staged : decoder).decode(string_view(reinterpret_cast<const char*>(data), size));
   if (!r) return 0;
   saker::Alert& alert = *r.value();
   // Added fields as stages add them (a templated field, the mitre stage's lists, a tag), from the alert's own
@@ -151,6 +156,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   alert.add_list("threat.tactic.id", alert.tags);
   alert.add_field("n", saker::Value::integer(static_cast<std::int64_t>(size)));
   if (!alert.hostname.empty()) alert.add_tag(alert.hostname);
+  // A block, as the static fields and the mitre stage add them, with names and values from the fuzzed text.
+  saker::FieldBlock::Builder builder;
+  builder.add(std::string("blk.") + std::string(alert.source.substr(0, 16)), saker::Value::string(alert.hostname));
+  builder.add_list("blk.tags", alert.tags);
+  builder.add(alert.uuid, saker::Value::integer(-1));
+  block = builder.build();
+  alert.add_block(*block);
   static simdjson::dom::parser input_parser;
   simdjson::dom::element input;
   check(!input_parser.parse(alert.json()).get(input));
