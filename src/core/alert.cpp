@@ -104,6 +104,16 @@ const Alert::Pick* Alert::find_pick(std::uint32_t slot) const noexcept {
   return nullptr;
 }
 
+std::optional<AddedName> AddedName::make(std::string_view name) {
+  if (name.empty() || is_reserved_name(name) || !valid_utf8(name)) return std::nullopt;
+  AddedName n;
+  n.name_ = name;
+  n.hash_ = UniqueKeys::hash(name);
+  append_json_string(n.json_key_, name);
+  n.json_key_.push_back(':');
+  return n;
+}
+
 bool is_reserved_name(std::string_view name) noexcept {
   return name == "rule" || name == "priority" || name == "source" || name == "hostname" || name == "output" ||
          name == "uuid" || name == "time" || name == "tags" || name == "output_fields" || name == kPersistKey;
@@ -168,13 +178,17 @@ std::string_view Alert::store_added(std::string_view s) {
   return std::string_view(text.data() + at, s.size());
 }
 
-void Alert::append_added_json(const Field& f) {
+void Alert::append_added_json(const Field& f, std::string_view key) {
   thread_local std::string member;
   member.clear();
   auto& json = additions().json;
   if (!json.empty()) member.push_back(',');
-  append_json_string(member, f.name);
-  member.push_back(':');
+  if (key.empty()) {
+    append_json_string(member, f.name);
+    member.push_back(':');
+  } else {
+    member.append(key);
+  }
   f.value.append_json(member);
   json.insert(json.end(), member.begin(), member.end());
 }
@@ -210,14 +224,24 @@ Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
   return AddResult::Added;
 }
 
-void Alert::store_field(std::string_view name, const Value& value) {
+Alert::AddResult Alert::add_field(const AddedName& name, const Value& value) {
+  if (has_falco_field(name.name(), name.hash()) || find_added(name.name())) return AddResult::Exists;
+  if ((value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) &&
+      !valid_utf8(value.text)) {
+    return AddResult::Exists;
+  }
+  store_field(name.name(), value, name.json_key());
+  return AddResult::Added;
+}
+
+void Alert::store_field(std::string_view name, const Value& value, std::string_view key) {
   // Copies first when the name or text is a view into this alert's arena (a value copied from another added field):
   // storing may move the arena.
   if (in_arena(name) || in_arena(value.text)) {
     const std::string n(name), t(value.text);
     Value v = value;
     v.text = t;
-    store_field(n, v);
+    store_field(n, v, key);
     return;
   }
   Field f;
@@ -232,7 +256,7 @@ void Alert::store_field(std::string_view name, const Value& value) {
   }
   f.name = std::string_view(add_->text.data() + name_at, name.size());  // after storing the text, which may move it
   add_->fields.push_back(f);
-  append_added_json(add_->fields.back());
+  append_added_json(add_->fields.back(), key);
 }
 
 std::size_t Alert::copy_block(const FieldBlock& block) {

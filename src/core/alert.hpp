@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -83,6 +84,20 @@ class FieldPicks;
 
 // The names an added field may not take: the keys decode reads into the Alert itself, output_fields, kPersistKey.
 bool is_reserved_name(std::string_view name) noexcept;
+
+// A name a stage adds to alert after alert (a templated field's), checked, hashed and written as a JSON key once.
+class AddedName {
+ public:
+  static std::optional<AddedName> make(std::string_view name);  // nullopt: reserved, empty or not UTF-8
+  const std::string& name() const noexcept { return name_; }
+  std::uint64_t hash() const noexcept { return hash_; }
+  std::string_view json_key() const noexcept { return json_key_; }  // "name":
+
+ private:
+  std::string name_;
+  std::uint64_t hash_ = 0;
+  std::string json_key_;
+};
 using AlertPtr = std::shared_ptr<const Alert>;
 
 class Alert {
@@ -138,6 +153,8 @@ class Alert {
   // Adds a field with a copy of its name and text (String, Object and Array values keep their JSON text; an added
   // Array has no items()). Exists: Falco's alert or an earlier stage has that name; nothing changes.
   AddResult add_field(std::string_view name, const Value& value);
+  // The same for a name checked once (AddedName): only the alert's names and the value are checked.
+  AddResult add_field(const AddedName& name, const Value& value);
   // Adds a list of strings (items() gives its elements, filters' `in`/`intersects`/`contains` see them).
   AddResult add_list(std::string_view name, std::span<const std::string_view> items);
   // Adds every field of a block whose name the alert does not have yet (core/field_block.hpp); returns how many it
@@ -216,9 +233,9 @@ class Alert {
   Additions& additions();
   bool in_arena(std::string_view v) const noexcept;
   std::string_view store_added(std::string_view s);
-  void append_added_json(const Field& f);
+  void append_added_json(const Field& f, std::string_view key);  // key: the name as a JSON key, or "" to write it
   bool name_free(std::string_view name) const;                // no field has it, it is not reserved, it is UTF-8
-  void store_field(std::string_view name, const Value& value);  // add_field() after its checks
+  void store_field(std::string_view name, const Value& value, std::string_view key = {});  // add_field() after its checks
   // The fields decode picked out for lookup() (core/field_picks.hpp): the version of the names it used, and the
   // values of those the alert has. A value that is an object or array is not picked (lookup() uses the table).
   struct Pick {

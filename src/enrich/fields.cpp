@@ -123,7 +123,9 @@ StageBuilder parse_fields_stage(const ConfigReader& r, StageFields& fields) {
           r.errors.add(it->second, ctx, t.error().message, col + (quoted ? 1 : 0));
           continue;
         }
-        cfg->templated.emplace_back(name, std::move(t).value());
+        auto added = AddedName::make(name);  // check_name() allowed it: a valid name
+        if (!added) continue;
+        cfg->templated.emplace_back(std::move(*added), std::move(t).value());
         fields.names.insert(name);
       }
     }

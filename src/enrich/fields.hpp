@@ -20,7 +20,7 @@ namespace saker {
 struct FieldsConfig {
   std::vector<std::pair<std::string, Value>> fixed;  // Value texts point into `texts`
   std::deque<std::string> texts;  // a deque: growing it never moves a string the views point into
-  std::vector<std::pair<std::string, FieldTemplate>> templated;
+  std::vector<std::pair<AddedName, FieldTemplate>> templated;
   std::vector<std::string> tags;
 };
 
