@@ -42,19 +42,19 @@ constexpr std::pair<string_view, Slot> kSlotNames[] = {
 static_assert(std::size(kSlotNames) == kSlots);
 static_assert(std::ranges::is_sorted(kSlotNames, {}, &std::pair<string_view, Slot>::first));
 
-// Falco priority -> OCSF severity_id and its caption.
-std::pair<int, string_view> severity(Priority p) {
+// Falco priority -> OCSF severity_id and its caption, as they are written.
+string_view severity(Priority p) {
   switch (p) {
     case Priority::Debug:
-    case Priority::Informational: return {1, "Informational"};
-    case Priority::Notice: return {2, "Low"};
-    case Priority::Warning: return {3, "Medium"};
-    case Priority::Error: return {4, "High"};
+    case Priority::Informational: return R"("severity_id":1,"severity":"Informational")";
+    case Priority::Notice: return R"("severity_id":2,"severity":"Low")";
+    case Priority::Warning: return R"("severity_id":3,"severity":"Medium")";
+    case Priority::Error: return R"("severity_id":4,"severity":"High")";
     case Priority::Critical:
-    case Priority::Alert: return {5, "Critical"};
-    case Priority::Emergency: return {6, "Fatal"};
+    case Priority::Alert: return R"("severity_id":5,"severity":"Critical")";
+    case Priority::Emergency: return R"("severity_id":6,"severity":"Fatal")";
   }
-  return {0, "Unknown"};
+  return R"("severity_id":0,"severity":"Unknown")";
 }
 
 // Falco's mitre_* tags -> ATT&CK enterprise tactics.
@@ -93,7 +93,20 @@ bool valid_ip(string_view s) {
   return inet_pton(AF_INET, buf, addr) == 1 || inet_pton(AF_INET6, buf, addr) == 1;
 }
 
-// Streaming JSON with automatic commas: a comma goes before any key or element that follows a value.
+// A key or text fixed in this file that JSON needs no escaping for: written as it is, without a scan. consteval:
+// only a literal can be one, and one that would need escaping does not compile.
+struct Lit {
+  string_view s;
+  template <std::size_t N>
+  consteval Lit(const char (&text)[N]) : s(text, N - 1) {  // implicit: call sites pass the literal itself
+    for (char ch : s) {
+      if (ch == '"' || ch == '\\' || static_cast<unsigned char>(ch) < 0x20) throw "this literal needs escaping";
+    }
+  }
+};
+
+// Streaming JSON with automatic commas: a comma goes before any key or element that follows a value. Keys and
+// texts fixed in this file are written as they are (Lit, raw); what comes from the alert is escaped.
 struct Json {
   std::string& o;
   bool c = false;
@@ -101,7 +114,20 @@ struct Json {
     if (c) o.push_back(',');
     c = false;
   }
-  Json& k(string_view key) {
+  // JSON text fixed in this file, written as it is, without a comma of its own; `value`: it ends in a value.
+  void raw(string_view json, bool value) {
+    o.append(json);
+    c = value;
+  }
+  Json& k(Lit key) {
+    sep();
+    o.push_back('"');
+    o.append(key.s);
+    o.append("\":", 2);
+    return *this;
+  }
+  // A key from the alert (a field's name): escaped.
+  Json& kx(string_view key) {
     sep();
     append_json_string(o, key);
     o.push_back(':');
@@ -121,20 +147,29 @@ struct Json {
     append_json_string(o, s);
     c = true;
   }
+  void lit(Lit s) {
+    sep();
+    o.push_back('"');
+    o.append(s.s);
+    o.push_back('"');
+    c = true;
+  }
   void num(std::int64_t n) {
     sep();
     char b[24];
     o.append(b, std::to_chars(b, b + sizeof b, n).ptr);
     c = true;
   }
+  // As Value::append_json writes it; integers without a trip through fmt.
   void val(const Value& v) {
     sep();
-    v.append_json(o);
-    c = true;
-  }
-  void lit(string_view json) {
-    sep();
-    o.append(json);
+    char b[24];
+    switch (v.kind) {
+      case Value::Kind::Int: o.append(b, std::to_chars(b, b + sizeof b, v.i).ptr); break;
+      case Value::Kind::Uint: o.append(b, std::to_chars(b, b + sizeof b, v.u).ptr); break;
+      case Value::Kind::String: append_json_string(o, v.text); break;
+      default: v.append_json(o);
+    }
     c = true;
   }
 };
@@ -171,16 +206,15 @@ class Writer {
     }
     return false;
   }
-  void kv(string_view key, const Value* v) {
+  void kv(Lit key, const Value* v) {
     if (v) j_.k(key).val(*v);
   }
-  void observable(string_view name, int type_id, string_view type, string_view value) {
-    observables_[n_obs_++] = {name, type_id, type, value};
-  }
+  // `head`: the observable up to its value, e.g. {"name":"device.hostname","type_id":1,"type":"Hostname","value":
+  void observable(string_view head, string_view value) { observables_[n_obs_++] = {head, value}; }
   bool process();
   bool container();
   bool file();
-  bool endpoint(string_view key, Slot ip, Slot port, Slot host, string_view obs_ip);
+  bool endpoint(Lit key, Slot ip, Slot port, Slot host, string_view obs_head);
   void evidences();
   void resources();
   void attacks();
@@ -188,13 +222,12 @@ class Writer {
   void unmapped();
 
   struct Obs {
-    string_view name;
-    int type_id;
-    string_view type, value;
+    string_view head, value;
   };
   const Alert& a_;
   Json j_;
   std::array<const Value*, kSlots> slot_{};
+  std::array<std::uint32_t, kSlots> slot_field_{};  // the index in fields() of the field in each slot
   std::array<bool, kSlots> used_{};
   std::array<Obs, 16> observables_{};
   std::size_t n_obs_ = 0;
@@ -226,14 +259,21 @@ bool Writer::process() {
     j_.end('}');
   }
   j_.end('}');
-  if (name) observable("evidences[0].process.name", 9, "Process Name", name->text);
+  if (name) observable(R"({"name":"evidences[0].process.name","type_id":9,"type":"Process Name","value":)", name->text);
   if (pid) {
     const auto n = static_cast<std::size_t>(std::to_chars(pid_, pid_ + sizeof pid_, pid->i).ptr - pid_);
-    observable("evidences[0].process.pid", 15, "Process ID", string_view(pid_, n));
+    observable(R"({"name":"evidences[0].process.pid","type_id":15,"type":"Process ID","value":)", string_view(pid_, n));
   }
-  if (cmd) observable("evidences[0].process.cmd_line", 13, "Command Line", cmd->text);
-  if (uname) observable("evidences[0].process.user.name", 4, "User Name", uname->text);
-  if (pname) observable("evidences[0].process.parent_process.name", 9, "Process Name", pname->text);
+  if (cmd) {
+    observable(R"({"name":"evidences[0].process.cmd_line","type_id":13,"type":"Command Line","value":)", cmd->text);
+  }
+  if (uname) {
+    observable(R"({"name":"evidences[0].process.user.name","type_id":4,"type":"User Name","value":)", uname->text);
+  }
+  if (pname) {
+    observable(R"({"name":"evidences[0].process.parent_process.name","type_id":9,"type":"Process Name","value":)",
+               pname->text);
+  }
   return true;
 }
 
@@ -258,7 +298,7 @@ bool Writer::container() {
     used_[kCImageTag] = false;
   }
   kv("runtime", runtime);
-  if (pod) j_.k("orchestrator").str("Kubernetes");
+  if (pod) j_.k("orchestrator").lit("Kubernetes");
   kv("pod_uuid", pod_uid);
   j_.end('}');
   return true;
@@ -282,15 +322,17 @@ bool Writer::file() {
   j_.k("name").str(file_name);
   j_.k("path").val(*name);
   kv("parent_folder", str(kDirectory));
-  j_.k("type_id").num(typed ? (dir ? 2 : 1) : 0);
-  j_.k("type").str(typed ? (dir ? "Folder" : "Regular File") : "Unknown");
+  j_.raw(!typed ? R"(,"type_id":0,"type":"Unknown")"
+         : dir  ? R"(,"type_id":2,"type":"Folder")"
+                : R"(,"type_id":1,"type":"Regular File")",
+         true);
   if (has_ino) j_.k("uid").str(ino);
   j_.end('}');
-  observable("evidences[0].file.path", 45, "File Path", name->text);
+  observable(R"({"name":"evidences[0].file.path","type_id":45,"type":"File Path","value":)", name->text);
   return true;
 }
 
-bool Writer::endpoint(string_view key, Slot ip, Slot port, Slot host, string_view obs_ip) {
+bool Writer::endpoint(Lit key, Slot ip, Slot port, Slot host, string_view obs_head) {
   const Value* addr = slot_[ip] && slot_[ip]->kind == Value::Kind::String && valid_ip(slot_[ip]->text) ? str(ip)
                                                                                                        : nullptr;
   const Value* p = integer(port, 0, 65535);
@@ -299,7 +341,7 @@ bool Writer::endpoint(string_view key, Slot ip, Slot port, Slot host, string_vie
   j_.k(key).beg('{');
   kv("ip", addr), kv("port", p), kv("hostname", h);
   j_.end('}');
-  if (addr) observable(obs_ip, 2, "IP Address", addr->text);
+  if (addr) observable(obs_head, addr->text);
   return true;
 }
 
@@ -314,14 +356,14 @@ void Writer::evidences() {
   // Client/server when Falco knows them, else local/remote.
   const bool cs = slot_[kCip] || slot_[kSip] || slot_[kCport] || slot_[kSport];
   endpoint("src_endpoint", cs ? kCip : kLip, cs ? kCport : kLport, cs ? kCipName : kLipName,
-           "evidences[0].src_endpoint.ip");
+           R"({"name":"evidences[0].src_endpoint.ip","type_id":2,"type":"IP Address","value":)");
   endpoint("dst_endpoint", cs ? kSip : kRip, cs ? kSport : kRport, cs ? kSipName : kRipName,
-           "evidences[0].dst_endpoint.ip");
+           R"({"name":"evidences[0].dst_endpoint.ip","type_id":2,"type":"IP Address","value":)");
   if (const Value* proto = str(kL4proto)) j_.k("connection_info").beg('{').k("protocol_name").val(*proto), j_.end('}');
   if (const Value* user = str(kKaUser)) {
     j_.k("actor").beg('{').k("user").beg('{').k("name").val(*user);
     j_.end('}'), j_.end('}');
-    observable("evidences[0].actor.user.name", 4, "User Name", user->text);
+    observable(R"({"name":"evidences[0].actor.user.name","type_id":4,"type":"User Name","value":)", user->text);
   }
   if (const Value* verb = str(kKaVerb)) j_.k("api").beg('{').k("operation").val(*verb), j_.end('}');
   if (j_.o.size() == body) {  // nothing to show: no evidences at all
@@ -338,7 +380,7 @@ void Writer::resources() {
   if (!pod && !target) return;
   j_.k("resources").beg('[');
   if (pod) {
-    j_.beg('{').k("type").str("Pod");
+    j_.raw(R"({"type":"Pod")", true);
     kv("name", pod), kv("uid", str(kPodUid)), kv("namespace", str(kNs));
     if (const Value* labels = slot_[kPodLabels]) {
       if (labels->kind == Value::Kind::String && !labels->text.empty()) {
@@ -350,14 +392,12 @@ void Writer::resources() {
         used_[kPodLabels] = true;
       }
     }
-    j_.k("role_id").num(1), j_.k("role").str("Target");
-    j_.end('}');
+    j_.raw(R"(,"role_id":1,"role":"Target"})", true);
   }
   if (target) {
     j_.beg('{').k("type").val(*target);
     kv("name", str(kKaTargetName)), kv("namespace", str(kKaTargetNs));
-    j_.k("role_id").num(1), j_.k("role").str("Target");
-    j_.end('}');
+    j_.raw(R"(,"role_id":1,"role":"Target"})", true);
   }
   j_.end(']');
 }
@@ -439,91 +479,108 @@ void Writer::attacks() {
 void Writer::enrichments() {
   j_.k("enrichments").beg('[');
   for (const Field& f : a_.added()) {
-    j_.beg('{').k("name").str(f.name);
-    j_.k("value");
+    j_.raw(j_.c ? R"(,{"name":)" : R"({"name":)", false);
+    append_json_string(j_.o, f.name);
+    j_.raw(R"(,"value":)", false);
     if (f.value.kind == Value::Kind::String || f.value.kind == Value::Kind::Array ||
         f.value.kind == Value::Kind::Object) {
-      j_.str(f.value.text);
+      append_json_string(j_.o, f.value.text);
     } else {
-      j_.sep();
       j_.o.push_back('"');
-      if (!f.value.is_null()) f.value.append_json(j_.o);  // numbers and booleans: nothing to escape
+      if (!f.value.is_null()) j_.val(f.value);  // numbers and booleans: nothing to escape
       j_.o.push_back('"');
-      j_.c = true;
     }
-    j_.k("data").beg('{').k(f.name).val(f.value), j_.end('}');
-    j_.end('}');
+    j_.raw(R"(,"data":{)", false);
+    j_.kx(f.name).val(f.value);
+    j_.raw("}}", true);
   }
   j_.end(']');
 }
 
+// Every field not mapped above, by its Falco name. Names are unique: decode refuses an alert that repeats one.
 void Writer::unmapped() {
+  // The fields mapped above, by their index in fields(), in order.
+  std::array<std::uint32_t, kSlots> mapped;
+  std::size_t n_mapped = 0;
+  for (std::size_t s = 0; s < kSlots; ++s) {
+    if (slot_[s] && used_[s]) mapped[n_mapped++] = slot_field_[s];
+  }
+  std::sort(mapped.begin(), mapped.begin() + static_cast<std::ptrdiff_t>(n_mapped));
+  const auto& fields = a_.fields();
+  std::size_t next = 0;
   bool open = false;
-  for (std::size_t i = 0; i < a_.fields().size(); ++i) {
-    const Field& f = a_.fields()[i];
-    auto it = std::ranges::lower_bound(kSlotNames, f.name, {}, &std::pair<string_view, Slot>::first);
-    const bool slotted = it != std::end(kSlotNames) && it->first == f.name;
-    if (slotted && slot_[it->second] == &f.value && used_[it->second]) continue;
-    // A repeated name keeps its first value only: JSON object keys are unique.
-    if (std::any_of(a_.fields().begin(), a_.fields().begin() + static_cast<std::ptrdiff_t>(i),
-                    [&](const Field& g) { return g.name == f.name; })) {
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (next < n_mapped && mapped[next] == i) {
+      ++next;
       continue;
     }
     if (!open) j_.k("unmapped").beg('{'), open = true;
-    j_.k(f.name).val(f.value);
+    j_.kx(fields[i].name).val(fields[i].value);
   }
   if (open) j_.end('}');
 }
 
 void Writer::run() {
-  for (const Field& f : a_.fields()) {
+  const auto& fields = a_.fields();
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const Field& f = fields[i];
     if (a_.has_output_fields && f.top_level) continue;
     auto it = std::ranges::lower_bound(kSlotNames, f.name, {}, &std::pair<string_view, Slot>::first);
-    if (it != std::end(kSlotNames) && it->first == f.name && !slot_[it->second]) slot_[it->second] = &f.value;
+    if (it != std::end(kSlotNames) && it->first == f.name && !slot_[it->second]) {
+      slot_[it->second] = &f.value;
+      slot_field_[it->second] = static_cast<std::uint32_t>(i);
+    }
   }
   const std::int64_t ms = a_.time_ns / 1000000;
-  const auto [sev_id, sev] = severity(a_.priority);
-  j_.beg('{');
-  j_.k("activity_id").num(1), j_.k("activity_name").str("Create");
-  j_.k("category_uid").num(2), j_.k("category_name").str("Findings");
-  j_.k("class_uid").num(2004), j_.k("class_name").str("Detection Finding");
-  j_.k("type_uid").num(200401), j_.k("type_name").str("Detection Finding: Create");
-  j_.k("time").num(ms), j_.k("timezone_offset").num(0);
-  j_.k("severity_id").num(sev_id), j_.k("severity").str(sev);
-  j_.k("status_id").num(1), j_.k("status").str("New");
-  j_.k("is_alert").lit("true");
-  j_.k("message").str(a_.rule);
-  j_.k("metadata").beg('{').k("version").str(kOcsfVersion);
-  j_.k("product").beg('{').k("name").str("Falco"), j_.k("vendor_name").str("Falcosecurity"), j_.end('}');
+  j_.raw(R"({"activity_id":1,"activity_name":"Create","category_uid":2,"category_name":"Findings",)"
+         R"("class_uid":2004,"class_name":"Detection Finding",)"
+         R"("type_uid":200401,"type_name":"Detection Finding: Create","time":)",
+         false);
+  j_.num(ms);
+  j_.raw(R"(,"timezone_offset":0,)", false);
+  j_.raw(severity(a_.priority), false);
+  j_.raw(R"(,"status_id":1,"status":"New","is_alert":true,"message":)", false);
+  j_.str(a_.rule);
+  static_assert(kOcsfVersion.find_first_of("\"\\") == string_view::npos);
+  j_.raw(R"(,"metadata":{"version":")", false);
+  j_.raw(kOcsfVersion, false);
+  j_.raw(R"(","product":{"name":"Falco","vendor_name":"Falcosecurity"})", true);
   if (!a_.tags.empty()) {
     j_.k("labels").beg('[');
     for (string_view t : a_.tags) j_.str(t);
     j_.end(']');
   }
   if (!a_.time_text.empty()) j_.k("original_time").str(a_.time_text);
-  j_.end('}');
-  j_.k("finding_info").beg('{').k("uid").str(a_.uuid), j_.k("title").str(a_.rule);
+  j_.raw(R"(},"finding_info":{"uid":)", false);
+  j_.str(a_.uuid);
+  j_.raw(R"(,"title":)", false);
+  j_.str(a_.rule);
   if (!a_.output.empty()) j_.k("desc").str(a_.output);
   if (!a_.source.empty()) j_.k("types").beg('[').str(a_.source), j_.end(']');
-  j_.k("created_time").num(ms);
-  j_.k("analytic").beg('{').k("name").str(a_.rule), j_.k("type_id").num(1), j_.k("type").str("Rule"), j_.end('}');
+  j_.raw(R"(,"created_time":)", false);
+  j_.num(ms);
+  j_.raw(R"(,"analytic":{"name":)", false);
+  j_.str(a_.rule);
+  j_.raw(R"(,"type_id":1,"type":"Rule"})", true);
   attacks();
   j_.end('}');
   if (!a_.hostname.empty()) {
-    j_.k("device").beg('{').k("hostname").str(a_.hostname), j_.k("type_id").num(0), j_.k("type").str("Unknown");
-    j_.end('}');
-    observable("device.hostname", 1, "Hostname", a_.hostname);
+    j_.raw(R"(,"device":{"hostname":)", false);
+    j_.str(a_.hostname);
+    j_.raw(R"(,"type_id":0,"type":"Unknown"})", true);
+    observable(R"({"name":"device.hostname","type_id":1,"type":"Hostname","value":)", a_.hostname);
   }
   evidences();
   resources();
   if (n_obs_) {
     j_.k("observables").beg('[');
     for (std::size_t i = 0; i < n_obs_; ++i) {
-      const Obs& o = observables_[i];
-      j_.beg('{').k("name").str(o.name), j_.k("type_id").num(o.type_id), j_.k("type").str(o.type);
-      j_.k("value").str(o.value), j_.end('}');
+      if (i) j_.o.push_back(',');
+      j_.o.append(observables_[i].head);
+      append_json_string(j_.o, observables_[i].value);
+      j_.o.push_back('}');
     }
-    j_.end(']');
+    j_.raw("]", true);
   }
   if (!a_.added().empty()) enrichments();
   j_.k("raw_data").str(a_.json());

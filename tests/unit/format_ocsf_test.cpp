@@ -180,6 +180,35 @@ TEST(FormatOcsf, HostileInputStaysOneValidDocument) {
   EXPECT_EQ(str(r, "/finding_info/attacks/0/sub_technique/uid"), "T1059.004");
 }
 
+// The example in docs/formats/ocsf.md is this alert's record, member for member and in the same order.
+TEST(FormatOcsf, WritesTheDocumentedExample) {
+  const std::string doc = test::read_file(std::string(SAKER_SOURCE_DIR) + "/docs/formats/ocsf.md");
+  const std::size_t section = doc.find("\n## Example");
+  ASSERT_NE(section, std::string::npos);
+  const std::size_t from = doc.find("```json\n", section);
+  ASSERT_NE(from, std::string::npos);
+  const std::size_t to = doc.find("\n```", from + 8);
+  ASSERT_NE(to, std::string::npos);
+  simdjson::dom::parser parser;
+  simdjson::dom::element example;
+  ASSERT_FALSE(parser.parse(doc.substr(from + 8, to - from - 8)).get(example));
+  const auto d = ocsf(test::read_file(test::data_path("sample_alerts/06_terminal_shell_in_container_k8s_uuid.json")));
+  EXPECT_EQ(json_of(d->root), json_of(example));
+}
+
+// unmapped keeps each field once without checking: decode refuses an alert that names a field twice, also
+// once in output_fields and once at the top level.
+TEST(FormatOcsf, FieldNamesAreUniqueBeforeTheFormat) {
+  static thread_local Decoder decoder;
+  EXPECT_FALSE(decoder.decode(R"({"rule":"r","priority":"Notice","time":"2024-01-01T00:00:00Z",)"
+                              R"("output_fields":{"evt.type":"open","evt.type":"openat"}})"));
+  EXPECT_FALSE(decoder.decode(R"({"rule":"r","priority":"Notice","time":"2024-01-01T00:00:00Z",)"
+                              R"("output_fields":{"evt.type":"open"},"evt.type":"openat"})"));
+  const auto d = ocsf(R"({"rule":"r","priority":"Notice","time":"2024-01-01T00:00:00Z",)"
+                      R"("output_fields":{"evt.type":"open","proc.name":"sh","proc.tty":0},"ext":1})");
+  EXPECT_EQ(json_of(d->root["unmapped"]), R"({"evt.type":"open","proc.tty":0,"ext":1})");
+}
+
 TEST(FormatOcsf, Registered) {
   auto f = make_formatter("ocsf");
   ASSERT_TRUE(f.ok());
