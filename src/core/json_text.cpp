@@ -1,5 +1,6 @@
 #include "core/json_text.hpp"
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -8,15 +9,16 @@
 namespace saker {
 namespace {
 
-// Whether any of 8 bytes is a control character, '"' or '\\', or (Replace) not ASCII: exact as to whether, not as
-// to which.
+// The bytes among 8 that are a control character, '"' or '\\', or (Replace) not ASCII, as their high bits: nonzero
+// exactly when one is; the lowest bit set marks the first such byte (the borrows of the subtractions can flag a
+// byte above a flagged one, never one below it).
 template <bool Replace>
-inline bool needs_escape(std::uint64_t v) noexcept {
+inline std::uint64_t needs_escape(std::uint64_t v) noexcept {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
   const std::uint64_t control = (v - kOnes * 0x20) & ~v & kHighs;
   const std::uint64_t q = v ^ (kOnes * '"'), b = v ^ (kOnes * '\\');
   const std::uint64_t high = Replace ? v & kHighs : 0;
-  return (control | high | ((q - kOnes) & ~q & kHighs) | ((b - kOnes) & ~b & kHighs)) != 0;
+  return control | high | ((q - kOnes) & ~q & kHighs) | ((b - kOnes) & ~b & kHighs);
 }
 
 // Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0.
@@ -55,7 +57,11 @@ void append_escaped(std::string& out, std::string_view s) {
     while (i + 8 <= s.size()) {
       std::uint64_t v;
       std::memcpy(&v, s.data() + i, 8);
-      if (needs_escape<Replace>(v)) break;
+      if (const std::uint64_t m = needs_escape<Replace>(v)) {
+        // Straight to the first byte that needs a look: the ones before it need none.
+        if constexpr (std::endian::native == std::endian::little) i += static_cast<std::size_t>(std::countr_zero(m)) / 8;
+        break;
+      }
       i += 8;
     }
     if (i >= s.size()) break;

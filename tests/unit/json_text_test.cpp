@@ -109,3 +109,47 @@ TEST(JsonString, ReplaceAlwaysGivesJsonThatReadsBackAsItsInputWhenThatWasUtf8) {
     }
   }
 }
+
+TEST(JsonString, DenseEscapesGiveWhatAByteByByteEscaperGives) {
+  // Strings where bytes that need escaping sit at every distance from each other: the 8-byte scan jumps to the first
+  // such byte in a block, and must never skip one or escape a byte that needs none.
+  auto reference = [](std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          if (c < 0x20) {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
+          } else {
+            out += ch;
+          }
+      }
+    }
+    return out + "\"";
+  };
+  const char alphabet[] = {'a', 'Z', '0', ' ', '~', '"', '\\', '\n', '\x01', '\x1f', '\x7f', '\t', '/'};
+  std::uint64_t seed = 42;
+  for (int n = 0; n < 20000; ++n) {
+    std::string s;
+    const std::size_t len = seed % 41;
+    for (std::size_t i = 0; i < len; ++i) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      s.push_back(alphabet[(seed >> 33) % sizeof alphabet]);
+    }
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    std::string out;
+    saker::append_json_string(out, s);
+    ASSERT_EQ(out, reference(s)) << n;
+  }
+}
