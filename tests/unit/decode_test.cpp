@@ -14,6 +14,7 @@
 
 using namespace saker;
 using saker::test::decode_ok;
+using saker::test::text_of;
 
 namespace {
 
@@ -22,12 +23,6 @@ Error decode_err(std::string_view json, DecodeLimits limits = {}) {
   auto r = d.decode(json);
   EXPECT_FALSE(r.ok()) << "expected a refusal for " << json;
   return r ? Error{} : r.error();
-}
-
-std::string field_text(const Alert& a, std::string_view name) {
-  Value v;
-  if (!a.lookup(name, v)) return "<missing>";
-  return v.to_text();
 }
 
 }  // namespace
@@ -42,9 +37,9 @@ TEST(Decode, RealFalcoShapeKeepsEveryField) {
   EXPECT_EQ(a->time_ns, 1715108059341081180LL);
   ASSERT_EQ(a->tags.size(), 6u);
   EXPECT_EQ(a->tags[0], "T1555");
-  EXPECT_EQ(field_text(*a, "fd.name"), "/etc/shadow");
-  EXPECT_EQ(field_text(*a, "proc.cmdline"), "event-generator run --loop");
-  EXPECT_EQ(field_text(*a, "user.loginuid"), "-1");
+  EXPECT_EQ(text_of(*a, "fd.name"), "/etc/shadow");
+  EXPECT_EQ(text_of(*a, "proc.cmdline"), "event-generator run --loop");
+  EXPECT_EQ(text_of(*a, "user.loginuid"), "-1");
   // 64-bit integers survive exactly.
   Value v;
   ASSERT_TRUE(a->lookup("evt.time.iso8601", v));
@@ -90,8 +85,8 @@ TEST(Decode, FlattenedShapeWithIntegerTime) {
   EXPECT_TRUE(a->time_was_integer);
   EXPECT_EQ(a->time_ns, 1715108059341081180LL);
   EXPECT_EQ(a->priority, Priority::Notice);
-  EXPECT_EQ(field_text(*a, "proc.name"), "bash");
-  EXPECT_EQ(field_text(*a, "evt.num"), "18446744073709551615");
+  EXPECT_EQ(text_of(*a, "proc.name"), "bash");
+  EXPECT_EQ(text_of(*a, "evt.num"), "18446744073709551615");
   ASSERT_NE(a->find_field("k8s.ns.name"), nullptr);
   EXPECT_TRUE(a->find_field("k8s.ns.name")->top_level);
 }
@@ -128,7 +123,7 @@ TEST(Decode, NullBoolArrayObjectValuesSurvive) {
 
 TEST(Decode, UnknownTopLevelKeysAreKept) {
   auto a = decode_ok(R"({"rule":"r","priority":"Error","output_fields":{},"cluster":"eu-1"})");
-  EXPECT_EQ(field_text(*a, "cluster"), "eu-1");
+  EXPECT_EQ(text_of(*a, "cluster"), "eu-1");
   EXPECT_NE(a->json().find("\"cluster\":\"eu-1\""), std::string::npos);
 }
 
@@ -156,7 +151,7 @@ TEST(Decode, PrettyPrintedInputBecomesOneLine) {
 
 TEST(Decode, EscapedStringsAreUnescaped) {
   auto a = decode_ok(R"({"rule":"r","priority":"Error","output_fields":{"proc.cmdline":"sh -c \"echo \\ hi\"\n\u00e9"}})");
-  EXPECT_EQ(field_text(*a, "proc.cmdline"), "sh -c \"echo \\ hi\"\n\xc3\xa9");
+  EXPECT_EQ(text_of(*a, "proc.cmdline"), "sh -c \"echo \\ hi\"\n\xc3\xa9");
 }
 
 TEST(Decode, ManyLongStringsOutgrowTheArenaSafely) {
@@ -165,7 +160,7 @@ TEST(Decode, ManyLongStringsOutgrowTheArenaSafely) {
   for (int i = 0; i < 50; ++i) json += fmt::format(R"("f{}":[["{}","{}"]],)", i, std::string(100, 'a' + i % 26), i);
   json += R"("last":"end"}})";
   auto a = decode_ok(json);
-  EXPECT_EQ(field_text(*a, "last"), "end");
+  EXPECT_EQ(text_of(*a, "last"), "end");
   Value v;
   ASSERT_TRUE(a->lookup("f49", v));
   EXPECT_EQ(a->items(a->items(v)[0])[0].text, std::string(100, 'a' + 49 % 26));

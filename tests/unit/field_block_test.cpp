@@ -10,8 +10,11 @@
 #include "core/stage.hpp"
 #include "format/json.hpp"
 #include "pipeline/config.hpp"
+#include "test_util.hpp"
 
 using namespace saker;
+using saker::test::json_of;
+using saker::test::text_of;
 
 namespace {
 
@@ -24,18 +27,6 @@ std::shared_ptr<Alert> fresh(std::string_view json, bool stages = true) {
   auto r = d.decode(json);
   if (!r) throw std::runtime_error(r.error().message);
   return std::move(r).value();
-}
-
-std::string text_of(const Alert& a, std::string_view name) {
-  Value v;
-  if (!a.lookup(name, v)) return "<missing>";
-  return v.to_text();
-}
-
-std::string json_of(const Alert& a) {
-  std::string out;
-  JsonFormatter().format(a, out);
-  return out;
 }
 
 std::unique_ptr<const FieldBlock> sample_block() {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/json_text.hpp"
+#include "../../bench/tools/loadgen/falco_json.hpp"
 
 using namespace saker;
 
@@ -113,29 +114,10 @@ TEST(JsonString, ReplaceAlwaysGivesJsonThatReadsBackAsItsInputWhenThatWasUtf8) {
 TEST(JsonString, DenseEscapesGiveWhatAByteByByteEscaperGives) {
   // Strings where bytes that need escaping sit at every distance from each other: the 8-byte scan jumps to the first
   // such byte in a block, and must never skip one or escape a byte that needs none.
+  // The reference: the load generator's escaper, which writes one byte at a time.
   auto reference = [](std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
     std::string out = "\"";
-    for (char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-          } else {
-            out += ch;
-          }
-      }
-    }
+    saker::loadgen::append_json_escaped(out, s);
     return out + "\"";
   };
   const char alphabet[] = {'a', 'Z', '0', ' ', '~', '"', '\\', '\n', '\x01', '\x1f', '\x7f', '\t', '/'};

@@ -16,6 +16,8 @@
 #include "test_util.hpp"
 
 using namespace saker;
+using saker::test::json_of;
+using saker::test::text_of;
 
 namespace {
 
@@ -27,18 +29,6 @@ std::shared_ptr<Alert> fresh(std::string_view json) {
   auto r = d.decode(json);
   if (!r) throw std::runtime_error(r.error().message);
   return std::move(r).value();
-}
-
-std::string text_of(const Alert& a, std::string_view name) {
-  Value v;
-  if (!a.lookup(name, v)) return "<missing>";
-  return v.to_text();
-}
-
-std::string json_of(const Alert& a) {
-  std::string out;
-  JsonFormatter().format(a, out);
-  return out;
 }
 
 std::shared_ptr<const PipelineConfig> config(const std::string& yaml, ConfigErrors& errors) {

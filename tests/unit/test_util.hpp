@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/decode.hpp"
+#include "format/json.hpp"
 
 namespace saker::test {
 
@@ -24,6 +25,20 @@ inline AlertPtr decode_ok(std::string_view json) {
   auto r = decoder.decode(json);
   if (!r) throw std::runtime_error("decode failed: " + r.error().code + ": " + r.error().message);
   return std::move(r).value();
+}
+
+// A field's value as filters and templates see it (Value::to_text), or "<missing>" when lookup() finds none.
+inline std::string text_of(const Alert& a, std::string_view name) {
+  Value v;
+  if (!a.lookup(name, v)) return "<missing>";
+  return v.to_text();
+}
+
+// The alert in the json format.
+inline std::string json_of(const Alert& a) {
+  std::string out;
+  JsonFormatter().format(a, out);
+  return out;
 }
 
 }  // namespace saker::test
