@@ -115,10 +115,13 @@ const MitreStage::Set* MitreStage::find(std::uint64_t hash, const std::vector<st
 }
 
 const MitreStage::Set* MitreStage::remember(std::uint64_t hash, const std::vector<std::string_view>& tags,
-                                            std::unique_ptr<const FieldBlock> block) const {
+                                            std::unique_ptr<const FieldBlock>& block) const {
   std::lock_guard lock(mu_);
   if (const Set* s = find(hash, tags)) return s;  // another thread was first
-  if (sets_.size() >= kMaxSets) return nullptr;
+  if (sets_.size() >= kMaxSets) {
+    full_.store(true, std::memory_order_relaxed);  // from now on no alert takes the lock to try
+    return nullptr;
+  }
   for (std::size_t i = 0; i < kProbes; ++i) {
     auto& slot = slots_[(hash + i) & (kSlots - 1)];
     if (slot.load(std::memory_order_relaxed)) continue;
@@ -140,8 +143,8 @@ void MitreStage::process(Alert& alert) const {
   std::unique_ptr<const FieldBlock> own;
   if (!set) {
     own = build_block(alert.tags);
-    set = remember(h, alert.tags, std::move(own));
-    if (!set && !own) own = build_block(alert.tags);  // not remembered (the table is full): this alert's own
+    // remember() takes `own` when it keeps it; otherwise (the table is full) it stays this alert's.
+    if (!full_.load(std::memory_order_relaxed)) set = remember(h, alert.tags, own);
   }
   const FieldBlock* block = set ? set->block.get() : own.get();
   if (!block) return;

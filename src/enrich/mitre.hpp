@@ -35,11 +35,12 @@ class MitreStage final : public Stage {
   static constexpr std::size_t kProbes = 16;
   const Set* find(std::uint64_t hash, const std::vector<std::string_view>& tags) const noexcept;
   const Set* remember(std::uint64_t hash, const std::vector<std::string_view>& tags,
-                      std::unique_ptr<const FieldBlock> block) const;
+                      std::unique_ptr<const FieldBlock>& block) const;  // moved from only when remembered
 
   Counter& tagged_;
   mutable std::array<std::atomic<const Set*>, kSlots> slots_{};
   mutable std::mutex mu_;                           // taken to add a set
+  mutable std::atomic<bool> full_{false};           // kMaxSets are remembered: stop trying
   mutable std::vector<std::unique_ptr<Set>> sets_;  // owns what slots_ points at
 };
 
