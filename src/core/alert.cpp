@@ -311,12 +311,7 @@ Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::str
   }
   thread_local std::string json;
   json.clear();
-  json.push_back('[');
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) json.push_back(',');
-    append_json_string(json, items[i]);
-  }
-  json.push_back(']');
+  append_json_string_array(json, items);
   Value v;
   v.kind = Value::Kind::Array;
   v.text = json;

@@ -40,12 +40,7 @@ bool FieldBlock::Builder::add_list(std::string_view name, std::span<const std::s
   Entry& e = entries_.back();
   e.list = true;
   e.items.assign(items.begin(), items.end());
-  e.text.push_back('[');
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) e.text.push_back(',');
-    append_json_string(e.text, items[i]);
-  }
-  e.text.push_back(']');
+  append_json_string_array(e.text, items);
   return true;
 }
 

@@ -107,6 +107,15 @@ void append_json_string(std::string& out, std::string_view s, InvalidUtf8 invali
   }
 }
 
+void append_json_string_array(std::string& out, std::span<const std::string_view> items) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, items[i]);
+  }
+  out.push_back(']');
+}
+
 bool valid_utf8(std::string_view s) noexcept {
   std::uint64_t high = 0;
   std::size_t i = 0;
