@@ -554,7 +554,7 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   // before it, "priority" named twice) takes the full decode below, which refuses or drops it after checking it all.
   if (floor_ > Priority::Debug && mode == Mode::Received) {
     if (const auto text = first_priority(json)) {
-      if (const auto p = parse_priority(*text); p && *p < floor_ && one_priority_key(json)) {
+      if (const auto p = parse_priority(*text); p && *p < floor_ && no_priority_after(json, *text)) {
         return std::shared_ptr<Alert>();
       }
     }

@@ -21,8 +21,15 @@ namespace saker {
 // has escapes (which might spell "priority"); nullopt otherwise. `obj`: one object, surrounding whitespace trimmed.
 std::optional<std::string_view> first_priority(std::string_view obj) noexcept;
 
-// Whether `obj` names "priority" once: no parser can read another priority from it than first_priority() does.
-bool one_priority_key(std::string_view obj) noexcept;
+// Whether no parser could read another priority from `obj` than `first`, what first_priority(obj) returned: no
+// "priority" key follows it, written plainly or with escapes (a nested one counts: no scan tells nesting apart
+// cheaply). Called only for an alert the priority would drop, so most alerts are never scanned to their end.
+bool no_priority_after(std::string_view obj, std::string_view first) noexcept;
+
+// Whether `text` holds neither the ten bytes "priority" (quotes included) nor a \u escape. names_no_priority() uses
+// the widest vectors the processor has (chosen once, at start); the portable one is its reference in tests.
+bool names_no_priority(std::string_view text) noexcept;
+bool names_no_priority_portable(std::string_view text) noexcept;
 
 // Where the json format inserts added members: the closing bracket of the top-level member `fields_from_end`
 // (0: the last member) and of `tags_from_end`, and whether that object or array is empty. A negative index is not

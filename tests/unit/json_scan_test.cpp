@@ -13,7 +13,7 @@ namespace {
 
 std::string priority_of(std::string_view obj) {
   const auto p = first_priority(obj);
-  if (p && !one_priority_key(obj)) return "<ambiguous>";
+  if (p && !no_priority_after(obj, *p)) return "<ambiguous>";
   return p ? std::string(*p) : "<none>";
 }
 
@@ -34,7 +34,8 @@ TEST(JsonScan, SkipsStringsWhateverTheyHoldAndAnyWhitespace) {
   EXPECT_EQ(priority_of(R"({"priority":"Error","n":-1.5e3,"t":true,"z":null,"l":[],"output_fields":{}})"), "Error");
   // The top-level one, found past a nested "priority"; that a second one is named leaves the rest to the parser.
   EXPECT_EQ(first_priority(R"({"output_fields":{"priority":"Debug"},"priority":"Critical"})").value_or(""), "Critical");
-  EXPECT_EQ(priority_of(R"({"output_fields":{"priority":"Debug"},"priority":"Critical"})"), "<ambiguous>");
+  // Nested before the top-level one, it cannot be read as the alert's priority.
+  EXPECT_EQ(priority_of(R"({"output_fields":{"priority":"Debug"},"priority":"Critical"})"), "Critical");
   EXPECT_EQ(first_priority(R"({"priority":"Critical","output_fields":{"priority":"Debug"}})").value_or(""), "Critical");
 }
 
@@ -58,8 +59,31 @@ TEST(JsonScan, LeavesToTheParserWhatItCannotReadSafely) {
   for (std::string_view junk : {R"({"})", R"({"priority":"})", R"({:"x"})", R"({,"priority":"Debug"})", R"({\"})",
                                 R"({"a":}})", R"({]})", R"({"priority""Debug"})"}) {
     (void)first_priority(junk);
-    (void)one_priority_key(junk);
+    if (const auto p = first_priority(junk)) (void)no_priority_after(junk, *p);
   }
+}
+
+TEST(JsonScan, TheVectorScanAgreesWithThePortableOneAtEveryPositionAndLength) {
+  // Each length from 0 to 130 crosses the 16- and 32-byte blocks and the byte-by-byte tail; the pair is placed at
+  // every position, including across a block boundary, and harmless look-alikes fill the rest.
+  const std::string filler = "\"proc.name\":\"p\\\"x\\\\\",\"pri\":\"u\\n\",";
+  for (std::size_t len = 0; len <= 130; ++len) {
+    std::string base;
+    while (base.size() < len) base += filler;
+    base.resize(len);
+    EXPECT_TRUE(names_no_priority(base)) << base;
+    EXPECT_TRUE(names_no_priority_portable(base)) << base;
+    for (std::string_view needle : {std::string_view("\"priority\""), std::string_view("\\u0070")}) {
+      for (std::size_t at = 0; at + needle.size() <= len; ++at) {
+        std::string s = base;
+        s.replace(at, needle.size(), needle);
+        EXPECT_FALSE(names_no_priority(s)) << s;
+        EXPECT_FALSE(names_no_priority_portable(s)) << s;
+      }
+    }
+  }
+  EXPECT_FALSE(names_no_priority(R"(,"proc.pname":"x","pri\u006frity":"y"})"));
+  EXPECT_TRUE(names_no_priority(R"(,"proc.pname":"x","prio":"y","\\n":"the \"priority\" is"})"));
 }
 
 TEST(JsonScan, FindsTheSplicePointsByPositionNotName) {
