@@ -61,14 +61,39 @@ namespace {
 
 // The top-level keys decode() reads into the Alert itself, a bit each (to find one sent twice); they are not fields.
 // "output_fields" has a bit too, though as anything but an object it is a field.
+constexpr unsigned kEnvelopeBit = 1u << 0;
 constexpr unsigned kOutputFieldsBit = 1u << 1;
-unsigned head_bit(std::string_view key) {
+constexpr unsigned kRuleBit = 1u << 2;
+constexpr unsigned kUuidBit = 1u << 3;
+constexpr unsigned kTimeBit = 1u << 4;
+constexpr unsigned kTagsBit = 1u << 5;
+constexpr unsigned kOutputBit = 1u << 6;
+constexpr unsigned kSourceBit = 1u << 7;
+constexpr unsigned kPriorityBit = 1u << 8;
+constexpr unsigned kHostnameBit = 1u << 9;
+
+// `key` is `N` bytes long already: equal to the literal `lit` (N bytes and its terminator), compared inline.
+template <std::size_t N>
+bool same(std::string_view key, const char (&lit)[N + 1]) noexcept {
+  return std::memcmp(key.data(), lit, N) == 0;
+}
+
+unsigned head_bit(std::string_view key) noexcept {
   switch (key.size()) {
     case 4:
-      return key == "rule" ? 1u << 2 : key == "uuid" ? 1u << 3 : key == "time" ? 1u << 4 : key == "tags" ? 1u << 5 : 0;
-    case 6: return key == "output" ? 1u << 6 : key == "source" ? 1u << 7 : key == kPersistKey ? 1u << 0 : 0;
-    case 8: return key == "priority" ? 1u << 8 : key == "hostname" ? 1u << 9 : 0;
-    case 13: return key == "output_fields" ? kOutputFieldsBit : 0;
+      return same<4>(key, "rule") ? kRuleBit
+             : same<4>(key, "uuid") ? kUuidBit
+             : same<4>(key, "time") ? kTimeBit
+             : same<4>(key, "tags") ? kTagsBit
+                                    : 0;
+    case 6:
+      static_assert(kPersistKey.size() == 6);
+      return same<6>(key, "output") ? kOutputBit
+             : same<6>(key, "source") ? kSourceBit
+             : std::memcmp(key.data(), kPersistKey.data(), 6) == 0 ? kEnvelopeBit
+                                                                   : 0;
+    case 8: return same<8>(key, "priority") ? kPriorityBit : same<8>(key, "hostname") ? kHostnameBit : 0;
+    case 13: return same<13>(key, "output_fields") ? kOutputFieldsBit : 0;
     default: return 0;
   }
 }
@@ -363,80 +388,90 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, UniqueKeys&
   for (auto [key, val] : root) {
     if (auto r = table.count(); !r) return r;
     const int member = h.members++;
-    if (key == kPersistKey) {
-      if (twice(1u << 0)) return duplicate_key(key, "at the top level");
-      h.envelope_member = member;
-      if (mode != Decoder::Mode::Persisted) {
-        return make_error("reserved_key", fmt::format("top-level \"{}\" is reserved for saker's own use", kPersistKey));
-      }
-      if (!val.is_object()) return make_error("bad_envelope", fmt::format("\"{}\" must be an object", kPersistKey));
-      h.envelope = val;
-      h.have_envelope = true;
-      continue;
-    }
     const unsigned bit = head_bit(key);
     if (bit && twice(bit)) return duplicate_key(key, "at the top level");
-    if (!bit) {
-      h.unknown.emplace_back(key, val);
-    } else if (key == "output_fields") {
-      if (val.is_object()) {
-        h.has_output_fields = true;
-        h.fields_member = member;
-        h.output_fields = val.get_object().value_unsafe();
-      } else {
-        h.unknown.emplace_back(key, val);  // the flattened shape: a field like any other
-      }
-    } else if (key == "rule") {
-      if (!val.is_string()) return bad_type(key, "a string");
-      h.rule = val.get_string().value_unsafe();
-      h.have_rule = true;
-    } else if (key == "priority") {
-      if (!val.is_string()) return bad_type(key, "a string such as \"Warning\"");
-      h.priority = val.get_string().value_unsafe();
-      h.have_priority = true;
-    } else if (key == "output") {
-      if (!val.is_string()) return bad_type(key, "a string");
-      h.output = val.get_string().value_unsafe();
-    } else if (key == "source") {
-      if (!val.is_string()) return bad_type(key, "a string");
-      h.source = val.get_string().value_unsafe();
-    } else if (key == "hostname") {
-      if (!val.is_string()) return bad_type(key, "a string");
-      h.hostname = val.get_string().value_unsafe();
-    } else if (key == "uuid") {
-      if (!val.is_string()) return bad_type(key, "a string");
-      h.uuid = val.get_string().value_unsafe();
-    } else if (key == "time") {
-      if (val.is_string()) {
-        h.time_text = val.get_string().value_unsafe();
-        std::string_view why;
-        auto ns = parse_rfc3339_ns(h.time_text, &why);
-        if (!ns) return make_error("bad_time", fmt::format("\"time\" \"{}\" {}", excerpt(h.time_text), why));
-        h.time_ns = *ns;
-      } else if (val.type() == dom::element_type::INT64) {  // int64 nanoseconds: the whole range, no conversion
-        h.time_ns = val.get_int64().value_unsafe();
-        h.time_was_integer = true;
-      } else if (val.type() == dom::element_type::UINT64) {
-        return make_error("bad_time", fmt::format("\"time\" {} {}", val.get_uint64().value_unsafe(), kTimeOutOfRange));
-      } else if (val.type() == dom::element_type::DOUBLE) {
-        return make_error("bad_time", fmt::format("\"time\" {} is not integer nanoseconds (no fraction or exponent) "
-                                                  "nor an RFC 3339 string",
-                                                  simdjson::minify(val)));
-      } else {
-        return bad_type(key, "an RFC 3339 string or integer nanoseconds");
-      }
-      h.have_time = true;
-    } else if (key == "tags") {
-      if (!val.is_array()) return bad_type(key, "a list of strings");
-      h.tags_member = member;
-      const dom::array arr = val.get_array().value_unsafe();
-      for (dom::element t : arr) {
-        if (auto r = table.count(); !r) return r;
-        if (!t.is_string()) return bad_type(key, "a list of strings");
-        h.tags.push_back(t.get_string().value_unsafe());
+    bool fields_object = false;  // output_fields as an object: its keys are checked with the fields'
+    switch (bit) {
+      case kEnvelopeBit:
+        h.envelope_member = member;
+        if (mode != Decoder::Mode::Persisted) {
+          return make_error("reserved_key", fmt::format("top-level \"{}\" is reserved for saker's own use", kPersistKey));
+        }
+        if (!val.is_object()) return make_error("bad_envelope", fmt::format("\"{}\" must be an object", kPersistKey));
+        h.envelope = val;
+        h.have_envelope = true;
+        continue;
+      case 0: h.unknown.emplace_back(key, val); break;
+      case kOutputFieldsBit:
+        if (val.is_object()) {
+          h.has_output_fields = true;
+          h.fields_member = member;
+          h.output_fields = val.get_object().value_unsafe();
+          fields_object = true;
+        } else {
+          h.unknown.emplace_back(key, val);  // the flattened shape: a field like any other
+        }
+        break;
+      case kRuleBit:
+        if (!val.is_string()) return bad_type(key, "a string");
+        h.rule = val.get_string().value_unsafe();
+        h.have_rule = true;
+        break;
+      case kPriorityBit:
+        if (!val.is_string()) return bad_type(key, "a string such as \"Warning\"");
+        h.priority = val.get_string().value_unsafe();
+        h.have_priority = true;
+        break;
+      case kOutputBit:
+        if (!val.is_string()) return bad_type(key, "a string");
+        h.output = val.get_string().value_unsafe();
+        break;
+      case kSourceBit:
+        if (!val.is_string()) return bad_type(key, "a string");
+        h.source = val.get_string().value_unsafe();
+        break;
+      case kHostnameBit:
+        if (!val.is_string()) return bad_type(key, "a string");
+        h.hostname = val.get_string().value_unsafe();
+        break;
+      case kUuidBit:
+        if (!val.is_string()) return bad_type(key, "a string");
+        h.uuid = val.get_string().value_unsafe();
+        break;
+      case kTimeBit:
+        if (val.is_string()) {
+          h.time_text = val.get_string().value_unsafe();
+          std::string_view why;
+          auto ns = parse_rfc3339_ns(h.time_text, &why);
+          if (!ns) return make_error("bad_time", fmt::format("\"time\" \"{}\" {}", excerpt(h.time_text), why));
+          h.time_ns = *ns;
+        } else if (val.type() == dom::element_type::INT64) {  // int64 nanoseconds: the whole range, no conversion
+          h.time_ns = val.get_int64().value_unsafe();
+          h.time_was_integer = true;
+        } else if (val.type() == dom::element_type::UINT64) {
+          return make_error("bad_time", fmt::format("\"time\" {} {}", val.get_uint64().value_unsafe(), kTimeOutOfRange));
+        } else if (val.type() == dom::element_type::DOUBLE) {
+          return make_error("bad_time", fmt::format("\"time\" {} is not integer nanoseconds (no fraction or exponent) "
+                                                    "nor an RFC 3339 string",
+                                                    simdjson::minify(val)));
+        } else {
+          return bad_type(key, "an RFC 3339 string or integer nanoseconds");
+        }
+        h.have_time = true;
+        break;
+      case kTagsBit: {
+        if (!val.is_array()) return bad_type(key, "a list of strings");
+        h.tags_member = member;
+        const dom::array arr = val.get_array().value_unsafe();
+        for (dom::element t : arr) {
+          if (auto r = table.count(); !r) return r;
+          if (!t.is_string()) return bad_type(key, "a list of strings");
+          h.tags.push_back(t.get_string().value_unsafe());
+        }
+        break;
       }
     }
-    if (nests(val) && !(key == "output_fields" && val.is_object())) {
+    if (!fields_object && nests(val)) {
       if (auto r = unique_nested(keys, val, key); !r) return r;
     }
     if (!walk) continue;

@@ -97,69 +97,6 @@ Index skip_space_forward(const char* p, Index i, Index n) noexcept {
   return i;
 }
 
-// The members of one object, from the first to the last.
-class MembersForward {
- public:
-  explicit MembersForward(std::string_view obj) noexcept : p_(obj.data()), n_(static_cast<Index>(obj.size())) {
-    if (obj.size() >= 2 && obj.front() == '{' && obj.back() == '}') at_ = 1;
-  }
-
-  // Moves past the next member: its key (as written, between the quotes) and its value (as written).
-  bool next(std::string_view& key, std::string_view& value) noexcept {
-    const Index end = n_ - 1;  // the object's '}'
-    if (at_ < 1) return false;
-    Index i = skip_space_forward(p_, at_, end);
-    if (i >= end && at_ == 1) {  // "{}": no member at all
-      at_ = 0;
-      return false;
-    }
-    if (i >= end || p_[i] != '"') return stop();
-    const Index close = string_end(p_, i, end);
-    if (close < 0) return stop();
-    key = std::string_view(p_ + i + 1, static_cast<std::size_t>(close - i - 1));
-    i = skip_space_forward(p_, close + 1, end);
-    if (i >= end || p_[i] != ':') return stop();
-    const Index first = skip_space_forward(p_, i + 1, end);
-    if (first >= end) return stop();
-    Index last = first;
-    const char c = p_[first];
-    if (c == '"') {
-      last = string_end(p_, first, end);
-    } else if (c == '{' || c == '[') {
-      last = nested_end(p_, first, end);
-    } else {
-      while (last + 1 < end && !is_space(p_[last + 1]) && p_[last + 1] != ',') ++last;
-    }
-    if (last < 0) return stop();
-    value = std::string_view(p_ + first, static_cast<std::size_t>(last - first + 1));
-    i = skip_space_forward(p_, last + 1, n_);
-    if (i < end && p_[i] == ',') {
-      at_ = i + 1;
-    } else if (i == end) {  // the object's '}': that was the last member
-      at_ = 0;
-    } else {
-      return stop();
-    }
-    return true;
-  }
-
-  // Whether next() read every member, to the closing '}' (false: it stopped on text it could not read, or the
-  // object is not read to its end yet).
-  bool complete() const noexcept { return at_ == 0 && !stopped_; }
-
- private:
-  bool stop() noexcept {
-    at_ = 0;
-    stopped_ = true;
-    return false;
-  }
-
-  const char* p_;
-  Index n_;
-  Index at_ = 0;  // where the next member starts; 0 once every member is read
-  bool stopped_ = false;
-};
-
 // The members of one object, from the last to the first.
 class Members {
  public:
@@ -225,15 +162,45 @@ class Members {
 }  // namespace
 
 std::optional<std::string_view> first_priority(std::string_view obj) noexcept {
-  MembersForward members(obj);
-  std::string_view key, value;
-  while (members.next(key, value)) {
-    if (key.find('\\') != std::string_view::npos) return std::nullopt;  // might spell "priority"
-    if (key != "priority") continue;
-    if (value.size() < 2 || value.front() != '"' || value.find('\\') != std::string_view::npos) return std::nullopt;
-    return value.substr(1, value.size() - 2);
+  // The members from the first on: keys are read byte by byte (they are short, and one with an escape ends the
+  // search: it might spell "priority"), values are skipped by what they are.
+  const char* p = obj.data();
+  const Index n = static_cast<Index>(obj.size());
+  if (n < 2 || p[0] != '{' || p[n - 1] != '}') return std::nullopt;
+  const Index end = n - 1;  // the object's '}'
+  for (Index i = 1;;) {
+    i = skip_space_forward(p, i, end);
+    if (i >= end || p[i] != '"') return std::nullopt;  // "{}", or not a key
+    const Index k0 = i + 1;
+    Index k = k0;
+    while (k < end && p[k] != '"' && p[k] != '\\') ++k;
+    if (k >= end || p[k] != '"') return std::nullopt;
+    const bool is_priority = k - k0 == 8 && std::memcmp(p + k0, "priority", 8) == 0;
+    i = skip_space_forward(p, k + 1, end);
+    if (i >= end || p[i] != ':') return std::nullopt;
+    i = skip_space_forward(p, i + 1, end);
+    if (i >= end) return std::nullopt;
+    const char c = p[i];
+    Index last = i;
+    if (is_priority) {
+      if (c != '"') return std::nullopt;
+      Index v = i + 1;
+      while (v < end && p[v] != '"' && p[v] != '\\') ++v;
+      if (v >= end || p[v] != '"') return std::nullopt;  // escapes in the value: the parser reads it
+      return std::string_view(p + i + 1, static_cast<std::size_t>(v - i - 1));
+    }
+    if (c == '"') {
+      last = string_end(p, i, end);
+    } else if (c == '{' || c == '[') {
+      last = nested_end(p, i, end);
+    } else {
+      while (last + 1 < end && !is_space(p[last + 1]) && p[last + 1] != ',') ++last;
+    }
+    if (last < 0) return std::nullopt;
+    i = skip_space_forward(p, last + 1, end);
+    if (i >= end || p[i] != ',') return std::nullopt;  // the last member, or not JSON
+    ++i;
   }
-  return std::nullopt;
 }
 
 namespace {
