@@ -125,12 +125,50 @@ struct RoomyAlert {
   Alert::Additions room;
 };
 
-std::shared_ptr<Alert> Alert::make(bool room) {
-  if (!room) return std::make_shared<Alert>();
-  // make_shared_for_overwrite default-initialises: no zeroing of the room's inline storage.
-  auto r = std::make_shared_for_overwrite<RoomyAlert>();
-  r->alert.add_ = &r->room;
-  return std::shared_ptr<Alert>(r, &r->alert);
+namespace {
+
+// Allocates `extra` bytes more than asked, after what was asked, and says where they start: with allocate_shared,
+// one allocation holds the control block, the alert and the alert's bytes. The alert is made on a decoding thread
+// and freed on a sink's, so every allocation it saves is one the allocator would move between threads.
+template <class T>
+struct TailAllocator {
+  using value_type = T;
+  std::size_t extra = 0;
+  char** tail = nullptr;
+  TailAllocator(std::size_t e, char** t) noexcept : extra(e), tail(t) {}
+  template <class U>
+  TailAllocator(const TailAllocator<U>& o) noexcept : extra(o.extra), tail(o.tail) {}
+  T* allocate(std::size_t n) {
+    const std::size_t head = n * sizeof(T);
+    char* p = static_cast<char*>(::operator new(head + extra));  // aligned for T (at most max_align_t)
+    *tail = extra ? p + head : nullptr;
+    return reinterpret_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(static_cast<void*>(p)); }
+  template <class U>
+  bool operator==(const TailAllocator<U>& o) const noexcept {
+    return extra == o.extra;
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<Alert> Alert::make(bool room, std::size_t bytes) {
+  // _for_overwrite default-initialises: no zeroing of the alert's inline storage or of the room's.
+  char* tail = nullptr;
+  std::shared_ptr<Alert> a;
+  if (!room) {
+    static_assert(alignof(Alert) <= alignof(std::max_align_t));
+    a = std::allocate_shared_for_overwrite<Alert>(TailAllocator<Alert>(bytes, &tail));
+  } else {
+    static_assert(alignof(RoomyAlert) <= alignof(std::max_align_t));
+    auto r = std::allocate_shared_for_overwrite<RoomyAlert>(TailAllocator<RoomyAlert>(bytes, &tail));
+    r->alert.add_ = &r->room;
+    a = std::shared_ptr<Alert>(r, &r->alert);
+  }
+  a->tail_ = tail;
+  a->tail_size_ = tail ? bytes : 0;
+  return a;
 }
 
 const Field* Alert::find_added(std::string_view name) const noexcept {
@@ -349,7 +387,7 @@ void Alert::append_persisted(std::string& out) const {
   // json_ always ends in '}' of a non-empty object ("uuid" at least); the original length lets the reader cut the
   // envelope off exactly, whatever the alert's own strings contain.
   const std::size_t body = json_.size() - 1;
-  out.append(json_, 0, body);
+  out.append(json_.substr(0, body));
   fmt::format_to(std::back_inserter(out), ",\"{}\":{{\"len\":{},\"arrival_ns\":{}", kPersistKey, body, arrival_ns);
   if (!added().empty()) {
     out.append(",\"fields\":{");

@@ -109,8 +109,14 @@ class Alert {
   Alert& operator=(Alert&&) = delete;
 
   // A new alert. With `room`, the storage for what stages add is part of the same allocation (decode asks for it
-  // when stages run): an enriched alert costs no allocation more than a plain one.
-  static std::shared_ptr<Alert> make(bool room);
+  // when stages run): an enriched alert costs no allocation more than a plain one. `bytes`: that many bytes more in
+  // the same allocation, for decode to hold the alert's JSON and strings in (tail()).
+  static std::shared_ptr<Alert> make(bool room, std::size_t bytes = 0);
+  // The bytes make() allocated with the alert (nullptr and 0 without).
+  char* tail() noexcept { return tail_; }
+  std::size_t tail_size() const noexcept { return tail_size_; }
+  // An alert's tags; most alerts' fit without an allocation of their own.
+  using Tags = boost::container::small_vector<std::string_view, 8>;
   // Bytes the alert holds for additions beyond what its JSON suggests (the room, or the storage made at the first
   // addition), for a queue's memory accounting.
   std::size_t additions_bytes() const noexcept { return add_ ? sizeof(Additions) : 0; }
@@ -130,7 +136,8 @@ class Alert {
   bool time_was_integer = false;
   bool has_output_fields = false;  // the real Falco shape (output_fields object) rather than flattened
   bool is_test = false;            // a test alert (POST /test): every sink takes it, whatever its route
-  std::vector<std::string_view> tags;
+  Tags tags;
+  std::span<const std::string_view> tag_span() const noexcept { return {tags.data(), tags.size()}; }
 
   // output_fields and unknown top-level keys, in received order. Built on the first call; thread-safe.
   const std::vector<Field>& fields() const;
@@ -143,7 +150,7 @@ class Alert {
   bool lookup(std::string_view name, Value& out) const;
 
   // The alert as received, minified to one line, with the generated uuid (if any) added.
-  const std::string& json() const noexcept { return json_; }
+  std::string_view json() const noexcept { return json_; }
 
   // The elements of an Array value of this alert.
   std::span<const Value> items(const Value& array) const;
@@ -173,7 +180,7 @@ class Alert {
   }
   // Tags added by stages (also at the end of `tags`).
   std::span<const std::string_view> added_tags() const noexcept {
-    return std::span<const std::string_view>(tags).subspan(tags.size() - added_tag_count_);
+    return std::span<const std::string_view>(tags.data(), tags.size()).subspan(tags.size() - added_tag_count_);
   }
   bool has_additions() const noexcept { return !added().empty() || added_tag_count_ > 0; }
   // The added fields as JSON members, comma-separated, without braces ("env":"prod","n":3), written as each field
@@ -205,9 +212,13 @@ class Alert {
   // table at once (a consumer reads fields); false for a one-off look (the name filter's rare "maybe").
   void build_fields(bool mark_wanted = true) const;
 
-  std::string json_;
-  // The unescaped top-level strings (rule, output, ...) and the generated uuid, which the views above point into.
-  std::unique_ptr<char[]> head_;
+  // The alert as received (json()) and, after it, the unescaped top-level strings (rule, output, ...) and the
+  // generated uuid, which the views above point into: in the bytes allocated with the alert (make(), tail_), so that
+  // a decoded alert is one allocation. json_store_ holds the JSON in the rare case it does not fit there.
+  std::string_view json_;
+  std::string json_store_;
+  char* tail_ = nullptr;
+  std::size_t tail_size_ = 0;
   Value tags_value_;  // `tags` as an Array value over tag_items_
 
   // Built once, on demand (build_fields): the field table, list elements, and the unescaped strings they view;
@@ -244,7 +255,7 @@ class Alert {
     Value value;
   };
   const FieldPicks* picks_ = nullptr;
-  std::vector<Pick> picked_;
+  boost::container::small_vector<Pick, 4> picked_;
   const Pick* find_pick(std::uint32_t slot) const noexcept;
   // Where the json format inserts added members into json_, found at decode when stages run (json_scan.hpp).
   SplicePoints splice_;

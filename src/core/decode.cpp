@@ -256,9 +256,10 @@ void FieldTable::build(const Alert& a, dom::object root) {
 
 void Alert::build_fields(bool mark_wanted) const {
   if (mark_wanted) g_fields_wanted.store(true, std::memory_order_relaxed);
+  if (json_.empty()) return;  // an alert made in code, not received: it has no fields
   thread_local dom::parser parser;
   dom::object root;
-  if (auto err = parser.parse(json_).get(root); err) {
+  if (auto err = parser.parse(json_.data(), json_.size(), true).get(root); err) {
     spdlog::error("cannot build the field table of alert {}: {}", uuid, simdjson::error_message(err));
     return;
   }
@@ -642,7 +643,23 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   }
   if (*p < floor_) return std::shared_ptr<Alert>();
 
-  auto alert = Alert::make(name_filter_);  // stages run (they use the name filter): room for their additions
+  // Without a uuid the alert gets a deterministic one (from the texts as received).
+  std::string generated;
+  if (h.uuid.empty()) {
+    generated = alert_uuid(h.rule, h.time_was_integer ? std::to_string(h.time_ns) : h.time_text, h.hostname, h.output);
+  }
+  // The top-level strings (and a generated uuid), after the JSON, in the bytes allocated with the alert.
+  std::size_t head_bytes = h.rule.size() + h.priority.size() + h.output.size() + h.source.size() +
+                           h.hostname.size() + h.uuid.size() + h.time_text.size() + generated.size();
+  for (auto t : h.tags) head_bytes += t.size();
+  for (auto& [slot, val] : h.picked) {
+    if (val.is_string()) head_bytes += val.get_string().value_unsafe().size();
+  }
+  // Room for the JSON: as received, a closing '}' after an envelope is cut off, or a generated uuid member.
+  const std::size_t json_room = json.size() + 1 + (generated.empty() ? 0 : 12 + generated.size());
+
+  auto alert = Alert::make(name_filter_, json_room + head_bytes);  // stages run (they use the name filter): room
+                                                                   // for their additions
   Alert& a = *alert;
   a.priority = *p;
   a.arrival_ns = envelope_arrival ? envelope_arrival : (clock_ ? clock_->now_ns() : now_ns());
@@ -655,20 +672,7 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
     a.name_filter_valid_ = true;
   }
 
-  // Without a uuid the alert gets a deterministic one (from the texts as received).
-  std::string generated;
-  if (h.uuid.empty()) {
-    generated = alert_uuid(h.rule, h.time_was_integer ? std::to_string(h.time_ns) : h.time_text, h.hostname, h.output);
-  }
-  // The top-level strings (and a generated uuid) in one block.
-  std::size_t head_bytes = h.rule.size() + h.priority.size() + h.output.size() + h.source.size() +
-                           h.hostname.size() + h.uuid.size() + h.time_text.size() + generated.size();
-  for (auto t : h.tags) head_bytes += t.size();
-  for (auto& [slot, val] : h.picked) {
-    if (val.is_string()) head_bytes += val.get_string().value_unsafe().size();
-  }
-  a.head_.reset(new char[head_bytes]);
-  char* at = a.head_.get();
+  char* at = a.tail() + json_room;
   auto put = [&at](std::string_view s) {
     if (!s.empty()) std::memcpy(at, s.data(), s.size());
     std::string_view v(at, s.size());
@@ -720,21 +724,44 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   a.tags_value_.item_count = static_cast<std::uint32_t>(a.tags.size());
 
   // The alert as received, on one line: only text with raw line breaks needs minifying.
-  std::string& out = a.json_;
+  char* const j = a.tail();
+  std::size_t n = 0;
+  const auto put_json = [&](std::string_view s) {
+    std::memcpy(j + n, s.data(), s.size());
+    n += s.size();
+  };
+  bool stored = false;  // in json_store_ rather than the alert's bytes
   if (h.have_envelope) {
-    out.reserve(json.size() + 1);
-    out.assign(json).push_back('}');
+    put_json(json);
+    put_json("}");
   } else if ((!one_line && std::memchr(json.data(), '\n', json.size())) || std::memchr(json.data(), '\r', json.size()))
       [[unlikely]] {
-    out = simdjson::minify(doc);
+    std::string minified = simdjson::minify(doc);
+    if (minified.size() <= json.size()) {
+      put_json(minified);
+    } else {  // numbers written anew can be longer than received
+      a.json_store_ = std::move(minified);
+      stored = true;
+    }
   } else {
-    out.reserve(json.size() + (a.uuid_generated ? 12 + a.uuid.size() : 1));
-    out.assign(json);
+    put_json(json);
   }
   if (a.uuid_generated) {
-    out.pop_back();  // the closing '}'
-    out.append(out.size() == 1 ? "\"uuid\":\"" : ",\"uuid\":\"").append(a.uuid).append("\"}");
+    const std::string_view quote = "\"uuid\":\"";
+    if (stored) {
+      std::string& out = a.json_store_;
+      out.pop_back();  // the closing '}'
+      out.append(out.size() == 1 ? quote : std::string_view(",\"uuid\":\"")).append(a.uuid).append("\"}");
+    } else {
+      --n;  // the closing '}'
+      if (n != 1) put_json(",");
+      put_json(quote);
+      put_json(a.uuid);
+      put_json("\"}");
+    }
   }
+  a.json_ = stored ? std::string_view(a.json_store_) : std::string_view(j, n);
+  std::string_view out = a.json_;
   if (g_fields_wanted.load(std::memory_order_relaxed)) {
     // Not shared yet: no other thread can be building it (fields() checks fields_ready_ first).
     FieldTable::build(a, doc.get_object().value_unsafe());

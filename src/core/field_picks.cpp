@@ -50,16 +50,6 @@ void FieldPicks::index() {
   }
 }
 
-int FieldPicks::find(std::string_view name, std::uint64_t hash) const noexcept {
-  if (table_.empty()) return -1;
-  const std::size_t mask = table_.size() - 1;
-  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
-    const Slot& s = table_[i];
-    if (s.index < 0) return -1;
-    if (s.hash == hash && names_[static_cast<std::size_t>(s.index)] == name) return s.index;
-  }
-}
-
 int FieldPicks::find(std::string_view name) const noexcept { return find(name, UniqueKeys::hash(name)); }
 
 }  // namespace saker

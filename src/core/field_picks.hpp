@@ -27,7 +27,16 @@ class FieldPicks {
   static const FieldPicks* current() noexcept;
 
   // The slot of `name` (0 .. size()-1), or -1. `hash` is UniqueKeys::hash(name).
-  int find(std::string_view name, std::uint64_t hash) const noexcept;
+  // Inline: decode asks for every field name of every alert, and nearly every answer is -1 at the first probe.
+  int find(std::string_view name, std::uint64_t hash) const noexcept {
+    if (table_.empty()) return -1;
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& s = table_[i];
+      if (s.index < 0) return -1;
+      if (s.hash == hash && names_[static_cast<std::size_t>(s.index)] == name) return s.index;
+    }
+  }
   int find(std::string_view name) const noexcept;
   std::size_t size() const noexcept { return names_.size(); }
 

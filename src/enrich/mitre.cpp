@@ -57,7 +57,7 @@ MitreStage::MitreStage(StageContext& ctx)
 namespace {
 
 // The fields Falco's tags say: built into a block (null when there is nothing to add).
-std::unique_ptr<const FieldBlock> build_block(const std::vector<std::string_view>& tags) {
+std::unique_ptr<const FieldBlock> build_block(std::span<const std::string_view> tags) {
   thread_local std::vector<std::string_view> techniques, subs, tactic_ids, tactic_names;
   techniques.clear();
   subs.clear();
@@ -89,45 +89,63 @@ std::unique_ptr<const FieldBlock> build_block(const std::vector<std::string_view
   return b.empty() ? nullptr : b.build();
 }
 
-std::uint64_t tags_hash(const std::vector<std::string_view>& tags) noexcept {
-  std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ tags.size();
-  for (auto t : tags) h = (h ^ UniqueKeys::hash(t)) * 0xBF58476D1CE4E5B9ULL;
-  return h ^ (h >> 31);
+}  // namespace
+
+MitreStage::TagsKey MitreStage::key_of(std::span<const std::string_view> tags, std::string& scratch) {
+  // decode stores an alert's tags back to back: their bytes are one view then, and one hash and one comparison
+  // cover them all. The lengths go into the hash and the comparison, so ["ab","c"] and ["a","bc"] differ.
+  bool adjacent = true;
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    bytes += tags[i].size();
+    if (i > 0 && tags[i].data() != tags[i - 1].data() + tags[i - 1].size()) adjacent = false;
+  }
+  TagsKey k;
+  if (adjacent) {
+    k.bytes = tags.empty() ? std::string_view() : std::string_view(tags.front().data(), bytes);
+  } else {
+    scratch.clear();
+    for (auto t : tags) scratch.append(t);
+    k.bytes = scratch;
+  }
+  std::uint64_t h = UniqueKeys::hash(k.bytes) ^ (tags.size() * 0x9E3779B97F4A7C15ULL);
+  for (auto t : tags) h = (h ^ t.size()) * 0xBF58476D1CE4E5B9ULL;
+  k.hash = h ^ (h >> 31);
+  return k;
 }
 
-bool same_tags(const std::vector<std::string>& a, const std::vector<std::string_view>& b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
+bool MitreStage::Set::same(const TagsKey& k, std::span<const std::string_view> tags) const noexcept {
+  if (hash != k.hash || lengths.size() != tags.size() || bytes != k.bytes) return false;
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    if (lengths[i] != tags[i].size()) return false;
   }
   return true;
 }
 
-}  // namespace
-
-const MitreStage::Set* MitreStage::find(std::uint64_t hash, const std::vector<std::string_view>& tags) const noexcept {
+const MitreStage::Set* MitreStage::find(const TagsKey& k, std::span<const std::string_view> tags) const noexcept {
   for (std::size_t i = 0; i < kProbes; ++i) {
-    const Set* s = slots_[(hash + i) & (kSlots - 1)].load(std::memory_order_acquire);
+    const Set* s = slots_[(k.hash + i) & (kSlots - 1)].load(std::memory_order_acquire);
     if (!s) return nullptr;
-    if (s->hash == hash && same_tags(s->tags, tags)) return s;
+    if (s->same(k, tags)) return s;
   }
   return nullptr;
 }
 
-const MitreStage::Set* MitreStage::remember(std::uint64_t hash, const std::vector<std::string_view>& tags,
+const MitreStage::Set* MitreStage::remember(const TagsKey& k, std::span<const std::string_view> tags,
                                             std::unique_ptr<const FieldBlock>& block) const {
   std::lock_guard lock(mu_);
-  if (const Set* s = find(hash, tags)) return s;  // another thread was first
+  if (const Set* s = find(k, tags)) return s;  // another thread was first
   if (sets_.size() >= kMaxSets) {
     full_.store(true, std::memory_order_relaxed);  // from now on no alert takes the lock to try
     return nullptr;
   }
   for (std::size_t i = 0; i < kProbes; ++i) {
-    auto& slot = slots_[(hash + i) & (kSlots - 1)];
+    auto& slot = slots_[(k.hash + i) & (kSlots - 1)];
     if (slot.load(std::memory_order_relaxed)) continue;
     auto s = std::make_unique<Set>();
-    s->hash = hash;
-    s->tags.assign(tags.begin(), tags.end());
+    s->hash = k.hash;
+    s->bytes.assign(k.bytes);
+    for (auto t : tags) s->lengths.push_back(t.size());
     s->block = std::move(block);
     slot.store(s.get(), std::memory_order_release);
     sets_.push_back(std::move(s));
@@ -138,13 +156,15 @@ const MitreStage::Set* MitreStage::remember(std::uint64_t hash, const std::vecto
 
 void MitreStage::process(Alert& alert) const {
   if (alert.tags.empty()) return;
-  const std::uint64_t h = tags_hash(alert.tags);
-  const Set* set = find(h, alert.tags);
+  thread_local std::string scratch;
+  const std::span<const std::string_view> tags = alert.tag_span();
+  const TagsKey k = key_of(tags, scratch);
+  const Set* set = find(k, tags);
   std::unique_ptr<const FieldBlock> own;
   if (!set) {
-    own = build_block(alert.tags);
+    own = build_block(tags);
     // remember() takes `own` when it keeps it; otherwise (the table is full) it stays this alert's.
-    if (!full_.load(std::memory_order_relaxed)) set = remember(h, alert.tags, own);
+    if (!full_.load(std::memory_order_relaxed)) set = remember(k, tags, own);
   }
   const FieldBlock* block = set ? set->block.get() : own.get();
   if (!block) return;

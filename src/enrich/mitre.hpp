@@ -26,15 +26,23 @@ class MitreStage final : public Stage {
   static constexpr std::size_t kMaxSets = 1024;
 
  private:
+  // A set of tags as the table knows it: their bytes back to back and their hash (of the bytes and the lengths).
+  struct TagsKey {
+    std::uint64_t hash = 0;
+    std::string_view bytes;
+  };
+  static TagsKey key_of(std::span<const std::string_view> tags, std::string& scratch);
   struct Set {
     std::uint64_t hash = 0;
-    std::vector<std::string> tags;
+    std::string bytes;                  // the tags back to back
+    std::vector<std::size_t> lengths;   // and where each ends
     std::unique_ptr<const FieldBlock> block;  // null: these tags say nothing of ATT&CK
+    bool same(const TagsKey& k, std::span<const std::string_view> tags) const noexcept;
   };
   static constexpr std::size_t kSlots = 2 * kMaxSets;  // open addressing, at most half full
   static constexpr std::size_t kProbes = 16;
-  const Set* find(std::uint64_t hash, const std::vector<std::string_view>& tags) const noexcept;
-  const Set* remember(std::uint64_t hash, const std::vector<std::string_view>& tags,
+  const Set* find(const TagsKey& k, std::span<const std::string_view> tags) const noexcept;
+  const Set* remember(const TagsKey& k, std::span<const std::string_view> tags,
                       std::unique_ptr<const FieldBlock>& block) const;  // moved from only when remembered
 
   Counter& tagged_;

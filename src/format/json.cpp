@@ -159,8 +159,7 @@ void JsonFormatter::format(const Alert& alert, std::string& out) const {
     out.append(alert.json());
     return;
   }
-  const std::string& j = alert.json();
-  const std::string_view text(j);
+  const std::string_view text = alert.json();
   // Decode found the splice points by the members' positions; a raw scan reads key names, and a key written with
   // escapes ("\u0074ags") could hide from it.
   const SplicePoints* known = alert.splice_points();

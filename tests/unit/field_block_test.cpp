@@ -186,3 +186,33 @@ TEST(MitreStage, EveryTagSetGetsItsOwnFieldsBeyondTheRememberedOnes) {
   chain->run(*none);
   EXPECT_TRUE(none->added().empty());
 }
+
+TEST(MitreStage, TagSetsWithTheSameBytesSplitDifferentlyAreDifferentSets) {
+  ConfigErrors errors("test.yaml");
+  auto cfg = parse_config("enrich: {mitre: true}\nsinks: [{name: out, type: stdout}]\n", errors, ConfigUse::replay);
+  ASSERT_TRUE(cfg) << errors.to_string();
+  Metrics metrics;
+  auto chain = std::make_shared<StageChain>();
+  StageContext ctx{cfg->stages[0].name, metrics, "/tmp"};
+  chain->add("mitre", cfg->stages[0].build(ctx), metrics.timing("t", "t", {{"stage", "mitre"}}));
+  // "T1059" + "mitre_execution" and "T1059mitre_" + "execution" are the same bytes back to back: the first is
+  // remembered, the second must not get its fields.
+  auto first = fresh(R"({"rule":"r","priority":"Notice","tags":["T1059","mitre_execution"]})");
+  chain->run(*first);
+  EXPECT_EQ(text_of(*first, "threat.technique.id"), R"(["T1059"])");
+  auto split = fresh(R"({"rule":"r","priority":"Notice","tags":["T1059mitre_","execution"]})");
+  chain->run(*split);
+  EXPECT_TRUE(split->added().empty());
+  // The same tags, not back to back in memory (an alert built in code), find the remembered set.
+  Alert a;
+  const std::string t1 = "T1059", t2 = "mitre_execution";
+  a.rule = "r";
+  a.tags = {t2, t1};  // another order is another set
+  chain->run(a);
+  EXPECT_EQ(text_of(a, "threat.tactic.id"), R"(["TA0002"])");
+  Alert b;
+  b.rule = "r";
+  b.tags = {std::string_view(t1), std::string_view(t2)};
+  chain->run(b);
+  EXPECT_EQ(text_of(b, "threat.technique.id"), R"(["T1059"])");
+}

@@ -27,7 +27,7 @@ TEST(HecEvent, EnvelopeWithMillisecondTimeAndTheAlertAsEvent) {
   std::string out;
   append_hec_event(*a, f, a->json(), out);
   EXPECT_EQ(out, "{\"time\":1715108059.341,\"host\":\"node-1\",\"source\":\"falco\",\"sourcetype\":\"falco\","
-                 "\"index\":\"security\",\"event\":" + a->json() + "}");
+                 "\"index\":\"security\",\"event\":" + std::string(a->json()) + "}");
   // Host override, no index, and a non-JSON record goes in as a string.
   f = HecEventFields{};
   f.host = "saker-1";

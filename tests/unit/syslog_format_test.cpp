@@ -59,7 +59,7 @@ TEST(SyslogFormat, Rfc5424ExactMessageWithStructuredData) {
             "<133>1 2024-05-07T18:54:19.341081Z node-1 falco - - [falco@32473 rule=\"Terminal shell in container\" "
             "priority=\"Notice\" source=\"syscall\" uuid=\"3f1c2a9e-0000-4000-8000-000000000001\" "
             "tags=\"container,shell\"] " +
-                a->json());
+                std::string(a->json()));
 }
 
 TEST(SyslogFormat, Rfc5424OptionsMsgIdFixedHostnameNoSdBom) {
@@ -73,11 +73,11 @@ TEST(SyslogFormat, Rfc5424OptionsMsgIdFixedHostnameNoSdBom) {
   o.sd_id.clear();
   o.bom = true;
   EXPECT_EQ(rfc5424(*a, o), "<37>1 2024-05-07T18:54:19.341081Z relay.example saker-relay - Terminal_shell_in_container - "
-                            "\xEF\xBB\xBF" + a->json());
+                            "\xEF\xBB\xBF" + std::string(a->json()));
   o.msg_id = SyslogMsgId::Fixed;
   o.msg_id_text = "FALCO";
   o.bom = false;
-  EXPECT_EQ(rfc5424(*a, o), "<37>1 2024-05-07T18:54:19.341081Z relay.example saker-relay - FALCO - " + a->json());
+  EXPECT_EQ(rfc5424(*a, o), "<37>1 2024-05-07T18:54:19.341081Z relay.example saker-relay - FALCO - " + std::string(a->json()));
 }
 
 TEST(SyslogFormat, PriIsFacilityTimesEightPlusSeverity) {
@@ -155,12 +155,12 @@ TEST(SyslogFormat, TimestampHasMicroseconds) {
 
 TEST(SyslogFormat, Rfc3164ExactMessage) {
   auto a = test::decode_ok(kShell);
-  EXPECT_EQ(rfc3164(*a), "<133>May  7 18:54:19 node-1 falco: " + a->json());
+  EXPECT_EQ(rfc3164(*a), "<133>May  7 18:54:19 node-1 falco: " + std::string(a->json()));
   auto nohost = test::decode_ok(R"({"rule":"r","priority":"Error","uuid":"u","time":"2024-01-01T00:00:00Z"})");
   SyslogMessageOptions o;
   o.local_hostname = "relay";
   o.facility = 1;
-  EXPECT_EQ(rfc3164(*nohost, o), "<11>Jan  1 00:00:00 relay falco: " + nohost->json());
+  EXPECT_EQ(rfc3164(*nohost, o), "<11>Jan  1 00:00:00 relay falco: " + std::string(nohost->json()));
 }
 
 TEST(SyslogFormat, OctetCountingAndNewlineFraming) {
