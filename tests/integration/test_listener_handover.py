@@ -534,7 +534,8 @@ sinks:
         status, _, body = post_json(http_port, big_http)
         self.assertEqual(status, 200, f"the new max_alert_bytes is not in effect: {body!r}")
         send_tcp(tcp_port, big_tcp, alert("small-tcp-2"))
-        wait_for(lambda: len(senders.sent) > sent_at_reload + 200, 30, "senders to go on after the reload")
+        wait_for(lambda: len(senders.sent) > max(sent_at_reload + 200, 1000), 30, "senders to go on after the reload")
+        wait_for(lambda: min(w.connects for w in watches) >= 50, 30, "connection probes")
         senders.finish()
         for w in watches:
             w.finish()
@@ -575,6 +576,7 @@ sinks:
         self.assertEqual(post_json(http_port, alert("after"))[0], 200)
         send_tcp(tcp_port, alert("after-tcp"))
         expect_delivered(self, out, ["after", "after-tcp"])
+        wait_for(lambda: min(w.connects for w in watches) >= 10, 30, "connection probes")
         for w in watches:
             w.finish()
             w.check(self, min_connects=10)
