@@ -56,10 +56,11 @@ struct StageSpec {
   StageBuilder build;
 };
 
-// The top-level keys. Each is either part of the text of every component built with it (limits, data_dir: see
-// settings_text in config.cpp), so a reload restarts what reads it, or read where it is used at the time of use
-// (shutdown_grace, log_level, log_format, redactions), so a reload applies it without restarting anything.
-// docs/operations.md lists which is which; config_test checks every key here is sorted into one of the two.
+// The top-level keys. A setting is either part of the text of every component built with it (limits, data_dir:
+// add_settings_text in config.cpp), so a reload restarts what reads it, or read where and when it is used
+// (shutdown_grace, log_level, log_format), so a reload applies it without restarting anything; sources, sinks and
+// enrich are the components themselves. docs/operations.md says which is which; PipelineReload in pipeline_test.cpp
+// fails for a key here that is sorted into neither.
 inline constexpr std::array<std::string_view, 8> kTopLevelKeys = {
     "data_dir", "log_level", "log_format", "shutdown_grace", "limits", "sources", "sinks", "enrich"};
 
