@@ -100,6 +100,11 @@ int cmd_run(const std::string& path) {
         continue;
       }
       redactor->add(next->redactions);
+      // Log settings are the process's, not a component's: applied here, before the reload logs what it does.
+      if (next->log_level != cfg->log_level || next->log_format != cfg->log_format) {
+        saker::reconfigure_logging(next->log_level, next->log_format, redactor);
+        spdlog::info("SIGHUP: log_level {}, log_format {}", next->log_level, next->log_format);
+      }
       spdlog::info("SIGHUP: reloading {}", path);
       // Component by component: what did not change keeps running, listeners stay open.
       if (auto r = pipeline->reload(next); !r) {

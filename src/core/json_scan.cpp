@@ -290,20 +290,51 @@ bool no_priority_after(std::string_view obj, std::string_view first) noexcept {
   return after <= obj.size() && no_priority_key(obj.data() + after, obj.size() - after);
 }
 
+namespace {
+
+// p[close] closes an object or array: whether it is empty (the first non-space character before it opens it).
+bool empty_before(const char* p, Index close) noexcept {
+  return p[skip_space(p, close - 1, 0)] == (p[close] == '}' ? '{' : '[');
+}
+
+}  // namespace
+
 SplicePoints scan_splice_points(std::string_view obj, int fields_from_end, int tags_from_end) noexcept {
   SplicePoints sp;
   Members members(obj);
   const char* p = members.data();
-  // An object or array is empty when the first non-space character before its closing bracket opens it.
-  auto empty_before = [p](Index close) { return p[skip_space(p, close - 1, 0)] == (p[close] == '}' ? '{' : '['); };
   std::string_view key, value;
   for (int k = 0; fields_from_end >= k || tags_from_end >= k; ++k) {
     Index last = 0;
     if (!members.value_last(last)) break;
-    if (k == fields_from_end && p[last] == '}') sp.fields_close = static_cast<std::size_t>(last), sp.fields_empty = empty_before(last);
-    if (k == tags_from_end && p[last] == ']') sp.tags_close = static_cast<std::size_t>(last), sp.tags_empty = empty_before(last);
+    if (k == fields_from_end && p[last] == '}') sp.fields_close = static_cast<std::size_t>(last), sp.fields_empty = empty_before(p, last);
+    if (k == tags_from_end && p[last] == ']') sp.tags_close = static_cast<std::size_t>(last), sp.tags_empty = empty_before(p, last);
     if (k >= fields_from_end && k >= tags_from_end) break;  // found both: the rest need not be read
     if (!members.next(key, value)) break;
+  }
+  return sp;
+}
+
+SplicePoints scan_splice_points(std::string_view obj) noexcept {
+  SplicePoints sp;
+  // Positions count from obj's first byte; the members are read from the object's brackets.
+  std::size_t lead = 0;
+  while (lead < obj.size() && is_space(obj[lead])) ++lead;
+  std::size_t end = obj.size();
+  while (end > lead && is_space(obj[end - 1])) --end;
+  Members members(obj.substr(lead, end - lead));
+  const char* p = members.data();
+  bool fields = false, tags = false;  // found: the last member of that name holding an object (an array)
+  std::string_view key, value;
+  while ((!fields || !tags) && members.next(key, value)) {
+    const Index last = static_cast<Index>(value.data() - p) + static_cast<Index>(value.size()) - 1;
+    if (!fields && key == "output_fields" && value.front() == '{') {
+      fields = true;
+      sp.fields_close = lead + static_cast<std::size_t>(last), sp.fields_empty = empty_before(p, last);
+    } else if (!tags && key == "tags" && value.front() == '[') {
+      tags = true;
+      sp.tags_close = lead + static_cast<std::size_t>(last), sp.tags_empty = empty_before(p, last);
+    }
   }
   return sp;
 }

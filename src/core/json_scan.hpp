@@ -40,5 +40,10 @@ struct SplicePoints {
   bool fields_empty = true, tags_empty = true;
 };
 SplicePoints scan_splice_points(std::string_view obj, int fields_from_end, int tags_from_end) noexcept;
+// The same by name, for an alert whose decode did not note the positions (no stage ran): the last top-level
+// "output_fields" that holds an object and the last "tags" that holds an array. Keys are compared as written, so a
+// caller must not use it on text that may spell one with escapes ("\u0074ags"). `obj`: valid JSON, one object
+// (surrounding whitespace allowed: positions count from its first byte).
+SplicePoints scan_splice_points(std::string_view obj) noexcept;
 
 }  // namespace saker

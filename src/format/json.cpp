@@ -2,7 +2,6 @@
 
 #include <simdjson.h>
 
-#include <cstring>
 
 #include "core/json_scan.hpp"
 #include "core/json_text.hpp"
@@ -10,84 +9,6 @@
 namespace saker {
 
 namespace {
-
-// The closing bracket of the top-level "output_fields" object and "tags" array of a valid one-line JSON object
-// (npos when absent or not of that type), and whether either was empty, for an alert whose decode did not find them
-// (no stage ran). One pass; strings are skipped with memchr, so the cost is in the few bytes outside strings.
-SplicePoints find_splice_points(std::string_view obj) {
-  SplicePoints sp;
-  const char* p = obj.data();
-  const std::size_t n = obj.size();
-  int depth = 0;
-  bool expect_key = false;
-  int target = 0;             // 1: inside output_fields' value, 2: inside tags' value
-  int pending = 0;            // the key just read names a target: its value comes next
-  bool target_empty = true;
-  for (std::size_t i = 0; i < n; ++i) {
-    const char c = p[i];
-    if (c == '"') {
-      std::size_t j = i + 1;
-      for (;;) {
-        const void* q = std::memchr(p + j, '"', n - j);
-        if (!q) return sp;
-        const std::size_t k = static_cast<std::size_t>(static_cast<const char*>(q) - p);
-        std::size_t bs = 0;
-        while (k - bs > i + 1 && p[k - bs - 1] == '\\') ++bs;
-        if (bs % 2 == 0) {
-          j = k;
-          break;
-        }
-        j = k + 1;
-      }
-      if (depth == 1 && expect_key) {
-        const std::string_view key(p + i + 1, j - i - 1);
-        pending = key == "output_fields" ? 1 : key == "tags" ? 2 : 0;
-        expect_key = false;
-      } else if (target && depth == 2) {
-        target_empty = false;
-      }
-      i = j;
-      continue;
-    }
-    switch (c) {
-      case '{':
-      case '[':
-        ++depth;
-        if (depth == 2 && pending) {
-          target = (pending == 1 && c == '{') || (pending == 2 && c == '[') ? pending : 0;
-          target_empty = true;
-        } else if (target && depth == 3) {
-          target_empty = false;
-        }
-        pending = 0;
-        expect_key = depth == 1 && c == '{';
-        break;
-      case '}':
-      case ']':
-        if (depth == 2 && target) {
-          if (target == 1) sp.fields_close = i, sp.fields_empty = target_empty;
-          if (target == 2) sp.tags_close = i, sp.tags_empty = target_empty;
-          target = 0;
-        }
-        --depth;
-        break;
-      case ',':
-        expect_key = depth == 1;
-        if (depth == 1) pending = 0;
-        break;
-      case ' ':
-      case ':':
-      case '\t':
-      case '\n':
-      case '\r': break;
-      default:
-        if (target && depth == 2) target_empty = false;  // a number, true, false or null inside the target
-        if (depth == 1) pending = 0;                      // a scalar value of another key
-        break;
-    }
-  }
-  return sp;
-}
 
 void append_added_members(const Alert& a, std::string& out, bool first) {
   if (a.added().empty()) return;
@@ -169,7 +90,7 @@ void JsonFormatter::format(const Alert& alert, std::string& out) const {
   }
   // Added fields go inside output_fields (as falcosidekick's customfields do), or at the top level for the
   // flattened shape; added tags at the end of `tags`.
-  const SplicePoints sp = known ? *known : find_splice_points(text);
+  const SplicePoints sp = known ? *known : scan_splice_points(text);
   const bool in_fields = !alert.added().empty() && sp.fields_close != std::string_view::npos;
   const bool in_tags = !alert.added_tags().empty() && sp.tags_close != std::string_view::npos;
   if ((alert.has_output_fields && !alert.added().empty() && !in_fields) ||

@@ -37,23 +37,34 @@ class MessageFlag final : public spdlog::custom_flag_formatter {
   bool json_;
 };
 
+void set_log_format(spdlog::logger& logger, std::string_view format, std::shared_ptr<const SecretRedactor> redactor) {
+  const bool json = format == "json";
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<MessageFlag>('*', std::move(redactor), json);
+  formatter->set_pattern(json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":%*})"
+                              : "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %*");
+  logger.set_formatter(std::move(formatter));
+}
+
 }  // namespace
 
 std::shared_ptr<SecretRedactor> setup_logging(const std::string& level, std::string_view format,
                                               const Redactions& redactions) {
   auto redactor = std::make_shared<SecretRedactor>();
   redactor->add(redactions);
-  const bool json = format == "json";
   std::shared_ptr<spdlog::logger> logger =
-      json ? spdlog::stderr_logger_mt("saker") : spdlog::stderr_color_mt("saker");
-  auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<MessageFlag>('*', redactor, json);
-  formatter->set_pattern(json ? R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","message":%*})"
-                              : "%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %*");
-  logger->set_formatter(std::move(formatter));
+      format == "json" ? spdlog::stderr_logger_mt("saker") : spdlog::stderr_color_mt("saker");
+  set_log_format(*logger, format, redactor);
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
   return redactor;
+}
+
+void reconfigure_logging(const std::string& level, std::string_view format,
+                         std::shared_ptr<const SecretRedactor> redactor) {
+  // The sinks' formatters are swapped under their own locks: a line being written keeps the format it started with.
+  if (auto logger = spdlog::get("saker")) set_log_format(*logger, format, std::move(redactor));
+  spdlog::set_level(spdlog::level::from_str(level));
 }
 
 }  // namespace saker

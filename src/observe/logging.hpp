@@ -14,5 +14,9 @@ namespace saker {
 // returned redactor, which takes the values of configs loaded later; /healthz and /metrics share it.
 std::shared_ptr<SecretRedactor> setup_logging(const std::string& level, std::string_view format,
                                               const Redactions& redactions = {});
+// A reload's log_level and log_format, applied to the logger setup_logging() made, with the same redactor (a log
+// that started as JSON has no colours after a switch to text).
+void reconfigure_logging(const std::string& level, std::string_view format,
+                         std::shared_ptr<const SecretRedactor> redactor);
 
 }  // namespace saker

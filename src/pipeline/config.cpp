@@ -39,6 +39,24 @@ std::string component_text(const YAML::Node& node, const ConfigErrors& errors, s
   return text;
 }
 
+// The top-level settings a component is built with, as text appended to its own: sources get limits and data_dir
+// (SourceContext), sinks the same (SinkRunner: the disk buffer decodes its records again, the buffer and the
+// dead-letter file live under data_dir), stages data_dir (StageContext). A reload compares the whole text, so a
+// change to one of them restarts exactly the components that read it. Whatever Pipeline passes to a component
+// from PipelineConfig belongs here.
+std::string limits_text(const DecodeLimits& limits) {
+  return fmt::format("\n# limits: max_alert_bytes {}, max_depth {}, max_fields {}", limits.max_alert_bytes,
+                     limits.max_depth, limits.max_fields);
+}
+std::string data_dir_text(const PipelineConfig& cfg) { return "\n# data_dir: " + cfg.data_dir; }
+
+void add_settings_text(PipelineConfig& cfg) {
+  const std::string both = limits_text(cfg.limits) + data_dir_text(cfg);
+  for (auto& s : cfg.sources) s.text.append(both);
+  for (auto& s : cfg.sinks) s.text.append(both);
+  for (auto& s : cfg.stages) s.text.append(data_dir_text(cfg));
+}
+
 void parse_limits(const ConfigReader& r, DecodeLimits& limits) {
   r.only({"max_alert_bytes", "max_depth", "max_fields"});
   limits.max_alert_bytes = r.size("max_alert_bytes", limits.max_alert_bytes);
@@ -275,7 +293,7 @@ std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, Confi
   }
   expand_placeholders(root, errors);
   ConfigReader r{root, "", errors};
-  r.only({"data_dir", "log_level", "log_format", "shutdown_grace", "limits", "sources", "sinks", "enrich"});
+  r.only({}, kTopLevelKeys);
   cfg->data_dir = r.path("data_dir", cfg->data_dir);
   cfg->log_level = r.string("log_level", cfg->log_level);
   cfg->log_format = r.string("log_format", cfg->log_format);
@@ -306,6 +324,7 @@ std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, Confi
                                 [](const SinkSpec& s) { return s.buffer.type == BufferSpec::Type::Disk; });
   if (r.has("data_dir") || disk) check_output_dir(r, "data_dir", cfg->data_dir);
   if (!errors.empty()) return nullptr;
+  add_settings_text(*cfg);
   cfg->redactions = errors.redactions();
   return cfg;
 }

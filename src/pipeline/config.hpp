@@ -1,10 +1,12 @@
 #pragma once
 // The whole daemon's configuration: parsed and validated up front (every error collected with file:line:col),
 // holding builders rather than live components, so `saker check` never opens a port or a file.
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/node.hpp"
@@ -21,8 +23,8 @@ namespace saker {
 struct SourceSpec {
   std::string type;
   std::string name;
-  // Its config as YAML text, plus the TLS files it loads with their content's digest: a reload leaves a source
-  // whose text is unchanged running.
+  // Its config as YAML text, plus the TLS files it loads with their content's digest and the top-level settings
+  // its SourceContext carries (limits, data_dir): a reload leaves a source whose text is unchanged running.
   std::string text;
   SourceBuilder build;
 };
@@ -30,8 +32,8 @@ struct SourceSpec {
 struct SinkSpec {
   std::string type;
   std::string name;
-  // Its config as YAML text (with limits and data_dir), plus the TLS files it loads with their content's digest: a
-  // reload keeps an unchanged sink.
+  // Its config as YAML text, plus the TLS files it loads with their content's digest and the top-level settings
+  // its runner is built with (limits, data_dir): a reload keeps an unchanged sink.
   std::string text;
   Route route;
   std::string format = "json";
@@ -48,9 +50,19 @@ struct SinkSpec {
 // One stage under `enrich:`, in config order.
 struct StageSpec {
   std::string name;  // its key: fields, mitre, ...
-  std::string text;  // its config as YAML text: a reload rebuilds only stages whose text changed
+  // Its config as YAML text and the top-level settings its StageContext carries (data_dir): a reload rebuilds the
+  // stages when one's text changed.
+  std::string text;
   StageBuilder build;
 };
+
+// The top-level keys. A setting is either part of the text of every component built with it (limits, data_dir:
+// add_settings_text in config.cpp), so a reload restarts what reads it, or read where and when it is used
+// (shutdown_grace, log_level, log_format), so a reload applies it without restarting anything; sources, sinks and
+// enrich are the components themselves. docs/operations.md says which is which; PipelineReload in pipeline_test.cpp
+// fails for a key here that is sorted into neither.
+inline constexpr std::array<std::string_view, 8> kTopLevelKeys = {
+    "data_dir", "log_level", "log_format", "shutdown_grace", "limits", "sources", "sinks", "enrich"};
 
 struct PipelineConfig {
   std::string file;  // where it came from ("<embedded default>" for the built-in one)

@@ -44,6 +44,8 @@ Pipeline::Pipeline(std::shared_ptr<const PipelineConfig> config, Metrics& metric
 
 Pipeline::~Pipeline() { stop(); }
 
+// What a component takes from PipelineConfig besides its own spec (data_dir, limits) is part of its spec's text
+// (config.cpp, add_settings_text), so reload() restarts it when that changes: keep the two in step.
 Result<std::shared_ptr<const StageChain>> Pipeline::build_stages(const PipelineConfig& cfg) {
   auto chain = std::make_shared<StageChain>();
   for (const auto& spec : cfg.stages) {
@@ -199,6 +201,11 @@ Result<bool> Pipeline::reload(std::shared_ptr<const PipelineConfig> next) {
   std::vector<std::unique_ptr<SinkRunner>> replaced;  // the new runners of changed sinks
   for (const SinkSpec* spec : changed) {
     SinkRunner* old = running[spec->name];
+    if (old->spec().buffer.type == BufferSpec::Type::Disk && next->data_dir != config_->data_dir && old->queued() > 0) {
+      spdlog::warn("reload: sink {}: data_dir is now {}; the {} alerts in its disk buffer stay under {} until saker "
+                   "runs with that data_dir again",
+                   spec->name, next->data_dir, old->queued(), config_->data_dir);
+    }
     std::vector<AlertPtr> carried = old->hand_over();
     auto r = open_sink(*spec, *next);
     if (!r) {
@@ -251,7 +258,9 @@ Result<bool> Pipeline::reload(std::shared_ptr<const PipelineConfig> next) {
     spdlog::info("reload: sink {} removed", s->name());
   }
 
-  reload_sources(*next, problems);
+  const std::size_t sources_kept = reload_sources(*next, problems);
+  spdlog::info("reload: {} of {} source(s) and {} of {} sink(s) unchanged", sources_kept, next->sources.size(),
+               next->sinks.size() - changed.size() - added.size(), next->sinks.size());
   config_ = std::move(next);
   if (!problems.empty()) {
     std::string all;
@@ -261,7 +270,7 @@ Result<bool> Pipeline::reload(std::shared_ptr<const PipelineConfig> next) {
   return true;
 }
 
-void Pipeline::reload_sources(const PipelineConfig& next, std::vector<std::string>& problems) {
+std::size_t Pipeline::reload_sources(const PipelineConfig& next, std::vector<std::string>& problems) {
   reap_retired(false);
   // Unchanged (same name, type and config text): kept untouched. The others are leaving: changed or removed.
   std::vector<std::unique_ptr<RunningSource>> kept;
@@ -291,6 +300,7 @@ void Pipeline::reload_sources(const PipelineConfig& next, std::vector<std::strin
       spdlog::info("reload: source {} stopped", name);
     }
   }
+  const std::size_t unchanged = kept.size();
   sources_ = std::move(kept);
   std::vector<std::unique_ptr<RunningSource>> kept_back;  // their new config could not start
   for (const SourceSpec* spec : start) {
@@ -331,6 +341,7 @@ void Pipeline::reload_sources(const PipelineConfig& next, std::vector<std::strin
     }
   }
   for (auto& rs : retired) retire_source(std::move(rs), next.shutdown_grace);
+  return unchanged;
 }
 
 void Pipeline::retire_source(std::unique_ptr<RunningSource> rs, std::chrono::milliseconds grace) {

@@ -81,8 +81,9 @@ class Pipeline final : public Ingest {
   Result<std::shared_ptr<const StageChain>> build_stages(const PipelineConfig& cfg);
   Result<std::unique_ptr<SinkRunner>> open_sink(const SinkSpec& spec, const PipelineConfig& cfg);
   Result<std::unique_ptr<RunningSource>> start_source(const SourceSpec& spec, const PipelineConfig& cfg);
-  // The sources part of reload(): kept, replaced (handed over, or stopped then started), added, removed.
-  void reload_sources(const PipelineConfig& next, std::vector<std::string>& problems);
+  // The sources part of reload(): kept, replaced (handed over, or stopped then started), added, removed. Returns
+  // how many were kept untouched.
+  std::size_t reload_sources(const PipelineConfig& next, std::vector<std::string>& problems);
   // Retires `rs` (it stops accepting now) and stops it once its connections are done, or after `grace`.
   void retire_source(std::unique_ptr<RunningSource> rs, std::chrono::milliseconds grace);
   // Joins the retired sources that are done; with `now`, first tells the rest to stop at once.

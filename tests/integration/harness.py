@@ -113,6 +113,27 @@ class Daemon:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def saker(*args, **kw):
+    """Runs one saker command to its end (check, replay, version, ...): its CompletedProcess, output as text."""
+    return subprocess.run([BINARY, *args], capture_output=True, text=True, **kw)
+
+
+def start_daemon(test, config_text, wait_port, workdir=None):
+    """A Daemon running `config_text`, listening on `wait_port`; killed and its work dir removed when `test` ends."""
+    d = Daemon(config_text, workdir=workdir)
+    test.addCleanup(d.cleanup)
+    d.start(wait_port=wait_port)
+    return d
+
+
+def self_signed(directory, *names):
+    """A self-signed certificate per name in `directory`, as name.pem with its key in name.key (CN=name)."""
+    for name in names:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                        f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem"],
+                       cwd=directory, check=True, capture_output=True)
+
+
 def http_request(port, method, path, body=None, headers=None, timeout=10):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:

@@ -7,7 +7,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import BINARY, Daemon, free_port, http_request, post_json, read_lines, sample_alerts, wait_for
+from harness import (free_port, http_request, post_json, read_lines, sample_alerts, saker, self_signed, start_daemon,
+                     wait_for)
 
 
 class CliTest(unittest.TestCase):
@@ -21,7 +22,17 @@ class CliTest(unittest.TestCase):
         self.addCleanup(lambda: os.environ.pop(name) if old is None else os.environ.__setitem__(name, old))
 
     def check(self, path, **kw):
-        return subprocess.run([BINARY, "check", "-c", path], capture_output=True, text=True, **kw)
+        return saker("check", "-c", path, **kw)
+
+    def replay(self, cfg, data, **kw):
+        return saker("replay", "-c", cfg, data, timeout=60, **kw)
+
+    def pki(self):
+        """pki/good.pem and pki/other.pem, self-signed, with their keys."""
+        pki = os.path.join(self.dir, "pki")
+        os.mkdir(pki)
+        self_signed(pki, "good", "other")
+        return pki
 
     def write(self, name, text):
         path = os.path.join(self.dir, name)
@@ -30,17 +41,17 @@ class CliTest(unittest.TestCase):
         return path
 
     def test_version(self):
-        out = subprocess.run([BINARY, "version"], capture_output=True, text=True, check=True).stdout
+        out = saker("version", check=True).stdout
         self.assertRegex(out, r"^saker \d+\.\d+\.\d+")
 
     def test_version_flag_works_like_the_version_command(self):
-        flag = subprocess.run([BINARY, "--version"], capture_output=True, text=True, check=True).stdout
-        command = subprocess.run([BINARY, "version"], capture_output=True, text=True, check=True).stdout
+        flag = saker("--version", check=True).stdout
+        command = saker("version", check=True).stdout
         self.assertEqual(flag.strip(), command.strip())
 
     def test_check_accepts_a_good_config(self):
         path = self.write("good.yaml", "sources:\n  - {type: http, listen: \"127.0.0.1:2801\"}\nsinks:\n  - {name: siem, type: file, path: /tmp/x.ndjson, format: json, min_priority: warning, filter: 'not proc.name = \"sshd\"'}\n")
-        r = subprocess.run([BINARY, "check", "-c", path], capture_output=True, text=True)
+        r = self.check(path)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("OK (1 sources, 1 sinks)", r.stdout)
 
@@ -48,13 +59,13 @@ class CliTest(unittest.TestCase):
         root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
         for example in ("examples/saker.yaml", "examples/elasticsearch/saker-es.yaml", "examples/enrich/fields.yaml",
                         "examples/enrich/mitre.yaml"):
-            r = subprocess.run([BINARY, "check", "-c", example], capture_output=True, text=True, cwd=root)
+            r = self.check(example, cwd=root)
             self.assertEqual(r.returncode, 0, f"{example}: {r.stderr}")
             self.assertIn("OK (", r.stdout)
 
     def test_check_lists_every_error_with_position(self):
         path = self.write("bad.yaml", "sources:\n  - {type: htp}\nsinks:\n  - {name: a, type: file, min_priority: loud}\n  - {name: b, type: stdout, filter: 'proc.name = '}\n")
-        r = subprocess.run([BINARY, "check", "-c", path], capture_output=True, text=True)
+        r = self.check(path)
         self.assertEqual(r.returncode, 1)
         err = r.stderr
         self.assertIn(f"{path}:2:12: sources[0].type: unknown source type \"htp\"", err)
@@ -73,7 +84,7 @@ sinks:
 """)
         alerts = [text for _, text in sample_alerts()]
         data = self.write("in.ndjson", "\n".join(alerts) + "\n")
-        r = subprocess.run([BINARY, "replay", "-c", cfg, data], capture_output=True, text=True, timeout=60)
+        r = self.replay(cfg, data)
         self.assertEqual(r.returncode, 0, r.stderr)
         plain_docs = [json.loads(l) for l in read_lines(plain)]
         orig_docs = [json.loads(l) for l in read_lines(original)]
@@ -83,7 +94,7 @@ sinks:
                             for d, a in zip(orig_docs, alerts)))
         self.assertTrue(all("|0x5E|" in l for l in read_lines(leef)))
         bad = self.write("bad-fmt.yaml", "sources: []\nsinks:\n  - {name: a, type: stdout, format: cef, format_options: {x: 1}}\n")
-        r = subprocess.run([BINARY, "check", "-c", bad], capture_output=True, text=True)
+        r = self.check(bad)
         self.assertEqual(r.returncode, 1)
         self.assertRegex(r.stderr, rf"{bad}:3:\d+: sinks\[0\].format_options: format cef takes no options")
 
@@ -92,7 +103,7 @@ sinks:
         cfg = self.write("replay.yaml", f"sources: []\nsinks:\n  - {{name: warn, type: file, path: {out}, min_priority: warning}}\n")
         alerts = [text for _, text in sample_alerts()]
         data = self.write("in.ndjson", "\n".join(alerts) + "\n{\"rule\":\"no priority\"}\nnot json\n")
-        r = subprocess.run([BINARY, "replay", "-c", cfg, data], capture_output=True, text=True, timeout=60)
+        r = self.replay(cfg, data)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("12 alerts read, 10 accepted, 2 refused", r.stdout)
         self.assertIn("missing_priority", r.stdout)
@@ -108,7 +119,7 @@ sinks:
         self.setenv("SAKER_IT_HOOK", hook)
         self.write("token", secret + "\n")
         port, closed = free_port(), free_port()
-        d = Daemon(f"""shutdown_grace: 1s
+        d = start_daemon(self, f"""shutdown_grace: 1s
 sources:
   - type: http
     listen: "127.0.0.1:{port}"
@@ -121,9 +132,7 @@ sinks:
     type: webhook
     url: "http://127.0.0.1:{closed}/hooks/${{env:SAKER_IT_HOOK}}"
     retry: {{initial: 50ms, max: 200ms}}
-""", workdir=self.dir)
-        self.addCleanup(d.cleanup)
-        d.start(wait_port=port)
+""", port, workdir=self.dir)
         alert = sample_alerts()[0][1]
         status, _, _ = post_json(port, alert, {"Authorization": "Bearer wrong"})
         self.assertEqual(status, 401)
@@ -155,18 +164,13 @@ sinks:
         self.assertIn(f"{path}:6:16: sinks[0].path: environment variable SAKER_IT_UNSET is not set", r.stderr)
         self.assertIn('got "${env:SAKER_IT_SECRET}"', r.stderr)
         self.assertNotIn("hunter2", r.stderr + r.stdout)
-        r = subprocess.run([BINARY, "run", "-c", path], capture_output=True, text=True, timeout=30)
+        r = saker("run", "-c", path, timeout=30)
         self.assertEqual(r.returncode, 1)
         self.assertIn("environment variable SAKER_IT_UNSET is not set", r.stderr)
         self.assertNotIn("hunter2", r.stderr + r.stdout)
 
     def test_check_catches_what_run_would_fail_on(self):
-        pki = os.path.join(self.dir, "pki")
-        os.mkdir(pki)
-        for name in ("good", "other"):
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                            f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem"],
-                           cwd=pki, check=True, capture_output=True)
+        self.pki()
         self.write("junk.pem", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
         self.write("blocker", "a file, not a folder")
         good = self.write("good.yaml", """sources:
@@ -204,12 +208,7 @@ sinks:
         self.assertIn(f"{data_dir}:1:11: data_dir: cannot create the folder {self.dir}/blocker/state", r.stderr)
 
     def test_check_reads_every_file_librdkafka_would_open(self):
-        pki = os.path.join(self.dir, "pki")
-        os.mkdir(pki)
-        for name in ("good", "other"):
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                            f"/CN={name}", "-keyout", f"{name}.key", "-out", f"{name}.pem"],
-                           cwd=pki, check=True, capture_output=True)
+        pki = self.pki()
         subprocess.run(["openssl", "pkey", "-in", "good.key", "-aes256", "-passout", "pass:kafka-key-pass",
                         "-out", "good.enc.key"], cwd=pki, check=True, capture_output=True)
         self.write("junk.pem", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
@@ -234,7 +233,7 @@ sinks:
             "ssl.key.location": "pki/good.enc.key", "ssl.key.password": "kafka-key-pass",
             "ssl.keystore.location": "keystore.p12", "ssl.crl.location": "pki/other.pem",
             "sasl.kerberos.keytab": "saker.keytab"}))
-        r = subprocess.run([BINARY, "check", "-c", good], capture_output=True, text=True, cwd="/")
+        r = self.check(good, cwd="/")
         self.assertEqual(r.returncode, 0, r.stderr)
         # Every bad file is reported at its value's line and column, not only the first.
         bad = self.write("bad.yaml", kafka({
@@ -284,8 +283,7 @@ sinks:
         data = self.write("in.ndjson", sample_alerts()[0][1] + "\n")
         elsewhere = os.path.join(self.dir, "cwd")
         os.mkdir(elsewhere)
-        r = subprocess.run([BINARY, "replay", "-c", os.path.relpath(cfg, elsewhere), data], capture_output=True,
-                           text=True, timeout=60, cwd=elsewhere)
+        r = self.replay(os.path.relpath(cfg, elsewhere), data, cwd=elsewhere)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("1 alerts read, 1 accepted", r.stdout)
         self.assertEqual(len(read_lines(os.path.join(conf_dir, "out", "alerts.ndjson"))), 1)
@@ -300,14 +298,12 @@ sinks:
         weird = os.path.join(self.dir, 'a "quoted"\nand\\ folder \udcff \udcc0\udcaf')
         os.mkdir(weird)
         port = free_port()
-        d = Daemon(f"""log_format: json
+        d = start_daemon(self, f"""log_format: json
 sources:
   - {{type: http, listen: "127.0.0.1:{port}"}}
 sinks:
   - {{name: out, type: file, path: out.ndjson}}
-""", workdir=weird)
-        self.addCleanup(d.cleanup)
-        d.start(wait_port=port)
+""", port, workdir=weird)
         self.assertEqual(d.stop(), 0)
         lines = [l for l in d.log().split("\n") if l]
         records = [json.loads(l) for l in lines]

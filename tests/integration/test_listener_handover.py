@@ -2,7 +2,8 @@
 itself changes every second (its limits, its threads, its TLS certificate files) while senders never stop, and no
 connection is refused, no POST fails, every accepted alert is delivered and the listening socket stays the same
 socket from start to end. Also: a listen address that moves to another source name, a new address whose port is
-taken (the old source goes on), and a new address that frees the old one."""
+taken (the old source goes on), and a new address that frees the old one; a reload that changes only a top-level
+setting the sources read (limits:) hands over the same way, and one that changes nothing restarts nothing."""
 import http.client
 import json
 import os
@@ -16,7 +17,7 @@ import threading
 import time
 import unittest
 
-from harness import Daemon, free_port, post_json, read_lines, wait_for
+from harness import Daemon, free_port, metric, post_json, read_lines, wait_for
 
 STEPS = 12  # reloads, one a second
 
@@ -464,6 +465,129 @@ sinks:
             return f'saker_http_requests_total{{source="{name}",code="200"}}' in conn.getresponse().read().decode()
         finally:
             conn.close()
+
+
+def big_alert(uid, size=3000):
+    """An alert of about `size` bytes of JSON."""
+    a = json.loads(alert(uid))
+    a["output_fields"]["pad"] = ""
+    a["output_fields"]["pad"] = "p" * (size - len(json.dumps(a)))
+    return json.dumps(a)
+
+
+def send_tcp(port, *lines):
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall("".join(line + "\n" for line in lines).encode())
+
+
+class SettingsReloadTest(unittest.TestCase):
+    """Top-level settings the sources and sinks are built with count as their config: a reload that changes only
+    `limits:` replaces them through the handover, with the new limit in effect for the next alert; a reload that
+    changes nothing, or only settings applied where they are used (shutdown_grace, log_format), restarts nothing."""
+
+    def config(self, d, http_port, tcp_port, out, max_alert_bytes, grace="5s", log_format="text"):
+        d.write_config(f"""data_dir: {d.workdir}/data
+shutdown_grace: {grace}
+log_format: {log_format}
+limits: {{max_alert_bytes: {max_alert_bytes}}}
+sources:
+  - {{type: http, listen: "127.0.0.1:{http_port}"}}
+  - {{type: tcp, listen: "127.0.0.1:{tcp_port}"}}
+sinks:
+  - {{name: out, type: file, path: {out}}}
+""")
+
+    def start(self, max_alert_bytes):
+        http_port, tcp_port = free_port(), free_port()
+        d = Daemon("")
+        self.addCleanup(d.cleanup)
+        self.addCleanup(d.stop)
+        out = os.path.join(d.workdir, "out.ndjson")
+        self.config(d, http_port, tcp_port, out, max_alert_bytes)
+        d.start(wait_port=http_port)
+        wait_for(lambda: Daemon._connectable(tcp_port), 15, "the tcp source to listen")
+        return d, http_port, tcp_port, out
+
+    def test_a_new_max_alert_bytes_alone_reaches_both_listeners_through_the_handover(self):
+        d, http_port, tcp_port, out = self.start(2000)
+        big_http, big_tcp = big_alert("big-http"), big_alert("big-tcp")
+        self.assertGreater(len(big_http), 2900)
+        self.assertLess(len(big_tcp), 3100)
+
+        def refused(source):
+            return metric(http_port, "saker_alerts_refused_total", {"source": source, "reason": "too_large"})
+
+        watches = [ListenWatch(p).start() for p in (http_port, tcp_port)]
+        senders = Senders(http_port).start()
+        send_tcp(tcp_port, alert("small-tcp-1"))
+        status, _, body = post_json(http_port, big_http)
+        self.assertEqual(status, 400)
+        self.assertIn(b"too_large", body)
+        send_tcp(tcp_port, big_tcp)
+        wait_for(lambda: refused("tcp") == 1, 15, "the tcp source to refuse the big line")
+        self.assertEqual(refused("http"), 1)
+
+        self.config(d, http_port, tcp_port, out, 8000)  # nothing else changes
+        d.signal(signal.SIGHUP)
+        wait_for(lambda: reloads(d) >= 1, 15, "the reload")
+        sent_at_reload = len(senders.sent)
+        status, _, body = post_json(http_port, big_http)
+        self.assertEqual(status, 200, f"the new max_alert_bytes is not in effect: {body!r}")
+        send_tcp(tcp_port, big_tcp, alert("small-tcp-2"))
+        wait_for(lambda: len(senders.sent) > max(sent_at_reload + 200, 1000), 30, "senders to go on after the reload")
+        wait_for(lambda: min(w.connects for w in watches) >= 50, 30, "connection probes")
+        senders.finish()
+        for w in watches:
+            w.finish()
+
+        log = d.log()
+        self.assertIn("http source http: handed its listener over", log)
+        self.assertIn("source tcp: handed its listener over", log)
+        self.assertIn("reload: 0 of 2 source(s) and 0 of 1 sink(s) unchanged", log)
+        self.assertNotIn("could not start", log)
+        senders.check(self)
+        for w in watches:
+            w.check(self, min_connects=50)
+        expect_delivered(self, out, senders.sent + ["small-tcp-1", "big-http", "big-tcp", "small-tcp-2"])
+        self.assertEqual((refused("http"), refused("tcp")), (1, 1))
+
+    def test_a_reload_that_changes_nothing_restarts_nothing(self):
+        d, http_port, tcp_port, out = self.start(2000)
+        watches = [ListenWatch(p).start() for p in (http_port, tcp_port)]
+        d.signal(signal.SIGHUP)  # the same file
+        wait_for(lambda: reloads(d) >= 1, 15, "the reload")
+        self.assertIn("reload: 2 of 2 source(s) and 1 of 1 sink(s) unchanged", d.log())
+
+        # shutdown_grace and log_format are read where they are used: a reload applies them and restarts nothing.
+        self.config(d, http_port, tcp_port, out, 2000, grace="7s", log_format="json")
+        d.signal(signal.SIGHUP)
+
+        def json_messages():
+            messages = []
+            for line in d.log().splitlines():
+                try:
+                    messages.append(json.loads(line)["message"])
+                except ValueError:
+                    pass  # a text line, from before the switch
+            return messages
+
+        wait_for(lambda: "reloaded" in json_messages(), 15, "the reload, logged as JSON")
+        self.assertIn("reload: 2 of 2 source(s) and 1 of 1 sink(s) unchanged", json_messages())
+        self.assertEqual(post_json(http_port, alert("after"))[0], 200)
+        send_tcp(tcp_port, alert("after-tcp"))
+        expect_delivered(self, out, ["after", "after-tcp"])
+        wait_for(lambda: min(w.connects for w in watches) >= 10, 30, "connection probes")
+        for w in watches:
+            w.finish()
+            w.check(self, min_connects=10)
+        log = d.log()
+        self.assertEqual(log.count(f"listening on 127.0.0.1:{http_port}"), 1)
+        self.assertEqual(log.count(f"listening for NDJSON on tcp 127.0.0.1:{tcp_port}"), 1)
+        self.assertNotIn("handed its listener over", log)
+        self.assertNotIn("reload: sink", log)
+        self.assertEqual(d.stop(), 0)
+        # The new shutdown_grace is the one shutdown uses.
+        self.assertIn("grace 7000 ms", d.log())
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_ingest.hpp"
+#include "source_client.hpp"
 
 #include "sources/http.hpp"
 #include "sources/tcp.hpp"
@@ -40,6 +41,7 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using test::eventually;
 using test::FakeIngest;
+using test::send_all;
 using namespace std::chrono_literals;
 
 constexpr std::size_t kMaxConnections = 8;
@@ -51,28 +53,7 @@ constexpr int kBurst = 4;          // lines a live sender sends before it waits 
 constexpr int kMaxConnects = 200;  // per live sender: more than this and it counts as locked out
 constexpr auto kStall = 10s;       // nothing a sender waits for may take this long
 
-std::string alert(const std::string& output) {
-  return fmt::format(R"({{"rule":"Terminal shell in container","priority":"Notice","time":"2024-08-28T21:35:04.518808525Z","output":"{}","hostname":"h1","source":"syscall","output_fields":{{"proc.name":"sh"}}}})",
-                     output);
-}
-
 std::string line_of(int sender, int line) { return fmt::format("live sender {} line {}", sender, line); }
-
-int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval tv{10, 0};  // a stalled source fails a blocking read instead of hanging the test
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  return fd;
-}
 
 // True when the source has closed `fd` (EOF or reset is waiting), without waiting for it.
 bool closed_by_source(int fd) {
@@ -81,15 +62,6 @@ bool closed_by_source(int fd) {
   char byte = 0;
   const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-}
-
-bool send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 // What the clients saw: the connections the source closed, each counted once, and the ones still open.
@@ -136,7 +108,7 @@ class ClientTally {
 
 void open_holders(std::uint16_t port, ClientTally& tally) {
   for (int i = 0; i < kHoldersEach; ++i) {
-    const int fd = connect_to(port);
+    const int fd = test::connect_to(port, kStall);
     if (fd < 0) {
       ADD_FAILURE() << "connect failed: " << std::strerror(errno);
       return;
@@ -167,14 +139,14 @@ void live_tcp_sender(std::uint16_t port, int id, const FakeIngest& ingest, Clien
         ADD_FAILURE() << "live sender " << id << " locked out: " << kMaxConnects << " connections closed by the source";
         return;
       }
-      fd = connect_to(port);
+      fd = test::connect_to(port, kStall);
       if (fd < 0) {
         ADD_FAILURE() << "connect failed: " << std::strerror(errno);
         return;
       }
       std::string resend;
       for (int k = 0; k < sent; ++k) {
-        if (!ingest.has(line_of(id, k))) resend += alert(line_of(id, k)) + "\n";
+        if (!ingest.has(line_of(id, k))) resend += test::falco_alert(line_of(id, k)) + "\n";
       }
       if (!send_all(fd, resend)) {
         lost();
@@ -183,7 +155,7 @@ void live_tcp_sender(std::uint16_t port, int id, const FakeIngest& ingest, Clien
     }
     if (sent < kLines && arrived(sent)) {
       std::string burst;
-      for (int k = sent; k < std::min(sent + kBurst, kLines); ++k) burst += alert(line_of(id, k)) + "\n";
+      for (int k = sent; k < std::min(sent + kBurst, kLines); ++k) burst += test::falco_alert(line_of(id, k)) + "\n";
       sent = std::min(sent + kBurst, kLines);
       if (!send_all(fd, burst)) {
         lost();
@@ -276,11 +248,11 @@ void expect_places_came_back(std::uint16_t port, ClientTally& tally, const std::
       << open() << " open and " << idle() << " idle after every client left";
   const std::size_t evicted_before = evicted();
   std::vector<int> fresh;
-  for (std::size_t i = 0; i < kMaxConnections; ++i) fresh.push_back(connect_to(port));
+  for (std::size_t i = 0; i < kMaxConnections; ++i) fresh.push_back(test::connect_to(port, kStall));
   ASSERT_TRUE(eventually([&] { return open() == kMaxConnections && idle() == kMaxConnections; }, kStall))
       << open() << " open and " << idle() << " idle";
   EXPECT_EQ(evicted(), evicted_before);
-  const int one_more = connect_to(port);
+  const int one_more = test::connect_to(port, kStall);
   EXPECT_TRUE(eventually([&] { return closed_by_source(fresh[0]); }, kStall))
       << "the connection idle the longest is the one that came first";
   EXPECT_TRUE(eventually([&] { return evicted() == evicted_before + 1 && open() == kMaxConnections; }, kStall))
@@ -349,7 +321,7 @@ void live_http_client(std::uint16_t port, int id, ClientTally& tally) {
     http::request<http::string_body> req{http::verb::post, "/", 11};
     req.set(http::field::host, "127.0.0.1");
     req.set(http::field::content_type, "application/json");
-    req.body() = alert(line_of(id, k));
+    req.body() = test::falco_alert(line_of(id, k));
     req.prepare_payload();
     for (;;) {
       if (!sock.is_open()) {
@@ -357,7 +329,7 @@ void live_http_client(std::uint16_t port, int id, ClientTally& tally) {
           ADD_FAILURE() << "live client " << id << " locked out: " << kMaxConnects << " connections closed";
           return;
         }
-        const int fd = connect_to(port);
+        const int fd = test::connect_to(port, kStall);
         if (fd < 0) {
           ADD_FAILURE() << "connect failed: " << std::strerror(errno);
           return;

@@ -2,6 +2,7 @@
 // thread and the connections' own threads get to them.
 #include <atomic>
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -28,6 +29,16 @@ struct FakeConnection : ConnectionLimit::Member {
   bool dying = false;  // its destructor waits for the lock: evict() cannot take a reference any more
 };
 
+// Each of `conns` admitted to a place of its own (a fatal failure otherwise: wrap in ASSERT_NO_FATAL_FAILURE).
+void admit_all(ConnectionLimit& limit, std::initializer_list<FakeConnection*> conns) {
+  for (FakeConnection* c : conns) ASSERT_EQ(limit.admit(*c), Admission::Admitted);
+}
+
+// What each connection's destructor does at the end of a test.
+void remove_all(ConnectionLimit& limit, std::initializer_list<FakeConnection*> conns) {
+  for (FakeConnection* c : conns) limit.remove(*c);
+}
+
 TEST(ConnectionLimit, EvictsTheConnectionIdleLongestAndKeepsTheCount) {
   ConnectionLimit limit(3);
   FakeConnection a, b, c, d, e;
@@ -50,7 +61,7 @@ TEST(ConnectionLimit, EvictsTheConnectionIdleLongestAndKeepsTheCount) {
   EXPECT_FALSE(limit.leave(a)) << "its close is the eviction's";
   EXPECT_FALSE(limit.leave(c));
   EXPECT_EQ(limit.open(), 3u);
-  for (auto* m : {&a, &b, &c, &d, &e}) limit.remove(*m);
+  remove_all(limit, {&a, &b, &c, &d, &e});
   EXPECT_EQ(limit.open(), 0u);
   EXPECT_EQ(limit.idle(), 0u);
   EXPECT_EQ(b.evictions + d.evictions + e.evictions, 0);
@@ -59,8 +70,7 @@ TEST(ConnectionLimit, EvictsTheConnectionIdleLongestAndKeepsTheCount) {
 TEST(ConnectionLimit, RefusesOnlyWhenEveryConnectionIsBusy) {
   ConnectionLimit limit(2);
   FakeConnection a, b, c;
-  ASSERT_EQ(limit.admit(a), Admission::Admitted);
-  ASSERT_EQ(limit.admit(b), Admission::Admitted);
+  ASSERT_NO_FATAL_FAILURE(admit_all(limit, {&a, &b}));
   EXPECT_TRUE(limit.busy(a));
   EXPECT_TRUE(limit.busy(b));
   EXPECT_EQ(limit.admit(c), Admission::Refused);
@@ -72,22 +82,21 @@ TEST(ConnectionLimit, RefusesOnlyWhenEveryConnectionIsBusy) {
   FakeConnection d;
   EXPECT_EQ(limit.admit(d), Admission::Evicted);
   EXPECT_EQ(b.evictions, 1);
-  for (auto* m : {&a, &b, &d}) limit.remove(*m);
+  remove_all(limit, {&a, &b, &d});
 }
 
 TEST(ConnectionLimit, AConnectionThatBecameBusyFirstIsNotEvicted) {
   // Its thread took the lock first: the eviction takes the next-oldest idle one.
   ConnectionLimit limit(2);
   FakeConnection a, b, c;
-  ASSERT_EQ(limit.admit(a), Admission::Admitted);
-  ASSERT_EQ(limit.admit(b), Admission::Admitted);
+  ASSERT_NO_FATAL_FAILURE(admit_all(limit, {&a, &b}));
   EXPECT_TRUE(limit.busy(a));
   EXPECT_EQ(limit.admit(c), Admission::Evicted);
   EXPECT_EQ(a.evictions, 0);
   EXPECT_EQ(b.evictions, 1);
   limit.idle(a);
   EXPECT_EQ(limit.idle(), 2u);  // c, a
-  for (auto* m : {&a, &b, &c}) limit.remove(*m);
+  remove_all(limit, {&a, &b, &c});
 }
 
 TEST(ConnectionLimit, AConnectionClosingByItselfFreesItsPlaceAndIsNeverEvicted) {
@@ -95,8 +104,7 @@ TEST(ConnectionLimit, AConnectionClosingByItselfFreesItsPlaceAndIsNeverEvicted) 
   // eviction.
   ConnectionLimit limit(2);
   FakeConnection a, b, c;
-  ASSERT_EQ(limit.admit(a), Admission::Admitted);
-  ASSERT_EQ(limit.admit(b), Admission::Admitted);
+  ASSERT_NO_FATAL_FAILURE(admit_all(limit, {&a, &b}));
   EXPECT_TRUE(limit.leave(a)) << "not evicted: its own reason counts";
   EXPECT_EQ(limit.open(), 1u);
   limit.idle(a);  // a late read completing: never listed again
@@ -105,7 +113,7 @@ TEST(ConnectionLimit, AConnectionClosingByItselfFreesItsPlaceAndIsNeverEvicted) 
   EXPECT_EQ(a.evictions + b.evictions, 0);
   limit.remove(a);  // its destructor: the place is not freed twice
   EXPECT_EQ(limit.open(), 2u);
-  for (auto* m : {&b, &c}) limit.remove(*m);
+  remove_all(limit, {&b, &c});
   EXPECT_EQ(limit.open(), 0u);
 }
 
@@ -113,11 +121,11 @@ TEST(ConnectionLimit, AConnectionEvictedFirstDoesNotCountItsOwnCloseToo) {
   // The eviction took the lock first, then the connection's idle_timeout or its sender's leaving arrives.
   ConnectionLimit limit(1);
   FakeConnection a, b;
-  ASSERT_EQ(limit.admit(a), Admission::Admitted);
+  ASSERT_NO_FATAL_FAILURE(admit_all(limit, {&a}));
   EXPECT_EQ(limit.admit(b), Admission::Evicted);
   EXPECT_FALSE(limit.leave(a)) << "the close is the eviction's: no idle timeout is counted";
   EXPECT_EQ(limit.open(), 1u);
-  for (auto* m : {&a, &b}) limit.remove(*m);
+  remove_all(limit, {&a, &b});
 }
 
 TEST(ConnectionLimit, AConnectionBeingDestroyedIsNotCountedAsEvicted) {
@@ -125,8 +133,7 @@ TEST(ConnectionLimit, AConnectionBeingDestroyedIsNotCountedAsEvicted) {
   // the destructor's remove() does not free it a second time.
   ConnectionLimit limit(2);
   FakeConnection a, b, c;
-  ASSERT_EQ(limit.admit(a), Admission::Admitted);
-  ASSERT_EQ(limit.admit(b), Admission::Admitted);
+  ASSERT_NO_FATAL_FAILURE(admit_all(limit, {&a, &b}));
   a.dying = true;
   EXPECT_EQ(limit.admit(c), Admission::Admitted);
   EXPECT_EQ(a.evictions + b.evictions, 0);
@@ -134,7 +141,7 @@ TEST(ConnectionLimit, AConnectionBeingDestroyedIsNotCountedAsEvicted) {
   EXPECT_EQ(limit.idle(), 2u);  // b, c
   limit.remove(a);
   EXPECT_EQ(limit.open(), 2u);
-  for (auto* m : {&b, &c}) limit.remove(*m);
+  remove_all(limit, {&b, &c});
   EXPECT_EQ(limit.open(), 0u);
 }
 

@@ -111,6 +111,38 @@ TEST(JsonScan, FindsTheSplicePointsByPositionNotName) {
   EXPECT_EQ(scan_splice_points(obj, 7, 9).fields_close, SplicePoints::npos);
 }
 
+TEST(JsonScan, FindsTheSplicePointsByNameTheLastOfTheRightKind) {
+  const std::string obj = R"({"tags":["a"],"output_fields":{"x":{"y":"}"}},"tags":"no","time":"t"})";
+  const SplicePoints sp = scan_splice_points(obj);
+  EXPECT_EQ(sp.fields_close, obj.find("},\"tags\":\"no\"")) << "the object, not a bracket inside a string";
+  EXPECT_FALSE(sp.fields_empty);
+  EXPECT_EQ(sp.tags_close, obj.find(']')) << "the array, not the later string";
+  EXPECT_FALSE(sp.tags_empty);
+
+  // Positions count from the text's first byte, whitespace around the object included.
+  const std::string padded = R"(  {"output_fields":{ },"tags":[  ]} )";
+  const SplicePoints e = scan_splice_points(padded);
+  EXPECT_EQ(e.fields_close, padded.find('}'));
+  EXPECT_TRUE(e.fields_empty);
+  EXPECT_EQ(e.tags_close, padded.find(']'));
+  EXPECT_TRUE(e.tags_empty);
+
+  // Absent, of another kind, or nested deeper: npos.
+  for (std::string_view none : {R"({"rule":"r"})", R"({"output_fields":[1],"tags":{}})",
+                                R"({"a":{"output_fields":{"b":1},"tags":["t"]}})", "{}"}) {
+    const SplicePoints n = scan_splice_points(none);
+    EXPECT_EQ(n.fields_close, SplicePoints::npos) << none;
+    EXPECT_EQ(n.tags_close, SplicePoints::npos) << none;
+  }
+  // The same answers as by position when both are known.
+  const std::string falco = R"({"output":"o","priority":"Error","tags":["T1059"],"output_fields":{"proc.name":"sh"}})";
+  const SplicePoints by_name = scan_splice_points(falco), by_position = scan_splice_points(falco, 0, 1);
+  EXPECT_EQ(by_name.fields_close, by_position.fields_close);
+  EXPECT_EQ(by_name.tags_close, by_position.tags_close);
+  EXPECT_EQ(by_name.fields_empty, by_position.fields_empty);
+  EXPECT_EQ(by_name.tags_empty, by_position.tags_empty);
+}
+
 TEST(JsonScan, BelowTheFloorIsDroppedAndEverythingElseDecodedInFull) {
   Decoder d;
   d.set_floor(Priority::Warning);

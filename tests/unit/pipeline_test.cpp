@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -135,4 +137,66 @@ sinks:
   EXPECT_FALSE(std::filesystem::exists(dir.path / "a.ndjson.3"));
   EXPECT_LE(std::filesystem::file_size(dir.path / "a.ndjson.1"), 100u + 60u);
   EXPECT_GT(metrics.counter_value("saker_file_rotations_total", {{"sink", "f"}}), 0u);
+}
+
+// Every top-level key is either part of the text of each component built with it, so a reload that changes it
+// restarts them (limits, data_dir), or applied where it is used, so a reload restarts nothing for it
+// (shutdown_grace, log settings). A key added to kTopLevelKeys fails here until it is sorted into one or the other.
+TEST(PipelineReload, EveryTopLevelSettingDecidesWhetherTheComponentsReadingItChanged) {
+  TempDir dir;
+  const std::string base = fmt::format(R"(data_dir: {}/a
+log_level: info
+log_format: text
+shutdown_grace: 10s
+limits: {{max_alert_bytes: 2000, max_depth: 16, max_fields: 1024}}
+enrich: {{fields: {{static: {{env: prod}}}}}}
+sources:
+  - {{type: http, listen: "127.0.0.1:2801"}}
+  - {{type: tcp, listen: "127.0.0.1:2802"}}
+sinks:
+  - {{name: out, type: stdout}}
+)",
+                                       dir.path.string());
+  struct Change {
+    std::string from, to;
+    bool sources, sinks, stages;  // which components read the setting
+  };
+  const std::map<std::string, std::vector<Change>> changes{
+      {"data_dir", {{"/a\n", "/b\n", true, true, true}}},
+      {"limits",
+       {{"max_alert_bytes: 2000", "max_alert_bytes: 8000", true, true, false},
+        {"max_depth: 16", "max_depth: 8", true, true, false},
+        {"max_fields: 1024", "max_fields: 10", true, true, false}}},
+      {"shutdown_grace", {{"shutdown_grace: 10s", "shutdown_grace: 3s", false, false, false}}},
+      {"log_level", {{"log_level: info", "log_level: debug", false, false, false}}},
+      {"log_format", {{"log_format: text", "log_format: json", false, false, false}}},
+  };
+  const std::set<std::string> components{"sources", "sinks", "enrich"};  // compared by their own text
+  for (std::string_view key : kTopLevelKeys) {
+    EXPECT_TRUE(changes.count(std::string(key)) || components.count(std::string(key)))
+        << "top-level key " << key << ": say whether a reload restarts the components reading it";
+  }
+
+  const auto before = config(base);
+  const auto same = config(base);
+  ASSERT_EQ(before->sources.size(), 2u);
+  ASSERT_EQ(before->stages.size(), 1u);
+  for (std::size_t i = 0; i < before->sources.size(); ++i) EXPECT_EQ(before->sources[i].text, same->sources[i].text);
+  EXPECT_EQ(before->sinks[0].text, same->sinks[0].text);
+  EXPECT_EQ(before->stages[0].text, same->stages[0].text);
+
+  for (const auto& [key, list] : changes) {
+    for (const Change& c : list) {
+      std::string text = base;
+      const auto at = text.find(c.from);
+      ASSERT_NE(at, std::string::npos) << c.from;
+      text.replace(at, c.from.size(), c.to);
+      const auto after = config(text);
+      for (std::size_t i = 0; i < before->sources.size(); ++i) {
+        EXPECT_EQ(before->sources[i].text != after->sources[i].text, c.sources) << key << ": " << c.to;
+      }
+      EXPECT_EQ(before->sinks[0].text != after->sinks[0].text, c.sinks) << key << ": " << c.to;
+      EXPECT_EQ(before->stages[0].text != after->stages[0].text, c.stages) << key << ": " << c.to;
+    }
+  }
 }

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_ingest.hpp"
+#include "source_client.hpp"
 
 #include "pipeline/config.hpp"
 #include "pipeline/pipeline.hpp"
@@ -25,39 +26,15 @@
 namespace saker {
 namespace {
 
+using test::connect_to;
 using test::eventually;
 using test::FakeIngest;
-
-std::string alert(const std::string& output) {
-  return fmt::format(R"({{"rule":"Terminal shell in container","priority":"Notice","output":"{}"}})", output);
-}
-
-int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+using test::send_all;
 
 bool refuses(std::uint16_t port) {
   const int fd = connect_to(port);
   if (fd >= 0) ::close(fd);
   return fd < 0;
-}
-
-bool send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 // Reads one HTTP answer (header and a Content-Length body) within 10 s; empty when the connection ended first.
@@ -104,7 +81,7 @@ TEST(SourceHandover, TcpSuccessorAcceptsOnTheSameSocketWhileTheOldFinishesItsCon
   const std::uint16_t port = old_source.port();
   const int kept = connect_to(port);
   ASSERT_GE(kept, 0);
-  ASSERT_TRUE(send_all(kept, alert("one") + "\n"));
+  ASSERT_TRUE(send_all(kept, test::falco_alert("one") + "\n"));
   ASSERT_TRUE(eventually([&] { return g.old_ingest.count() == 1; }));
 
   // Without the old one's yield, the same address is refused rather than shared.
@@ -123,8 +100,8 @@ TEST(SourceHandover, TcpSuccessorAcceptsOnTheSameSocketWhileTheOldFinishesItsCon
   // New connections are the successor's; the connection the old one had stays with it, and is read to its end.
   const int fresh = connect_to(port);
   ASSERT_GE(fresh, 0);
-  ASSERT_TRUE(send_all(fresh, alert("two") + "\n"));
-  ASSERT_TRUE(send_all(kept, alert("three") + "\n" + alert("four")));  // the last line ends with the connection
+  ASSERT_TRUE(send_all(fresh, test::falco_alert("two") + "\n"));
+  ASSERT_TRUE(send_all(kept, test::falco_alert("three") + "\n" + test::falco_alert("four")));  // the last line ends with the connection
   ::close(kept);
   ASSERT_TRUE(eventually([&] { return g.new_ingest.count() == 1 && g.old_ingest.count() == 3; }))
       << g.new_ingest.count() << " " << g.old_ingest.count();
@@ -136,7 +113,7 @@ TEST(SourceHandover, TcpSuccessorAcceptsOnTheSameSocketWhileTheOldFinishesItsCon
   // The old one is gone, the socket is not.
   const int after = connect_to(port);
   EXPECT_GE(after, 0);
-  ASSERT_TRUE(send_all(after, alert("five") + "\n"));
+  ASSERT_TRUE(send_all(after, test::falco_alert("five") + "\n"));
   ASSERT_TRUE(eventually([&] { return g.new_ingest.count() == 2; }));
   ::close(after);
   ::close(fresh);
@@ -155,7 +132,7 @@ TEST(SourceHandover, HttpKeepAliveConnectionGetsItsNextRequestAnsweredAndClosedB
   const std::uint16_t port = old_source.port();
   const int keep_alive = connect_to(port);
   ASSERT_GE(keep_alive, 0);
-  ASSERT_TRUE(send_all(keep_alive, post(alert("one"))));
+  ASSERT_TRUE(send_all(keep_alive, post(test::falco_alert("one"))));
   const std::string first = read_answer(keep_alive);
   ASSERT_NE(first.find("HTTP/1.1 200"), std::string::npos) << first;
   EXPECT_EQ(first.find("Connection: close"), std::string::npos) << first;
@@ -169,13 +146,13 @@ TEST(SourceHandover, HttpKeepAliveConnectionGetsItsNextRequestAnsweredAndClosedB
   // A new client reaches the successor.
   const int fresh = connect_to(port);
   ASSERT_GE(fresh, 0);
-  ASSERT_TRUE(send_all(fresh, post(alert("two"))));
+  ASSERT_TRUE(send_all(fresh, post(test::falco_alert("two"))));
   EXPECT_NE(read_answer(fresh).find("HTTP/1.1 200"), std::string::npos);
   ASSERT_TRUE(eventually([&] { return g.new_ingest.count() == 1; }));
 
   // The kept-alive client's next request is still the old source's: answered, then the connection closes.
   EXPECT_FALSE(old_source.drained());
-  ASSERT_TRUE(send_all(keep_alive, post(alert("three"))));
+  ASSERT_TRUE(send_all(keep_alive, post(test::falco_alert("three"))));
   const std::string last = read_answer(keep_alive);
   ASSERT_NE(last.find("HTTP/1.1 200"), std::string::npos) << last;
   EXPECT_NE(last.find("Connection: close"), std::string::npos) << last;
@@ -212,7 +189,7 @@ TEST(SourceHandover, AStartThatFailsTakesNothing) {
   EXPECT_FALSE(g.listeners.shared(&g.old_ctx));
   const int c = connect_to(old_source.port());
   ASSERT_GE(c, 0);
-  ASSERT_TRUE(send_all(c, post(alert("still here"))));
+  ASSERT_TRUE(send_all(c, post(test::falco_alert("still here"))));
   EXPECT_NE(read_answer(c).find("HTTP/1.1 200"), std::string::npos);
   ::close(c);
   EXPECT_EQ(g.old_ingest.count(), 1u);

@@ -21,6 +21,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "fake_ingest.hpp"
+#include "source_client.hpp"
 
 #include "sources/line_splitter.hpp"
 #include "sources/tcp.hpp"
@@ -28,26 +29,9 @@
 namespace saker {
 namespace {
 
+using test::connect_to;
 using test::eventually;
 using test::FakeIngest;
-
-std::string alert(const std::string& output) {
-  return fmt::format(R"({{"rule":"Terminal shell in container","priority":"Notice","time":"2024-08-28T21:35:04.518808525Z","output":"{}","hostname":"h1","source":"syscall","output_fields":{{"proc.name":"sh"}}}})",
-                     output);
-}
-
-int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // True once the peer closed `fd` (EOF or reset) within `limit`; data that arrives first is read and ignored.
 bool closed_by_peer(int fd, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
@@ -71,13 +55,7 @@ bool still_open(int fd) {
   return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-void send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    ASSERT_GT(n, 0) << "send failed";
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
+void send_all(int fd, std::string_view data) { ASSERT_TRUE(test::send_all(fd, data)) << "send failed"; }
 
 // Every test runs twice: lines decoded on the io thread (decode_threads 0) and on a DecodePool of two threads,
 // where a connection's chunks are decoded side by side and must still come out in order.
@@ -110,12 +88,12 @@ TEST_P(TcpSourceTest, JoinsLinesSplitAcrossWritesAndAcceptsCrlfAndBlankLines) {
   start();
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
-  const std::string a = alert("one"), b = alert("two");
+  const std::string a = test::falco_alert("one"), b = test::falco_alert("two");
   send_all(fd, a.substr(0, 40));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a separate read for each part
   send_all(fd, a.substr(40) + "\r\n\n  \r\n" + b.substr(0, 10));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  send_all(fd, b.substr(10) + "\n" + alert("three"));  // the last line ends with the connection
+  send_all(fd, b.substr(10) + "\n" + test::falco_alert("three"));  // the last line ends with the connection
   ::close(fd);
   ASSERT_TRUE(eventually([&] { return ingest_.count() == 3; })) << ingest_.count();
   EXPECT_EQ(ingest_.outputs(), (std::vector<std::string>{"one", "two", "three"}));
@@ -135,7 +113,7 @@ TEST_P(TcpSourceTest, ServesManyConnectionsAtOnceInPerConnectionOrder) {
   }
   ASSERT_TRUE(eventually([&] { return source_->connections() == kConns; }));
   for (int i = 0; i < kLines; ++i) {
-    for (int c = 0; c < kConns; ++c) send_all(fds[c], alert(fmt::format("c{}-{}", c, i)) + "\n");
+    for (int c = 0; c < kConns; ++c) send_all(fds[c], test::falco_alert(fmt::format("c{}-{}", c, i)) + "\n");
   }
   for (int fd : fds) ::close(fd);
   ASSERT_TRUE(eventually([&] { return ingest_.count() == kConns * kLines; })) << ingest_.count();
@@ -154,14 +132,14 @@ TEST_P(TcpSourceTest, OverlongLineIsDroppedAndCountedWhileLaterLinesArrive) {
   start(o);
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
-  const std::string huge = alert(std::string(1000, 'x'));
+  const std::string huge = test::falco_alert(std::string(1000, 'x'));
   // Once whole in one read, once in pieces so the splitter gives up before the newline arrives.
-  send_all(fd, alert("before") + "\n" + huge + "\n" + alert("middle") + "\n");
+  send_all(fd, test::falco_alert("before") + "\n" + huge + "\n" + test::falco_alert("middle") + "\n");
   send_all(fd, huge.substr(0, 500));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   send_all(fd, huge.substr(500, 300));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  send_all(fd, huge.substr(800) + "\n" + alert("after") + "\n");
+  send_all(fd, huge.substr(800) + "\n" + test::falco_alert("after") + "\n");
   ASSERT_TRUE(eventually([&] { return ingest_.count() == 3; }));
   EXPECT_EQ(ingest_.outputs(), (std::vector<std::string>{"before", "middle", "after"}));
   EXPECT_EQ(refused("too_large"), 2u);
@@ -172,7 +150,7 @@ TEST_P(TcpSourceTest, BadLinesAreCountedAndTheRestContinue) {
   start();
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
-  send_all(fd, alert("a") + "\n{not json\n[1,2]\n{\"priority\":\"Notice\"}\n" + alert("b") + "\n");
+  send_all(fd, test::falco_alert("a") + "\n{not json\n[1,2]\n{\"priority\":\"Notice\"}\n" + test::falco_alert("b") + "\n");
   ASSERT_TRUE(eventually([&] { return ingest_.count() == 2; }));
   EXPECT_EQ(ingest_.outputs(), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(refused("invalid_json"), 1u);
@@ -186,7 +164,7 @@ TEST_P(TcpSourceTest, BackpressureLosesNothingOnceSinksFree) {
   ingest_.full = true;
   constexpr int kLines = 5000;  // ~1.1 MB: more than one read chunk, so reading must pause and resume
   std::string payload;
-  for (int i = 0; i < kLines; ++i) payload += alert(std::to_string(i)) + "\n";
+  for (int i = 0; i < kLines; ++i) payload += test::falco_alert(std::to_string(i)) + "\n";
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
   std::thread writer([&] { send_all(fd, payload); });
@@ -208,7 +186,7 @@ TEST_P(TcpSourceTest, StopSubmitsWhatWasDecoded) {
   ingest_.full = true;
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
-  send_all(fd, alert("x") + "\n" + alert("y") + "\n");
+  send_all(fd, test::falco_alert("x") + "\n" + test::falco_alert("y") + "\n");
   ASSERT_TRUE(eventually([&] { return ingest_.calls() >= 1; }));
   ingest_.full = false;
   source_->stop();
@@ -223,15 +201,15 @@ TEST_P(TcpSourceTest, ConnectionsOverTheLimitAreClosedWhenNoneIsIdle) {
   const int a = connect_to(source_->port()), b = connect_to(source_->port());
   ASSERT_TRUE(eventually([&] { return source_->connections() == 2 && source_->idle_connections() == 2; }));
   // Both are in the middle of a line: busy, so neither makes room.
-  send_all(a, alert("still served").substr(0, 20));
-  send_all(b, alert("b").substr(0, 20));
+  send_all(a, test::falco_alert("still served").substr(0, 20));
+  send_all(b, test::falco_alert("b").substr(0, 20));
   ASSERT_TRUE(eventually([&] { return source_->idle_connections() == 0; }));
   const int c = connect_to(source_->port());
   ASSERT_GE(c, 0);
   EXPECT_TRUE(closed_by_peer(c)) << "the third connection should be closed by the source";
   EXPECT_EQ(counter("saker_source_connections_rejected_total"), 1u);
   EXPECT_EQ(counter("saker_source_connections_evicted_total"), 0u);
-  send_all(a, alert("still served").substr(20) + "\n");
+  send_all(a, test::falco_alert("still served").substr(20) + "\n");
   ASSERT_TRUE(eventually([&] { return ingest_.count() == 1; }));
   for (int fd : {a, b, c}) ::close(fd);
 }
@@ -246,12 +224,12 @@ TEST_P(TcpSourceTest, ANewSenderTakesThePlaceOfTheConnectionIdleLongest) {
   ASSERT_TRUE(eventually([&] { return source_->idle_connections() == 2; }));
   const int busy = connect_to(source_->port());
   ASSERT_TRUE(eventually([&] { return source_->idle_connections() == 3; }));
-  send_all(busy, alert("busy").substr(0, 20));  // a line in progress: never evicted
+  send_all(busy, test::falco_alert("busy").substr(0, 20));  // a line in progress: never evicted
   ASSERT_TRUE(eventually([&] { return source_->idle_connections() == 2; }));
 
   const int fresh = connect_to(source_->port());
   ASSERT_GE(fresh, 0);
-  send_all(fresh, alert("fresh") + "\n");
+  send_all(fresh, test::falco_alert("fresh") + "\n");
   ASSERT_TRUE(eventually([&] { return ingest_.count() == 1; }));
   EXPECT_TRUE(closed_by_peer(oldest)) << "the connection idle the longest makes room";
   EXPECT_TRUE(still_open(idle));
@@ -260,9 +238,9 @@ TEST_P(TcpSourceTest, ANewSenderTakesThePlaceOfTheConnectionIdleLongest) {
 
   // The next one evicts the next-oldest idle connection, never the busy one.
   const int another = connect_to(source_->port());
-  send_all(another, alert("another") + "\n");
+  send_all(another, test::falco_alert("another") + "\n");
   EXPECT_TRUE(closed_by_peer(idle));
-  send_all(busy, alert("busy").substr(20) + "\n");
+  send_all(busy, test::falco_alert("busy").substr(20) + "\n");
   ASSERT_TRUE(eventually([&] { return ingest_.count() == 3; }));
   auto outs = ingest_.outputs();
   std::sort(outs.begin(), outs.end());
@@ -278,7 +256,7 @@ TEST_P(TcpSourceTest, IdleTimeoutClosesASilentConnection) {
   start(o);
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
-  send_all(fd, alert("before the silence") + "\n");
+  send_all(fd, test::falco_alert("before the silence") + "\n");
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(closed_by_peer(fd));
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(150));
@@ -296,13 +274,13 @@ TEST_P(TcpSourceTest, IdleTimeoutEndsATrickleThatNeverCompletesALine) {
   ASSERT_GE(trickle, 0);
   ASSERT_GE(steady, 0);
   // One byte of a line every 20 ms keeps the connection busy but completes nothing; a line every 20 ms is progress.
-  const std::string line = alert(std::string(200, 'x'));
+  const std::string line = test::falco_alert(std::string(200, 'x'));
   int lines = 0;
   bool trickle_closed = false;
   const auto t0 = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < line.size() && !trickle_closed; ++i) {
     if (::send(trickle, line.data() + i, 1, MSG_NOSIGNAL) != 1) trickle_closed = true;
-    send_all(steady, alert(std::to_string(lines++)) + "\n");
+    send_all(steady, test::falco_alert(std::to_string(lines++)) + "\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (!still_open(trickle)) trickle_closed = true;
   }
@@ -321,7 +299,7 @@ TEST_P(TcpSourceTest, TimeHeldBackByFullSinksIsNotIdle) {
   start(o);
   ingest_.full = true;
   std::string payload;
-  for (int i = 0; i < 5000; ++i) payload += alert(std::to_string(i)) + "\n";  // over a read chunk: reading pauses
+  for (int i = 0; i < 5000; ++i) payload += test::falco_alert(std::to_string(i)) + "\n";  // over a read chunk: reading pauses
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
   std::thread writer([&] { send_all(fd, payload); });
@@ -352,7 +330,7 @@ TEST_P(TcpSourceTest, LineLongerThanTheReadChunkButWithinMaxLineArrivesWhole) {
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
   const std::string big(600 * 1024, 'b');  // over the 256 KiB read chunk: the buffer has to grow
-  std::thread writer([&] { send_all(fd, alert("small") + "\n" + alert(big) + "\n" + alert("tail") + "\n"); });
+  std::thread writer([&] { send_all(fd, test::falco_alert("small") + "\n" + test::falco_alert(big) + "\n" + test::falco_alert("tail") + "\n"); });
   ASSERT_TRUE(eventually([&] { return ingest_.count() == 3; }));
   writer.join();
   const auto outs = ingest_.outputs();
@@ -371,7 +349,7 @@ TEST_P(TcpSourceTest, OneBusyConnectionKeepsItsOrderAcrossManyChunks) {
   constexpr int kLines = 20000;  // ~5 MB in reads of up to 256 KiB: many chunks in flight at once
   std::string payload;
   for (int i = 0; i < kLines; ++i) {
-    payload += (i % 997 == 5) ? "{\"rule\":\"no priority\"}\n" : alert(std::to_string(i)) + "\n";
+    payload += (i % 997 == 5) ? "{\"rule\":\"no priority\"}\n" : test::falco_alert(std::to_string(i)) + "\n";
   }
   const int fd = connect_to(source_->port());
   ASSERT_GE(fd, 0);
