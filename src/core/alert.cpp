@@ -228,7 +228,7 @@ void Alert::append_added_json(const Field& f, std::string_view key) {
     member.append(key);
   }
   f.value.append_json(member);
-  json.insert(json.end(), member.begin(), member.end());
+  json.insert(json.end(), member.data(), member.data() + member.size());  // pointers: one copy, not a loop
 }
 
 bool Alert::has_falco_field(std::string_view name) const {
@@ -329,7 +329,7 @@ std::size_t Alert::add_block(const FieldBlock& block) {
     if (f.value.added_list) f.value.first_item += first_item;
     add.fields.push_back(f);
   }
-  add.items.insert(add.items.end(), block.items().begin(), block.items().end());
+  add.items.insert(add.items.end(), block.items().data(), block.items().data() + block.items().size());
   if (!add.json.empty()) add.json.push_back(',');
   add.json.insert(add.json.end(), block.json().begin(), block.json().end());
   borrows_ = true;
