@@ -293,6 +293,7 @@ void Alert::store_field(std::string_view name, const Value& value, std::string_v
     f.value.text = store_added(value.text);
   }
   f.name = std::string_view(add_->text.data() + name_at, name.size());  // after storing the text, which may move it
+  f.stage = stage_;
   add_->fields.push_back(f);
   append_added_json(add_->fields.back(), key);
 }
@@ -327,6 +328,7 @@ std::size_t Alert::add_block(const FieldBlock& block) {
   const auto first_item = static_cast<std::uint32_t>(add.items.size());
   for (Field f : fields) {
     if (f.value.added_list) f.value.first_item += first_item;
+    f.stage = stage_;  // whoever built the block: the stage that adds it is the one running
     add.fields.push_back(f);
   }
   add.items.insert(add.items.end(), block.items().data(), block.items().data() + block.items().size());

@@ -28,6 +28,7 @@
 
 #include "core/json_scan.hpp"
 #include "core/priority.hpp"
+#include "core/stage_origin.hpp"
 #include "core/unique_keys.hpp"
 
 namespace saker {
@@ -73,7 +74,19 @@ struct Field {
   std::string_view name;  // verbatim, e.g. "proc.cmdline", "k8s.ns.name", "proc.aname[2]"
   Value value;
   bool top_level = false;  // true: an unknown top-level key (flattened shape or an extension), not in output_fields
+  // An added field: the stage that added it (core/stage_origin.hpp), stamped by the alert from the stage the chain
+  // is running; kUnknownStage for Falco's fields and for fields added outside a chain. In the padding after
+  // top_level: a Field is no larger for it.
+  StageId stage = kUnknownStage;
 };
+namespace detail {
+struct FieldWithoutStage {
+  std::string_view name;
+  Value value;
+  bool top_level;
+};
+}  // namespace detail
+static_assert(sizeof(Field) == sizeof(detail::FieldWithoutStage), "Field::stage must fit in Field's padding");
 
 // The reserved top-level key of the persisted form, holding what saker added to an alert (persisted()).
 inline constexpr std::string_view kPersistKey = "_saker";
@@ -156,6 +169,8 @@ class Alert {
   std::span<const Value> items(const Value& array) const;
 
   // --- Added fields (stages, before the alert is shared) ---
+  // Every field added (add_field, add_list, add_block, copy_block) records the stage that added it (Field::stage):
+  // the stage StageChain::run set on the alert before calling it. Stages cannot set it themselves.
   enum class AddResult : std::uint8_t { Added, Exists };
   // Adds a field with a copy of its name and text (String, Object and Array values keep their JSON text; an added
   // Array has no items()). Exists: Falco's alert or an earlier stage has that name; nothing changes.
@@ -208,6 +223,7 @@ class Alert {
  private:
   friend class FieldTable;
   friend class Decoder;
+  friend class StageChain;  // sets stage_ around each stage it runs
   // Parses json_ again and has FieldTable build the table. `mark_wanted`: from then on decode builds every alert's
   // table at once (a consumer reads fields); false for a one-off look (the name filter's rare "maybe").
   void build_fields(bool mark_wanted = true) const;
@@ -266,6 +282,10 @@ class Alert {
   std::shared_ptr<const void> keep_;  // the owner of the blocks added (keep())
   bool borrows_ = false;
   std::size_t added_tag_count_ = 0;
+  // The stage the chain is running (StageChain::run), stamped on every field added meanwhile; in_chain_: a chain
+  // is running on this alert (a stage that runs a chain of its own does not change the stamp).
+  StageId stage_ = kUnknownStage;
+  bool in_chain_ = false;
   mutable bool fields_built_ = false;  // set by FieldTable::build: tag_items_ exists and add_tag keeps it current
   // A filter of the field names Falco sent (decode fills it when stages run): add_field() can tell that a name is
   // new without building the field table. Three bits per name out of 512.

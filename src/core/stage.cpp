@@ -17,15 +17,33 @@ bool StageFields::known(std::string_view name) const {
 }
 
 void StageChain::add(std::string name, std::unique_ptr<Stage> stage, Timing& time) {
-  stages_.push_back(Entry{std::move(name), std::move(stage), &time});
+  const StageId id = stage_id(name);
+  stages_.push_back(Entry{std::move(name), std::move(stage), &time, id});
 }
 
 void StageChain::run(Alert& alert) const {
+  // The alert stamps what each stage adds with the stage set here; a chain run from inside a stage (nested) leaves
+  // the running stage's stamp. Reset when the outermost run ends, however it ends.
+  struct Stamp {
+    Alert& a;
+    const bool outer = !a.in_chain_;
+    Stamp(Alert& alert) : a(alert) { a.in_chain_ = true; }
+    ~Stamp() {
+      if (outer) a.in_chain_ = false, a.stage_ = kUnknownStage;
+    }
+    void set(StageId id) noexcept {
+      if (outer) a.stage_ = id;
+    }
+  } stamp(alert);
   thread_local std::uint32_t n = 0;
   if (++n % kTimingSample != 0) [[likely]] {
-    for (const auto& e : stages_) e.stage->process(alert);
+    for (const auto& e : stages_) {
+      stamp.set(e.id);
+      e.stage->process(alert);
+    }
   } else {
     for (const auto& e : stages_) {
+      stamp.set(e.id);
       const auto t0 = std::chrono::steady_clock::now();
       e.stage->process(alert);
       e.time->observe_ns(static_cast<std::uint64_t>(

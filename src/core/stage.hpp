@@ -40,10 +40,16 @@ struct StageFields {
 // A stage may add blocks it owns (Alert::add_block); an alert that borrowed one keeps the chain alive (run()), so a
 // chain must be owned by a shared_ptr while alerts outlive a call to run() (tests that destroy the alerts first may
 // keep one on the stack).
+//
+// The chain tells the alert which stage it is running before calling it, so every field a stage adds records that
+// stage (Field::stage, by its `name`: the `enrich:` key, core/stage_origin.hpp); a stage neither sets nor can set it.
 class StageChain : public std::enable_shared_from_this<StageChain> {
  public:
+  // `name`: the stage's key under `enrich:`, which names the stage of the fields it adds (a name without a row in
+  // core/stage_origin.hpp adds fields of no known stage).
   void add(std::string name, std::unique_ptr<Stage> stage, Timing& time);
-  // Runs every stage on the alert; one alert in kTimingSample is timed per stage (saker_stage_seconds).
+  // Runs every stage on the alert; one alert in kTimingSample is timed per stage (saker_stage_seconds). Run by a
+  // stage on the alert it is given (a chain of its own), it adds as that stage: the outer chain's stamp stays.
   void run(Alert& alert) const;
   bool empty() const noexcept { return stages_.empty(); }
   std::size_t size() const noexcept { return stages_.size(); }
@@ -53,6 +59,7 @@ class StageChain : public std::enable_shared_from_this<StageChain> {
     std::string name;
     std::unique_ptr<Stage> stage;
     Timing* time;
+    StageId id;  // stage_id(name)
   };
   static constexpr std::uint32_t kTimingSample = 16;
   std::vector<Entry> stages_;

@@ -1,7 +1,9 @@
 #include "pipeline/registry.hpp"
 
+#include <algorithm>
 #include <utility>
 
+#include "core/stage_origin.hpp"
 #include "enrich/fields.hpp"
 #include "enrich/mitre.hpp"
 #include "sinks/file.hpp"
@@ -39,11 +41,14 @@ const std::pair<std::string_view, SinkParser> kSinks[] = {
     {"syslog", &parse_syslog_sink},
 };
 
-// Stages under `enrich:`, by key; they run in the order the config lists them.
-const std::pair<std::string_view, StageParser> kStages[] = {
+// Stages under `enrich:`, by key; they run in the order the config lists them. Each has a row in
+// core/stage_origin.hpp too (what OCSF says of the fields it adds, and the key persisted alerts name it by).
+constexpr std::pair<std::string_view, StageParser> kStages[] = {
     {"fields", &parse_fields_stage},
     {"mitre", &parse_mitre_stage},
 };
+static_assert(std::ranges::all_of(kStages, [](const auto& s) { return stage_id(s.first) != kUnknownStage; }),
+              "every stage needs its row in core/stage_origin.hpp");
 
 template <typename Parser, std::size_t N>
 Parser find(const std::pair<std::string_view, Parser> (&table)[N], std::string_view type) {
