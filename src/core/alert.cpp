@@ -381,6 +381,25 @@ void Alert::add_tag(std::string_view tag) {
   if (fields_built_) tag_items_.push_back(Value::string(stored));
 }
 
+// "stages":[["fields",2],["mitre",4]]: the stage of each added field, in the order of "fields", as runs of one
+// stage's key and how many fields in a row it added ("" for fields whose stage is not known). Left out when no
+// field's stage is known: such an alert persists as before stages were recorded.
+void Alert::append_persisted_stages(std::string& out) const {
+  const auto fields = added();
+  if (std::all_of(fields.begin(), fields.end(), [](const Field& f) { return f.stage == kUnknownStage; })) return;
+  out.append(",\"stages\":[");
+  for (std::size_t i = 0; i < fields.size();) {
+    std::size_t n = 1;
+    while (i + n < fields.size() && fields[i + n].stage == fields[i].stage) ++n;
+    if (i) out.push_back(',');
+    out.append("[\"");
+    out.append(stage_origin(fields[i].stage).key);  // plain text (stage_origin.hpp checks it)
+    fmt::format_to(std::back_inserter(out), "\",{}]", n);
+    i += n;
+  }
+  out.push_back(']');
+}
+
 void Alert::append_persisted(std::string& out) const {
   if (!has_additions() && !time_was_absent) {
     out.append(json_);
@@ -395,6 +414,7 @@ void Alert::append_persisted(std::string& out) const {
     out.append(",\"fields\":{");
     out.append(added_json());
     out.push_back('}');
+    append_persisted_stages(out);
   }
   if (added_tag_count_) {
     out.append(",\"tags\":[");

@@ -13,7 +13,8 @@
 // Added fields: after decode and before the alert is shared (the stage chain, on the decoding thread), stages add
 // fields and tags to it. They never replace or remove what Falco sent: a name the alert already has is refused.
 // Added fields are seen by lookup() after Falco's, by every formatter (each places them where its target expects),
-// and are persisted with the alert (persisted(): the disk buffer, dead letters) so a restart keeps them.
+// and are persisted with the alert (persisted(): the disk buffer, dead letters) so a restart keeps them, each with
+// the stage that added it (Field::stage).
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -263,6 +264,7 @@ class Alert {
   void append_added_json(const Field& f, std::string_view key);  // key: the name as a JSON key, or "" to write it
   bool name_free(std::string_view name) const;                // no field has it, it is not reserved, it is UTF-8
   void store_field(std::string_view name, const Value& value, std::string_view key = {});  // add_field() after its checks
+  void append_persisted_stages(std::string& out) const;  // the envelope's "stages" (append_persisted)
   // The fields decode picked out for lookup() (core/field_picks.hpp): the version of the names it used, and the
   // values of those the alert has. A value that is an object or array is not picked (lookup() uses the table).
   struct Pick {

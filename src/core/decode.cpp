@@ -489,11 +489,39 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, UniqueKeys&
   return true;
 }
 
-// Added fields and tags of the persisted form, back onto the alert.
-void restore_additions(Alert& a, dom::element envelope) {
+// The envelope's "stages" ([["fields",2],["mitre",4]]: runs of one stage's key and how many fields in a row it
+// added, in the order of "fields"; Alert::append_persisted_stages) as one id per field position. None when the
+// record has none (written before stages were recorded) or it is not of that shape: the fields' stage is not known.
+void read_stages(dom::element envelope, std::size_t n_fields, std::vector<StageId>& out) {
+  out.clear();
+  dom::array runs;
+  if (envelope["stages"].get(runs)) return;
+  for (dom::element run : runs) {
+    dom::array pair;
+    std::string_view key;
+    std::uint64_t count = 0;
+    if (run.get(pair) || pair.size() != 2 || pair.at(0).get(key) || pair.at(1).get(count) || count == 0 ||
+        count > n_fields - std::min(n_fields, out.size())) {
+      out.clear();
+      return;
+    }
+    out.insert(out.end(), static_cast<std::size_t>(count), stage_id(key));  // a key this version lacks: not known
+  }
+}
+
+}  // namespace
+
+// Added fields and tags of the persisted form, back onto the alert, each field with the stage that added it.
+void Decoder::restore_additions(Alert& a, const dom::element& envelope) {
   dom::object fields;
   if (!envelope["fields"].get(fields)) {
+    thread_local std::vector<StageId> stages;
+    read_stages(envelope, fields.size(), stages);
+    std::size_t at = 0;
     for (auto [k, v] : fields) {
+      // The alert stamps the field with stage_ as it adds it, as StageChain::run has it do for a stage.
+      a.stage_ = at < stages.size() ? stages[at] : kUnknownStage;
+      ++at;
       Value val;
       switch (v.type()) {
         case dom::element_type::STRING: val = Value::string(v.get_string().value_unsafe()); break;
@@ -540,6 +568,7 @@ void restore_additions(Alert& a, dom::element envelope) {
       }
       a.add_field(k, val);
     }
+    a.stage_ = kUnknownStage;
   }
   dom::array tags;
   if (!envelope["tags"].get(tags)) {
@@ -548,8 +577,6 @@ void restore_additions(Alert& a, dom::element envelope) {
     }
   }
 }
-
-}  // namespace
 
 struct Decoder::Impl {
   dom::parser parser;

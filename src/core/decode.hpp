@@ -9,6 +9,10 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 
+namespace simdjson::dom {
+class element;
+}
+
 namespace saker {
 
 struct DecodeLimits {
@@ -56,6 +60,8 @@ class Decoder {
   const Clock* clock_ = nullptr;
   bool name_filter_ = false;
   Result<std::shared_ptr<Alert>> decode_as(std::string_view json, bool one_line, Mode mode);
+  // The persisted form's added fields (with their stages) and tags, back onto the alert.
+  static void restore_additions(Alert& a, const simdjson::dom::element& envelope);
   std::unique_ptr<Impl> impl_;
 };
 
