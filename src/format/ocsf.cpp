@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/json_text.hpp"
+#include "core/stage_origin.hpp"
 
 namespace saker {
 namespace {
@@ -475,7 +476,8 @@ void Writer::attacks() {
 }
 
 // enrichments: one Enrichment object per added field: `name`, `value` (its text: strings as they are, numbers and
-// booleans in decimal, lists and objects as JSON) and `data` ({name: the typed value}).
+// booleans in decimal, lists and objects as JSON), `data` ({name: the typed value}) and, when the field's stage is
+// known, `provider` and `type` from that stage's row in core/stage_origin.hpp.
 void Writer::enrichments() {
   j_.k("enrichments").beg('[');
   for (const Field& f : a_.added()) {
@@ -492,7 +494,16 @@ void Writer::enrichments() {
     }
     j_.raw(R"(,"data":{)", false);
     j_.kx(f.name).val(f.value);
-    j_.raw("}}", true);
+    j_.o.push_back('}');
+    if (const StageOrigin& origin = stage_origin(f.stage); !origin.key.empty()) {
+      // Plain texts (stage_origin.hpp checks that none needs escaping).
+      j_.raw(R"(,"provider":")", false);
+      j_.raw(origin.provider, false);
+      j_.raw(R"(","type":")", false);
+      j_.raw(origin.type, false);
+      j_.o.push_back('"');
+    }
+    j_.raw("}", true);
   }
   j_.end(']');
 }

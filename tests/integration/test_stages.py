@@ -85,7 +85,8 @@ sinks:
             self.assertEqual(ecs["threat"]["tactic"]["id"], ["TA0002"])
             self.assertIn("pci", ecs["tags"])
             ocsf = json.loads(out["ocsf"])
-            self.assertIn({"name": "env", "value": "prod", "data": {"env": "prod"}}, ocsf["enrichments"])
+            self.assertIn({"name": "env", "value": "prod", "data": {"env": "prod"}, "provider": "saker config",
+                           "type": "Custom Field"}, ocsf["enrichments"])
             self.assertEqual(ocsf["finding_info"]["attacks"][0]["tactic"]["uid"], "TA0002")
             self.assertIn("sakerEnv=prod", out["cef"])
             self.assertIn("sakerThreatTacticId=TA0002", out["cef"])
