@@ -187,6 +187,101 @@ sinks:
             d.cleanup()
 
 
+# OCSF's Enrichment provider and type of each field ENRICH adds, by the stage that added it.
+FIELDS_ORIGIN = {"provider": "saker config", "type": "Custom Field"}
+MITRE_ORIGIN = {"provider": "Falco rule tags", "type": "MITRE ATT&CK"}
+EXPECTED_ORIGINS = {"env": FIELDS_ORIGIN, "cluster": FIELDS_ORIGIN, "replicas": FIELDS_ORIGIN,
+                    "summary": FIELDS_ORIGIN, "threat.technique.id": MITRE_ORIGIN, "threat.tactic.id": MITRE_ORIGIN,
+                    "threat.tactic.name": MITRE_ORIGIN}
+
+
+def expect_origins(test, finding):
+    got = {e["name"]: {"provider": e.get("provider"), "type": e.get("type")} for e in finding["enrichments"]}
+    test.assertEqual(got, EXPECTED_ORIGINS)
+    test.assertIn({"name": "env", "value": "prod", "data": {"env": "prod"}, **FIELDS_ORIGIN}, finding["enrichments"])
+
+
+class StageOfAddedFieldsTest(unittest.TestCase):
+    """The stage that added each field reaches OCSF's enrichments as provider and type, also when the alert comes
+    back from the disk buffer or the dead-letter file into a config that has no stages."""
+
+    def test_ocsf_names_the_stage_of_each_field_after_the_disk_buffer_and_a_restart_without_stages(self):
+        port = free_port()
+        d = Daemon("")
+        hook = None
+        try:
+            lake = os.path.join(d.workdir, "lake.ocsf")
+
+            def config(url, enrich):
+                return f"""data_dir: {d.workdir}/data
+{ENRICH if enrich else ""}sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
+sinks:
+  - {{name: lake, type: file, path: {lake}, format: ocsf, buffer: {{type: disk}}}}
+  - {{name: hook, type: webhook, url: "{url}", format: ocsf, batch_format: single, retry: {{initial: 20ms, max: 100ms}},
+      buffer: {{type: disk, fsync: always}}}}
+"""
+            d.write_config(config(f"http://127.0.0.1:{closed_port()}/alerts", True))
+            d.start(wait_port=port)
+            ids = [f"o-{i}" for i in range(20)]
+            status, _, body = post_json(port, "\n".join(alert(u) for u in ids))
+            self.assertEqual(status, 200, body)
+            # Through a disk buffer while the stages are configured.
+            lines = wait_for(lambda: len(read_lines(lake)) == 20 and read_lines(lake), 10, "20 OCSF findings")
+            for line in lines:
+                expect_origins(self, json.loads(line))
+            wait_for(lambda: metric(port, "saker_sink_queued", {"sink": "hook"}) == 20, 10, "20 alerts buffered")
+            d.proc.send_signal(signal.SIGKILL)
+            d.proc.wait()
+            d.stop()
+            # Restart without any stage: provider and type come from what the disk buffer kept.
+            hook = WebhookServer().start()
+            d.write_config(config(hook.url + "/alerts", False))
+            d.start(wait_port=port)
+            got = wait_for(lambda: len(hook.received("/alerts")) >= 20 and hook.received("/alerts"), 20,
+                           "the buffered alerts delivered")
+            seen = set()
+            for req in got:
+                finding = req.json()
+                expect_origins(self, finding)
+                seen.add(finding["finding_info"]["uid"])
+            self.assertEqual(seen, set(ids))
+        finally:
+            d.cleanup()
+            if hook:
+                hook.stop()
+
+    def test_ocsf_names_the_stage_of_each_field_after_dlq_replay_without_stages(self):
+        port = free_port()
+        hook = WebhookServer().start()
+        d = Daemon("")
+        try:
+            def config(enrich):
+                return f"""data_dir: {d.workdir}/data
+{ENRICH if enrich else ""}sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
+sinks:
+  - {{name: hook, type: webhook, url: "{hook.url}/alerts", format: ocsf, batch_format: single, batch_size: 1}}
+"""
+            d.write_config(config(True))
+            d.start(wait_port=port)
+            hook.fail_requests(400)
+            self.assertEqual(post_json(port, alert("dq-1"))[0], 200)
+            dlq = os.path.join(d.workdir, "data", "dead_letter", "hook.ndjson")
+            lines = wait_for(lambda: read_lines(dlq), 10, "a dead letter")
+            self.assertIn('"stages":[["fields",4],["mitre",3]]', lines[0])
+            d.stop()
+            d.write_config(config(False))
+            r = subprocess.run([BINARY, "dlq", "replay", "-c", d.config_path, "hook"], capture_output=True, text=True,
+                               timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("1 dead letters read, 1 re-sent", r.stdout)
+            finding = hook.received("/alerts")[-1].json()
+            self.assertEqual(finding["finding_info"]["uid"], "dq-1")
+            expect_origins(self, finding)
+        finally:
+            d.cleanup()
+            hook.stop()
+
+
 class ReplayClockTest(unittest.TestCase):
     def test_replay_stamps_alerts_without_time_from_event_time_the_same_every_run(self):
         d = Daemon("")
