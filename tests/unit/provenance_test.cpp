@@ -222,3 +222,21 @@ TEST(Provenance, AnAlertWithoutAdditionsPersistsAsItself) {
   chain->run(*b);  // nothing to add
   EXPECT_EQ(b->persisted(), b->json());
 }
+
+TEST(Provenance, TheFuzzSeedsOfThePersistedFormReadBackAsWritten) {
+  // The fuzz_persisted seeds with an envelope: saker's own form with stages and without (written before), which
+  // persist again byte for byte, and one with stages of every odd kind, which reads back.
+  for (const char* name : {"04_envelope_with_stages.json", "05_envelope_before_stages.json"}) {
+    const std::string text = test::read_file(std::string(SAKER_SOURCE_DIR) + "/tests/fuzz/seeds/fuzz_persisted/" + name);
+    auto a = fresh(text, Decoder::Mode::Persisted);
+    EXPECT_EQ(a->persisted(), text) << name;
+    EXPECT_EQ(a->added().size(), 6u) << name;
+  }
+  const std::string odd = test::read_file(std::string(SAKER_SOURCE_DIR) +
+                                          "/tests/fuzz/seeds/fuzz_persisted/06_envelope_stages_unknown_and_odd.json");
+  EXPECT_EQ(stages_of(*fresh(odd, Decoder::Mode::Persisted)), (std::vector<std::string>(6, "")));
+  auto with = fresh(test::read_file(std::string(SAKER_SOURCE_DIR) +
+                                    "/tests/fuzz/seeds/fuzz_persisted/04_envelope_with_stages.json"),
+                    Decoder::Mode::Persisted);
+  EXPECT_EQ(stages_of(*with), kExpected);
+}
