@@ -23,13 +23,14 @@
 #include "pipeline/replay.hpp"
 
 #ifdef SAKER_JEMALLOC
-// jemalloc's settings, read at start-up (MALLOC_CONF in the environment still overrides them). One arena and a
-// thread cache for small objects only: alerts are allocated on decode threads and freed on sink threads, and per-CPU
-// arenas with large thread caches kept about twice the resident memory for no measurable speed
-// (docs/benchmarks.md).
+// jemalloc's settings, read at start-up (MALLOC_CONF in the environment still overrides them). One arena: alerts
+// are allocated on decode threads and freed on sink threads, and per-CPU arenas kept about twice the resident memory
+// for no measurable speed. Thread caches up to 16 KiB: a decoded alert is one allocation (the alert, the room for
+// what stages add, its JSON), about 5 KiB with stages; above the cache's limit (4 KiB by default) each one took the
+// arena's lock, and the run with stages used 1.3x the CPU for it (docs/benchmarks.md).
 extern "C" {
 extern const char* malloc_conf;
-const char* malloc_conf = "narenas:1,tcache_max:4096";
+const char* malloc_conf = "narenas:1,tcache_max:16384";
 }
 #endif
 
