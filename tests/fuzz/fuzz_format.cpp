@@ -153,19 +153,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Added fields as stages add them (a templated field, the mitre stage's lists, a tag), from the alert's own
   // fuzzed text, so every format also places hostile added names and values.
   alert.add_field(alert.rule, saker::Value::string(alert.output));
-  alert.add_list("threat.tactic.id", alert.tags);
+  alert.add_list("threat.tactic.id", alert.tag_span());
   alert.add_field("n", saker::Value::integer(static_cast<std::int64_t>(size)));
   if (!alert.hostname.empty()) alert.add_tag(alert.hostname);
   // A block, as the static fields and the mitre stage add them, with names and values from the fuzzed text.
   saker::FieldBlock::Builder builder;
   builder.add(std::string("blk.") + std::string(alert.source.substr(0, 16)), saker::Value::string(alert.hostname));
-  builder.add_list("blk.tags", alert.tags);
+  builder.add_list("blk.tags", alert.tag_span());
   builder.add(alert.uuid, saker::Value::integer(-1));
   block = builder.build();
   alert.add_block(*block);
   static simdjson::dom::parser input_parser;
   simdjson::dom::element input;
-  check(!input_parser.parse(alert.json()).get(input));
+  check(!input_parser.parse(alert.json().data(), alert.json().size(), true).get(input));
   const bool input_unique = unique_keys(input);
   std::string out;
   for (const auto& [name, formatter] : formats) {
