@@ -162,14 +162,20 @@ sinks: [{name: out, type: stdout}]
   EXPECT_EQ(text_of(*a, "threat.tactic.id"), R"(["TA0002"])");
 }
 
-TEST(MitreStage, EveryTagSetGetsItsOwnFieldsBeyondTheRememberedOnes) {
+// A chain of the mitre stage alone, as `enrich: {mitre: true}` builds it.
+static void mitre_chain(Metrics& metrics, std::shared_ptr<StageChain>& chain) {
   ConfigErrors errors("test.yaml");
   auto cfg = parse_config("enrich: {mitre: true}\nsinks: [{name: out, type: stdout}]\n", errors, ConfigUse::replay);
   ASSERT_TRUE(cfg) << errors.to_string();
-  Metrics metrics;
-  auto chain = std::make_shared<StageChain>();
+  chain = std::make_shared<StageChain>();
   StageContext ctx{cfg->stages[0].name, metrics, "/tmp"};
   chain->add("mitre", cfg->stages[0].build(ctx), metrics.timing("t", "t", {{"stage", "mitre"}}));
+}
+
+TEST(MitreStage, EveryTagSetGetsItsOwnFieldsBeyondTheRememberedOnes) {
+  Metrics metrics;
+  std::shared_ptr<StageChain> chain;
+  ASSERT_NO_FATAL_FAILURE(mitre_chain(metrics, chain));
   // More distinct tag sets than the stage remembers, each twice: every alert gets the fields of its own tags.
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < 1200; ++i) {
@@ -188,13 +194,9 @@ TEST(MitreStage, EveryTagSetGetsItsOwnFieldsBeyondTheRememberedOnes) {
 }
 
 TEST(MitreStage, TagSetsWithTheSameBytesSplitDifferentlyAreDifferentSets) {
-  ConfigErrors errors("test.yaml");
-  auto cfg = parse_config("enrich: {mitre: true}\nsinks: [{name: out, type: stdout}]\n", errors, ConfigUse::replay);
-  ASSERT_TRUE(cfg) << errors.to_string();
   Metrics metrics;
-  auto chain = std::make_shared<StageChain>();
-  StageContext ctx{cfg->stages[0].name, metrics, "/tmp"};
-  chain->add("mitre", cfg->stages[0].build(ctx), metrics.timing("t", "t", {{"stage", "mitre"}}));
+  std::shared_ptr<StageChain> chain;
+  ASSERT_NO_FATAL_FAILURE(mitre_chain(metrics, chain));
   // "T1059" + "mitre_execution" and "T1059mitre_" + "execution" are the same bytes back to back: the first is
   // remembered, the second must not get its fields.
   auto first = fresh(R"({"rule":"r","priority":"Notice","tags":["T1059","mitre_execution"]})");
