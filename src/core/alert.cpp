@@ -47,6 +47,7 @@ const std::vector<Field>& Alert::fields() const {
 std::span<const Value> Alert::items(const Value& array) const {
   fields();  // builds tag_items_ and items_
   if (array.alert_tags) return std::span<const Value>(tag_items_).subspan(array.first_item, array.item_count);
+  if (array.items_at || (array.added_list && array.item_count == 0)) return std::span<const Value>(array.items_at, array.item_count);
   if (array.added_list) return std::span<const Value>(add_->items.data(), add_->items.size()).subspan(array.first_item, array.item_count);
   return std::span<const Value>(items_).subspan(array.first_item, array.item_count);
 }
@@ -109,6 +110,8 @@ std::optional<AddedName> AddedName::make(std::string_view name) {
   AddedName n;
   n.name_ = name;
   n.hash_ = UniqueKeys::hash(name);
+  const FieldPicks* picks = FieldPicks::current();
+  n.slot_ = picks ? picks->find(name, n.hash_) : -1;
   append_json_string(n.json_key_, name);
   n.json_key_.push_back(':');
   return n;
@@ -164,19 +167,60 @@ std::shared_ptr<Alert> Alert::make(bool room, std::size_t bytes) {
     static_assert(alignof(RoomyAlert) <= alignof(std::max_align_t));
     auto r = std::allocate_shared_for_overwrite<RoomyAlert>(TailAllocator<RoomyAlert>(bytes, &tail));
     r->alert.add_ = &r->room;
-    a = std::shared_ptr<Alert>(r, &r->alert);
+    // Moved, not copied, into the alias: a copy would take and drop a reference, two locked instructions that wait
+    // for every store to the new alert before them.
+    Alert* const alert = &r->alert;
+    a = std::shared_ptr<Alert>(std::move(r), alert);
   }
   a->tail_ = tail;
   a->tail_size_ = tail ? bytes : 0;
   return a;
 }
 
+Field AddedFields::iterator::operator*() const noexcept {
+  const Alert::Run& r = add_->runs[run_];
+  if (!r.block) return add_->fields[r.first + at_];
+  Field f = r.block->fields()[r.first + at_];
+  f.stage = r.stage;
+  return f;
+}
+
+Field AddedFields::operator[](std::size_t i) const noexcept {
+  for (const Alert::Run& r : add_->runs) {
+    if (i < r.count) {
+      if (!r.block) return add_->fields[r.first + i];
+      Field f = r.block->fields()[r.first + i];
+      f.stage = r.stage;
+      return f;
+    }
+    i -= r.count;
+  }
+  return Field();
+}
+
 const Field* Alert::find_added(std::string_view name) const noexcept {
   if (!add_) return nullptr;
-  for (const auto& f : add_->fields) {
-    if (f.name == name) return &f;
+  for (const Run& r : add_->runs) {
+    const Field* f = r.block ? r.block->fields().data() + r.first : add_->fields.data() + r.first;
+    for (std::uint32_t i = 0; i < r.count; ++i) {
+      if (f[i].name == name) return &f[i];
+    }
   }
   return nullptr;
+}
+
+void Alert::append_added_json(std::string& out) const {
+  if (!add_) return;
+  bool first = true;
+  for (const Run& r : add_->runs) {
+    if (!first) out.push_back(',');
+    first = false;
+    if (r.block) {
+      out.append(r.block->json());
+    } else {
+      out.append(add_->json.data() + r.json_from, r.json_to - r.json_from);
+    }
+  }
 }
 
 Alert::Additions& Alert::additions() {
@@ -216,11 +260,15 @@ std::string_view Alert::store_added(std::string_view s) {
   return std::string_view(text.data() + at, s.size());
 }
 
-void Alert::append_added_json(const Field& f, std::string_view key) {
+void Alert::push_own(const Field& f, std::uint64_t hash, std::string_view key) {
+  Additions& add = *add_;
+  add.names |= std::uint64_t{1} << (hash & 63);
+  // A run of the alert's own fields goes on while the same stage adds them one after the other.
+  const bool extend = !add.runs.empty() && !add.runs.back().block && add.runs.back().json_to == add.json.size() &&
+                      add.fields.back().stage == f.stage;
   thread_local std::string member;
   member.clear();
-  auto& json = additions().json;
-  if (!json.empty()) member.push_back(',');
+  if (extend) member.push_back(',');
   if (key.empty()) {
     append_json_string(member, f.name);
     member.push_back(':');
@@ -228,18 +276,29 @@ void Alert::append_added_json(const Field& f, std::string_view key) {
     member.append(key);
   }
   f.value.append_json(member);
-  json.insert(json.end(), member.data(), member.data() + member.size());  // pointers: one copy, not a loop
+  const auto json_from = static_cast<std::uint32_t>(add.json.size());
+  add.json.insert(add.json.end(), member.data(), member.data() + member.size());  // pointers: one copy, not a loop
+  add.fields.push_back(f);
+  if (extend) {
+    Run& r = add.runs.back();
+    ++r.count;
+    r.json_to = static_cast<std::uint32_t>(add.json.size());
+  } else {
+    add.runs.push_back(Run{nullptr, static_cast<std::uint32_t>(add.fields.size() - 1), 1, json_from,
+                           static_cast<std::uint32_t>(add.json.size()), f.stage});
+  }
+  ++add.count;
 }
 
-bool Alert::has_falco_field(std::string_view name) const {
-  return name_filter_valid_ ? has_falco_field(name, UniqueKeys::hash(name)) : find_field(name) != nullptr;
-}
+bool Alert::has_falco_field(std::string_view name) const { return has_falco_field(name, UniqueKeys::hash(name)); }
 
 bool Alert::has_falco_field(std::string_view name, std::uint64_t hash) const {
-  // The name filter says "absent" for certain; "maybe" asks the field table.
-  if (!name_filter_valid_) return find_field(name) != nullptr;
-  if (!FieldNameFilter::maybe_hashed(name_filter_, hash)) return false;
-  // A rare "maybe": look in a table built for this alert only, without making decode build every alert's.
+  // A name decode picks (every name a configured stage adds is one: pipeline/config.cpp) is Falco's exactly when
+  // decode picked it.
+  if (picks_) {
+    if (const int slot = picks_->find(name, hash); slot >= 0) return find_pick(static_cast<std::uint32_t>(slot)) != nullptr;
+  }
+  // Another name: look in a table built for this alert only, without making decode build every alert's.
   if (!fields_ready_.load(std::memory_order_acquire)) std::call_once(fields_once_, [this] { build_fields(false); });
   for (const auto& f : fields_) {
     if (f.name == name) return true;
@@ -247,39 +306,48 @@ bool Alert::has_falco_field(std::string_view name, std::uint64_t hash) const {
   return false;
 }
 
-bool Alert::name_free(std::string_view name) const {
+bool Alert::has_falco_field(std::string_view name, std::uint64_t hash, int slot) const {
+  // Slots only grow: an alert whose picks have the slot had that name picked, if Falco sent it.
+  if (slot >= 0 && picks_ && static_cast<std::size_t>(slot) < picks_->size()) {
+    return find_pick(static_cast<std::uint32_t>(slot)) != nullptr;
+  }
+  return has_falco_field(name, hash);
+}
+
+bool Alert::name_free(std::string_view name, std::uint64_t hash) const {
   // Not free either (counted by the stage like a taken name): a name that is not valid UTF-8.
-  return !is_reserved_name(name) && !has_falco_field(name) && !find_added(name) && valid_utf8(name);
+  return !is_reserved_name(name) && !has_falco_field(name, hash) && !added_has(name, hash) && valid_utf8(name);
 }
 
 Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
-  if (!name_free(name)) return AddResult::Exists;
+  const std::uint64_t hash = UniqueKeys::hash(name);
+  if (!name_free(name, hash)) return AddResult::Exists;
   if ((value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) &&
       !valid_utf8(value.text)) {
     return AddResult::Exists;
   }
-  store_field(name, value);
+  store_field(name, hash, value);
   return AddResult::Added;
 }
 
 Alert::AddResult Alert::add_field(const AddedName& name, const Value& value) {
-  if (has_falco_field(name.name(), name.hash()) || find_added(name.name())) return AddResult::Exists;
+  if (has_falco_field(name.name(), name.hash(), name.slot()) || added_has(name.name(), name.hash())) return AddResult::Exists;
   if ((value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) &&
       !valid_utf8(value.text)) {
     return AddResult::Exists;
   }
-  store_field(name.name(), value, name.json_key());
+  store_field(name.name(), name.hash(), value, name.json_key());
   return AddResult::Added;
 }
 
-void Alert::store_field(std::string_view name, const Value& value, std::string_view key) {
+void Alert::store_field(std::string_view name, std::uint64_t hash, const Value& value, std::string_view key) {
   // Copies first when the name or text is a view into this alert's arena (a value copied from another added field):
   // storing may move the arena.
   if (in_arena(name) || in_arena(value.text)) {
     const std::string n(name), t(value.text);
     Value v = value;
     v.text = t;
-    store_field(n, v, key);
+    store_field(n, hash, v, key);
     return;
   }
   Field f;
@@ -289,13 +357,14 @@ void Alert::store_field(std::string_view name, const Value& value, std::string_v
   f.value.first_item = 0;
   f.value.item_count = 0;
   f.value.alert_tags = false;
+  f.value.added_list = false;  // add_list() makes it a list after storing it
+  f.value.items_at = nullptr;
   if (value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) {
     f.value.text = store_added(value.text);
   }
   f.name = std::string_view(add_->text.data() + name_at, name.size());  // after storing the text, which may move it
   f.stage = stage_;
-  add_->fields.push_back(f);
-  append_added_json(add_->fields.back(), key);
+  push_own(f, hash, key);
 }
 
 std::size_t Alert::copy_block(const FieldBlock& block) {
@@ -318,28 +387,24 @@ std::size_t Alert::copy_block(const FieldBlock& block) {
 std::size_t Alert::add_block(const FieldBlock& block) {
   const auto fields = block.fields();
   const auto hashes = block.hashes();
+  const auto slots = block.slots();
   for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (has_falco_field(fields[i].name, hashes[i]) || find_added(fields[i].name)) [[unlikely]] {
+    if (has_falco_field(fields[i].name, hashes[i], slots[i]) || added_has(fields[i].name, hashes[i])) [[unlikely]] {
       return copy_block(block);  // some name is taken: add the others, as copies
     }
   }
   if (fields.empty()) return 0;
   Additions& add = additions();
-  const auto first_item = static_cast<std::uint32_t>(add.items.size());
-  for (Field f : fields) {
-    if (f.value.added_list) f.value.first_item += first_item;
-    f.stage = stage_;  // whoever built the block: the stage that adds it is the one running
-    add.fields.push_back(f);
-  }
-  add.items.insert(add.items.end(), block.items().data(), block.items().data() + block.items().size());
-  if (!add.json.empty()) add.json.push_back(',');
-  add.json.insert(add.json.end(), block.json().begin(), block.json().end());
-  borrows_ = true;
+  // Whoever built the block: the stage that adds it is the one running.
+  add.runs.push_back(Run{&block, 0, static_cast<std::uint32_t>(fields.size()), 0, 0, stage_});
+  for (const std::uint64_t h : hashes) add.names |= std::uint64_t{1} << (h & 63);
+  add.count += static_cast<std::uint32_t>(fields.size());
   return 0;
 }
 
 Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::string_view> items) {
-  if (!name_free(name)) return AddResult::Exists;
+  const std::uint64_t hash = UniqueKeys::hash(name);
+  if (!name_free(name, hash)) return AddResult::Exists;
   if (std::any_of(items.begin(), items.end(), [](std::string_view v) { return !valid_utf8(v); })) {
     return AddResult::Exists;
   }
@@ -355,9 +420,9 @@ Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::str
   Value v;
   v.kind = Value::Kind::Array;
   v.text = json;
-  store_field(name, v);  // checked above: the name is free and the items (so their JSON) are UTF-8
+  store_field(name, hash, v);  // checked above: the name is free and the items (so their JSON) are UTF-8
   Additions& add = *add_;
-  Field& f = add.fields.back();
+  Field& f = add.fields.back();  // an own field: the last run's last
   f.value.added_list = true;
   f.value.first_item = static_cast<std::uint32_t>(add.items.size());
   f.value.item_count = static_cast<std::uint32_t>(items.size());
@@ -385,15 +450,17 @@ void Alert::add_tag(std::string_view tag) {
 // stage's key and how many fields in a row it added ("" for fields whose stage is not known). Left out when no
 // field's stage is known: such an alert persists as before stages were recorded.
 void Alert::append_persisted_stages(std::string& out) const {
-  const auto fields = added();
-  if (std::all_of(fields.begin(), fields.end(), [](const Field& f) { return f.stage == kUnknownStage; })) return;
+  thread_local std::vector<StageId> stages;
+  stages.clear();
+  for (const Field& f : added()) stages.push_back(f.stage);
+  if (std::all_of(stages.begin(), stages.end(), [](StageId s) { return s == kUnknownStage; })) return;
   out.append(",\"stages\":[");
-  for (std::size_t i = 0; i < fields.size();) {
+  for (std::size_t i = 0; i < stages.size();) {
     std::size_t n = 1;
-    while (i + n < fields.size() && fields[i + n].stage == fields[i].stage) ++n;
+    while (i + n < stages.size() && stages[i + n] == stages[i]) ++n;
     if (i) out.push_back(',');
     out.append("[\"");
-    out.append(stage_origin(fields[i].stage).key);  // plain text (stage_origin.hpp checks it)
+    out.append(stage_origin(stages[i]).key);  // plain text (stage_origin.hpp checks it)
     fmt::format_to(std::back_inserter(out), "\",{}]", n);
     i += n;
   }
@@ -410,9 +477,9 @@ void Alert::append_persisted(std::string& out) const {
   const std::size_t body = json_.size() - 1;
   out.append(json_.substr(0, body));
   fmt::format_to(std::back_inserter(out), ",\"{}\":{{\"len\":{},\"arrival_ns\":{}", kPersistKey, body, arrival_ns);
-  if (!added().empty()) {
+  if (has_fields_added()) {
     out.append(",\"fields\":{");
-    out.append(added_json());
+    append_added_json(out);
     out.push_back('}');
     append_persisted_stages(out);
   }

@@ -16,6 +16,8 @@
 // and are persisted with the alert (persisted(): the disk buffer, dead letters) so a restart keeps them, each with
 // the stage that added it (Field::stage).
 #include <atomic>
+#include <cstddef>
+#include <iterator>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -39,16 +41,19 @@ struct Value {
 
   Kind kind = Kind::Null;
   bool boolean = false;
+  bool alert_tags = false;  // Array: the alert's `tags` (kept apart from the fields' list elements)
+  bool added_list = false;  // Array: an added list (its elements are the alert's added items, or at items_at)
+  // Array: its elements, as a range of Alert::items().
+  std::uint32_t first_item = 0;
   std::int64_t i = 0;   // Int
   std::uint64_t u = 0;  // Uint (only for values above INT64_MAX)
   double d = 0;         // Double
   // String: the unescaped text. Object: its minified JSON. Array: its minified JSON too.
   std::string_view text;
-  // Array: its elements, as a range of Alert::items().
-  std::uint32_t first_item = 0;
   std::uint32_t item_count = 0;
-  bool alert_tags = false;  // Array: the alert's `tags` (kept apart from the fields' list elements)
-  bool added_list = false;  // Array: an added list (its elements are the alert's added items)
+  // Array: elements that live outside the alert (a FieldBlock's list), item_count of them from here; null: see
+  // first_item. (In what was padding: a Value is no larger for it.)
+  const Value* items_at = nullptr;
 
   bool is_number() const noexcept { return kind == Kind::Int || kind == Kind::Uint || kind == Kind::Double; }
   bool is_null() const noexcept { return kind == Kind::Null; }
@@ -88,11 +93,13 @@ struct FieldWithoutStage {
 };
 }  // namespace detail
 static_assert(sizeof(Field) == sizeof(detail::FieldWithoutStage), "Field::stage must fit in Field's padding");
+static_assert(sizeof(Value) == 64, "a Value is one cache line");
 
 // The reserved top-level key of the persisted form, holding what saker added to an alert (persisted()).
 inline constexpr std::string_view kPersistKey = "_saker";
 
 class Alert;
+class AddedFields;
 class FieldBlock;
 class FieldPicks;
 
@@ -105,11 +112,14 @@ class AddedName {
   static std::optional<AddedName> make(std::string_view name);  // nullopt: reserved, empty or not UTF-8
   const std::string& name() const noexcept { return name_; }
   std::uint64_t hash() const noexcept { return hash_; }
+  // Its slot among the names decode picks (core/field_picks.hpp) when it was registered before make(); -1 if not.
+  int slot() const noexcept { return slot_; }
   std::string_view json_key() const noexcept { return json_key_; }  // "name":
 
  private:
   std::string name_;
   std::uint64_t hash_ = 0;
+  int slot_ = -1;
   std::string json_key_;
 };
 using AlertPtr = std::shared_ptr<const Alert>;
@@ -181,28 +191,29 @@ class Alert {
   // Adds a list of strings (items() gives its elements, filters' `in`/`intersects`/`contains` see them).
   AddResult add_list(std::string_view name, std::span<const std::string_view> items);
   // Adds every field of a block whose name the alert does not have yet (core/field_block.hpp); returns how many it
-  // skipped. The alert's views point into the block: its owner keeps it as long as the alert (borrows(), keep()).
+  // skipped. The alert's views point into the block, which must outlive the alert: an interned block
+  // (FieldBlock::intern) lives as long as the process.
   std::size_t add_block(const FieldBlock& block);
-  // The same, copying the block's fields into the alert: for a block that does not outlive this call.
+  // The same, copying the block's fields into the alert: for a block that may not outlive it.
   std::size_t copy_block(const FieldBlock& block);
-  // Whether the alert refers to a block's texts, and keeps the block's owner alive with it.
-  bool borrows() const noexcept { return borrows_; }
-  void keep(std::shared_ptr<const void> owner) { keep_ = std::move(owner); }
   // Appends a tag to `tags` (lookup, filters and formats see it); a tag the alert already has is not repeated.
   void add_tag(std::string_view tag);
-  // Fields added by stages, in the order added.
-  std::span<const Field> added() const noexcept {
-    return add_ ? std::span<const Field>(add_->fields.data(), add_->fields.size()) : std::span<const Field>();
-  }
+  // Fields added by stages, in the order added: a range of Field values (AddedFields). The fields of a block the
+  // alert borrowed (add_block) are the block's own, with the stage that added the block.
+  AddedFields added() const noexcept;
   // Tags added by stages (also at the end of `tags`).
   std::span<const std::string_view> added_tags() const noexcept {
     return std::span<const std::string_view>(tags.data(), tags.size()).subspan(tags.size() - added_tag_count_);
   }
-  bool has_additions() const noexcept { return !added().empty() || added_tag_count_ > 0; }
-  // The added fields as JSON members, comma-separated, without braces ("env":"prod","n":3), written as each field
-  // was added, so formats and the persisted form copy it instead of escaping every field again.
-  std::string_view added_json() const noexcept {
-    return add_ ? std::string_view(add_->json.data(), add_->json.size()) : std::string_view();
+  bool has_fields_added() const noexcept { return add_ && add_->count > 0; }
+  bool has_additions() const noexcept { return has_fields_added() || added_tag_count_ > 0; }
+  // Appends the added fields as JSON members, comma-separated, without braces ("env":"prod","n":3): written as each
+  // field (or block) was added, so formats and the persisted form copy it instead of escaping every field again.
+  void append_added_json(std::string& out) const;
+  std::string added_json() const {
+    std::string out;
+    append_added_json(out);
+    return out;
   }
   // Where added members go in json() (the closing brackets of output_fields and tags), when decode found them.
   const SplicePoints* splice_points() const noexcept { return splice_known_ ? &splice_ : nullptr; }
@@ -210,6 +221,9 @@ class Alert {
   // Whether Falco's alert has this field (output_fields or an unknown top-level key).
   bool has_falco_field(std::string_view name) const;
   bool has_falco_field(std::string_view name, std::uint64_t hash) const;  // hash: UniqueKeys::hash(name)
+  // The same for a name whose pick slot is known (AddedName::slot(), FieldBlock::slots(); -1: not known): one look
+  // at what decode picked when the alert's picks have that slot.
+  bool has_falco_field(std::string_view name, std::uint64_t hash, int slot) const;
 
   // The form saker persists (disk buffer, dead letters) and reads back with Decoder::Mode::Persisted: json()
   // with one more top-level key, kPersistKey, holding the added fields and tags and the arrival time. Without
@@ -226,7 +240,7 @@ class Alert {
   friend class Decoder;
   friend class StageChain;  // sets stage_ around each stage it runs
   // Parses json_ again and has FieldTable build the table. `mark_wanted`: from then on decode builds every alert's
-  // table at once (a consumer reads fields); false for a one-off look (the name filter's rare "maybe").
+  // table at once (a consumer reads fields); false for a one-off look (has_falco_field() of a name not picked).
   void build_fields(bool mark_wanted = true) const;
 
   // The alert as received (json()) and, after it, the unescaped top-level strings (rule, output, ...) and the
@@ -249,21 +263,37 @@ class Alert {
   mutable std::size_t arena_size_ = 0;
   mutable std::size_t arena_cap_ = 0;
 
-  // Added fields and tags, in one allocation made at the first addition (Additions: the fields, the elements of
-  // added lists, the arena of their names and texts, and added_json()), which a few stages' additions fit.
-  // Views into the arena are moved along when it grows; views into a block (add_block) point at the block.
-  struct Additions {
-    boost::container::small_vector<Field, 8> fields;
-    boost::container::small_vector<Value, 8> items;  // elements of added lists
-    boost::container::small_vector<char, 192> text;
-    boost::container::small_vector<char, 448> json;
+  // Added fields and tags, in the room made with the alert or one allocation made at the first addition. What was
+  // added is a list of runs, in order: a borrowed block (add_block: its fields are not copied, only named) or fields
+  // the alert holds itself (add_field, add_list, copy_block: `fields`, their texts in the arena `text`, their
+  // elements in `items`, their JSON members in `json`). Views into the arena are moved along when it grows.
+  struct Run {
+    const FieldBlock* block = nullptr;  // null: `count` of the alert's own fields from `first`
+    std::uint32_t first = 0, count = 0;
+    std::uint32_t json_from = 0, json_to = 0;  // own fields: their members in `json`
+    StageId stage = kUnknownStage;             // a block: the stage that added it (own fields carry their own)
   };
+  struct Additions {
+    boost::container::small_vector<Run, 4> runs;
+    boost::container::small_vector<Field, 2> fields;  // the alert's own
+    boost::container::small_vector<Value, 4> items;   // elements of its own lists
+    boost::container::small_vector<char, 128> text;
+    boost::container::small_vector<char, 192> json;
+    std::uint32_t count = 0;  // fields added, in all runs
+    std::uint64_t names = 0;  // a bit per added name (its hash's low six bits): most names are not among them
+  };
+  friend class AddedFields;
+  void push_own(const Field& f, std::uint64_t hash, std::string_view key);  // an own field (texts stored), its JSON, its run
   Additions& additions();
   bool in_arena(std::string_view v) const noexcept;
   std::string_view store_added(std::string_view s);
-  void append_added_json(const Field& f, std::string_view key);  // key: the name as a JSON key, or "" to write it
-  bool name_free(std::string_view name) const;                // no field has it, it is not reserved, it is UTF-8
-  void store_field(std::string_view name, const Value& value, std::string_view key = {});  // add_field() after its checks
+  bool name_free(std::string_view name, std::uint64_t hash) const;  // no field has it, not reserved, UTF-8
+  // add_field() after its checks; `hash`: UniqueKeys::hash(name)
+  void store_field(std::string_view name, std::uint64_t hash, const Value& value, std::string_view key = {});
+  // Whether an earlier addition has the name: most names are told apart by a bit of their hash (Additions::names).
+  bool added_has(std::string_view name, std::uint64_t hash) const noexcept {
+    return add_ && (add_->names >> (hash & 63) & 1) && find_added(name);
+  }
   void append_persisted_stages(std::string& out) const;  // the envelope's "stages" (append_persisted)
   // The fields decode picked out for lookup() (core/field_picks.hpp): the version of the names it used, and the
   // values of those the alert has. A value that is an object or array is not picked (lookup() uses the table).
@@ -281,39 +311,58 @@ class Alert {
   Additions* add_ = nullptr;  // the room (make()), own_add_, or none yet
   std::unique_ptr<Additions> own_add_;
   friend struct RoomyAlert;
-  std::shared_ptr<const void> keep_;  // the owner of the blocks added (keep())
-  bool borrows_ = false;
   std::size_t added_tag_count_ = 0;
   // The stage the chain is running (StageChain::run), stamped on every field added meanwhile; in_chain_: a chain
   // is running on this alert (a stage that runs a chain of its own does not change the stamp).
   StageId stage_ = kUnknownStage;
   bool in_chain_ = false;
   mutable bool fields_built_ = false;  // set by FieldTable::build: tag_items_ exists and add_tag keeps it current
-  // A filter of the field names Falco sent (decode fills it when stages run): add_field() can tell that a name is
-  // new without building the field table. Three bits per name out of 512.
-  friend struct FieldNameFilter;
-  std::uint64_t name_filter_[8] = {};
-  bool name_filter_valid_ = false;
 };
 
-// The name filter: three bits per name out of 512, from the hash decode computes for UniqueKeys anyway.
-struct FieldNameFilter {
-  static void add(std::uint64_t (&bits)[8], std::uint64_t hash) noexcept {
-    for (int i = 0; i < 3; ++i) {
-      const unsigned b = static_cast<unsigned>(hash >> (9 * i)) & 511;
-      bits[b >> 6] |= 1ULL << (b & 63);
+// The fields an alert's stages added, in order (Alert::added()): each a Field value, a borrowed block's with the
+// stage that added the block. A forward range; size() and operator[] walk the runs (an alert has a few).
+class AddedFields {
+ public:
+  class iterator {
+   public:
+    using iterator_concept = std::forward_iterator_tag;
+    using iterator_category = std::input_iterator_tag;  // its reference is a value
+    using value_type = Field;
+    using difference_type = std::ptrdiff_t;
+    using reference = Field;
+    iterator() = default;
+    Field operator*() const noexcept;
+    iterator& operator++() noexcept {
+      if (++at_ >= add_->runs[run_].count) at_ = 0, ++run_;
+      return *this;
     }
-  }
-  static bool maybe(const std::uint64_t (&bits)[8], std::string_view name) noexcept {
-    return maybe_hashed(bits, UniqueKeys::hash(name));
-  }
-  static bool maybe_hashed(const std::uint64_t (&bits)[8], std::uint64_t h) noexcept {
-    for (int i = 0; i < 3; ++i) {
-      const unsigned b = static_cast<unsigned>(h >> (9 * i)) & 511;
-      if (!(bits[b >> 6] >> (b & 63) & 1)) return false;
+    iterator operator++(int) noexcept {
+      iterator was = *this;
+      ++*this;
+      return was;
     }
-    return true;
-  }
+    bool operator==(const iterator& o) const noexcept { return run_ == o.run_ && at_ == o.at_; }
+
+   private:
+    friend class AddedFields;
+    iterator(const Alert::Additions* add, std::size_t run) noexcept : add_(add), run_(run) {}
+    const Alert::Additions* add_ = nullptr;
+    std::size_t run_ = 0;
+    std::uint32_t at_ = 0;
+  };
+
+  explicit AddedFields(const Alert::Additions* add) noexcept : add_(add) {}
+  iterator begin() const noexcept { return iterator(add_, 0); }
+  iterator end() const noexcept { return iterator(add_, add_ ? add_->runs.size() : 0); }
+  std::size_t size() const noexcept { return add_ ? add_->count : 0; }
+  bool empty() const noexcept { return size() == 0; }
+  Field operator[](std::size_t i) const noexcept;
+
+ private:
+  const Alert::Additions* add_;
 };
+
+inline AddedFields Alert::added() const noexcept { return AddedFields(add_); }
+
 
 }  // namespace saker

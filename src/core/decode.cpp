@@ -328,8 +328,6 @@ struct Head {
   std::vector<std::pair<std::uint32_t, dom::element>> picked;  // their slots and values, as found
   bool have_envelope = false;
   dom::element envelope;  // kPersistKey's value (persisted form only)
-  bool want_name_filter = false;
-  std::uint64_t name_filter[8] = {};
   // Member positions (0: the first top-level member), for the json format's splice points.
   int members = 0, fields_member = -1, tags_member = -1, envelope_member = -1;
 
@@ -358,14 +356,12 @@ Result<bool> unique_fields(UniqueKeys& keys, Head& h) {
   };
   for (auto [k, val] : h.unknown) {
     const std::uint64_t hash = UniqueKeys::hash(k);
-    if (h.want_name_filter) FieldNameFilter::add(h.name_filter, hash);
     pick(k, hash, val);
     if (keys.add_hashed(set, k, hash, kTop) != UniqueKeys::kNew) return duplicate_key(k, "at the top level");
   }
   if (!h.has_output_fields) return true;
   for (auto [k, val] : h.output_fields) {
     const std::uint64_t hash = UniqueKeys::hash(k);
-    if (h.want_name_filter) FieldNameFilter::add(h.name_filter, hash);
     pick(k, hash, val);
     const int was = keys.add_hashed(set, k, hash, kOutputFields);
     if (was == kTop) return duplicate_key(k, "as a field: in output_fields and at the top level");
@@ -647,7 +643,6 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   // Every field or list element takes at least two bytes ("1," or "":1), so a short alert cannot hold more than
   // max_fields of them and needs no counting walk.
   const bool walk = json.size() / 2 + 1 > limits_.max_fields;
-  h.want_name_filter = name_filter_;
   h.picks = FieldPicks::current();
   if (auto r = read_head(doc.get_object().value_unsafe(), h, counter, impl_->keys, walk, mode); !r) return r.error();
   // The persisted form: the alert as received ends where the envelope's "len" says; what follows is saker's.
@@ -685,8 +680,7 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   // Room for the JSON: as received, a closing '}' after an envelope is cut off, or a generated uuid member.
   const std::size_t json_room = json.size() + 1 + (generated.empty() ? 0 : 12 + generated.size());
 
-  auto alert = Alert::make(name_filter_, json_room + head_bytes);  // stages run (they use the name filter): room
-                                                                   // for their additions
+  auto alert = Alert::make(stages_, json_room + head_bytes);  // stages run: room for their additions
   Alert& a = *alert;
   a.priority = *p;
   a.arrival_ns = envelope_arrival ? envelope_arrival : (clock_ ? clock_->now_ns() : now_ns());
@@ -694,10 +688,6 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   a.time_was_absent = !h.have_time;
   a.time_was_integer = h.time_was_integer;
   a.has_output_fields = h.has_output_fields;
-  if (h.want_name_filter) {
-    std::memcpy(a.name_filter_, h.name_filter, sizeof a.name_filter_);
-    a.name_filter_valid_ = true;
-  }
 
   char* at = a.tail() + json_room;
   auto put = [&at](std::string_view s) {
@@ -757,7 +747,8 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
     std::memcpy(j + n, s.data(), s.size());
     n += s.size();
   };
-  bool stored = false;  // in json_store_ rather than the alert's bytes
+  bool stored = false;    // in json_store_ rather than the alert's bytes
+  bool verbatim = false;  // json() starts with the text as received (a generated uuid may follow)
   if (h.have_envelope) {
     put_json(json);
     put_json("}");
@@ -772,6 +763,7 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
     }
   } else {
     put_json(json);
+    verbatim = true;
   }
   if (a.uuid_generated) {
     const std::string_view quote = "\"uuid\":\"";
@@ -795,10 +787,13 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
     a.fields_ready_.store(true, std::memory_order_release);
   }
   if (h.have_envelope) restore_additions(a, h.envelope);
-  if (name_filter_ || h.have_envelope) {
+  if (stages_ || h.have_envelope) {
     // Members of json(): the envelope (the last one) is cut off, a generated uuid comes last.
-    const int members = h.members - (h.have_envelope ? 1 : 0) + (a.uuid_generated ? 1 : 0);
-    a.splice_ = scan_splice_points(out, h.fields_member < 0 ? -1 : members - 1 - h.fields_member,
+    // Read from the text as received when json() starts with it: the same positions, and the parser just read
+    // it (the copy's bytes may still be on their way to memory, and reading them back would wait for them).
+    const std::string_view text = verbatim ? json : out;
+    const int members = h.members - (h.have_envelope ? 1 : 0) + (a.uuid_generated && !verbatim ? 1 : 0);
+    a.splice_ = scan_splice_points(text, h.fields_member < 0 ? -1 : members - 1 - h.fields_member,
                                    h.tags_member < 0 ? -1 : members - 1 - h.tags_member);
     a.splice_known_ = true;
   }

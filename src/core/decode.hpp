@@ -42,9 +42,10 @@ class Decoder {
 
   // The clock that stamps arrival (the wall clock unless set; replay drives one from event time).
   void set_clock(const Clock* clock) noexcept { clock_ = clock; }
-  // Stages will add fields: keep a filter of Falco's field names on each alert, so checking that a name is new
-  // needs no field table.
-  void set_name_filter(bool on) noexcept { name_filter_ = on; }
+  // Stages will add fields: each alert gets room for them, and the places in its JSON where the json format puts
+  // them. (Whether Falco's alert has a name a stage adds is known from the picks: pipeline/config.cpp registers
+  // every such name.)
+  void set_stages(bool on) noexcept { stages_ = on; }
 
   const DecodeLimits& limits() const noexcept { return limits_; }
 
@@ -58,7 +59,7 @@ class Decoder {
   DecodeLimits limits_;
   Priority floor_ = Priority::Debug;
   const Clock* clock_ = nullptr;
-  bool name_filter_ = false;
+  bool stages_ = false;
   Result<std::shared_ptr<Alert>> decode_as(std::string_view json, bool one_line, Mode mode);
   // The persisted form's added fields (with their stages) and tags, back onto the alert.
   static void restore_additions(Alert& a, const simdjson::dom::element& envelope);

@@ -1,7 +1,10 @@
 #include "core/field_block.hpp"
 
 #include <algorithm>
+#include <mutex>
+#include <unordered_map>
 
+#include "core/field_picks.hpp"
 #include "core/json_text.hpp"
 #include "core/unique_keys.hpp"
 
@@ -27,6 +30,7 @@ bool FieldBlock::Builder::add(std::string_view name, const Value& value) {
   e.value.item_count = 0;
   e.value.alert_tags = false;
   e.value.added_list = false;
+  e.value.items_at = nullptr;
   if (has_text(value)) e.text = value.text;
   e.value.text = {};
   return true;
@@ -86,14 +90,58 @@ std::unique_ptr<const FieldBlock> FieldBlock::Builder::build() {
         b->items_.push_back(Value::string(std::string_view(base + spots[k].items[i], e.items[i].size())));
       }
     }
+    if (e.list) f.value.items_at = b->items_.data() + f.value.first_item;  // reserved above: items_ stays put
     b->fields_.push_back(f);
     b->hashes_.push_back(UniqueKeys::hash(f.name));
+    const FieldPicks* picks = FieldPicks::current();
+    b->slots_.push_back(picks ? picks->find(f.name, b->hashes_.back()) : -1);
     if (!b->json_.empty()) b->json_.push_back(',');
     append_json_string(b->json_, f.name);
     b->json_.push_back(':');
     f.value.append_json(b->json_);
   }
   return b;
+}
+
+std::size_t FieldBlock::bytes() const noexcept {
+  return sizeof(FieldBlock) + text_.size() + json_.size() + fields_.size() * sizeof(Field) +
+         items_.size() * sizeof(Value) + hashes_.size() * sizeof(std::uint64_t);
+}
+
+bool FieldBlock::same(const FieldBlock& other) const noexcept {
+  // The JSON says every name and value; the kinds say how lookup() and the formats see them (a list or an array's
+  // text, a string "3" or the number 3 are told apart by the JSON already, an added list and an Array are not).
+  if (json_ != other.json_ || fields_.size() != other.fields_.size() || items_.size() != other.items_.size()) return false;
+  for (std::size_t i = 0; i < fields_.size(); ++i) {
+    const Value& a = fields_[i].value;
+    const Value& b = other.fields_[i].value;
+    if (a.kind != b.kind || a.added_list != b.added_list || a.item_count != b.item_count) return false;
+  }
+  return true;
+}
+
+const FieldBlock* FieldBlock::intern(std::unique_ptr<const FieldBlock>& block) {
+  struct Pool {
+    std::mutex mu;
+    std::unordered_multimap<std::string_view, std::unique_ptr<const FieldBlock>> by_json;  // keyed by the block's json_
+    std::size_t bytes = 0;
+  };
+  static Pool* const pool = new Pool();  // never destroyed: alerts may be freed after static destructors ran
+  if (!block) return nullptr;
+  std::lock_guard lock(pool->mu);
+  const auto [from, to] = pool->by_json.equal_range(block->json_);
+  for (auto it = from; it != to; ++it) {
+    if (it->second->same(*block)) {
+      block.reset();
+      return it->second.get();
+    }
+  }
+  const std::size_t size = block->bytes();
+  if (pool->bytes + size > kInternLimit) return nullptr;
+  pool->bytes += size;
+  const FieldBlock* kept = block.get();
+  pool->by_json.emplace(std::string_view(kept->json_), std::move(block));
+  return kept;
 }
 
 }  // namespace saker

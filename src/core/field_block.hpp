@@ -5,9 +5,11 @@
 // checking its UTF-8, escaping it again in every format) costs more than the rest of the stage. Adding a block to an
 // alert (Alert::add_block) checks its names against the alert's and copies a few views and the block's JSON text.
 //
-// A block is immutable once built and lives at a fixed address; the alert refers to its texts, so whoever owns the
-// block keeps it as long as any alert that got it: a stage's blocks live as long as its StageChain, which every
-// alert that borrowed from it keeps alive (StageChain::run).
+// A block is immutable once built and lives at a fixed address; the alert refers to its texts, so the block must outlive
+// every alert that got it. A stage interns its blocks (intern()): an interned block lives as long as the process and
+// is shared by every stage that interns an equal one (a reload's new chain finds its predecessor's), so an alert
+// borrows from it with no reference count to take or drop, and outlives any chain. The pool is bounded
+// (kInternLimit): past it a stage keeps its block and copies it into each alert (Alert::copy_block).
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -42,6 +44,14 @@ class FieldBlock {
     std::vector<Entry> entries_;
   };
 
+  // The block for the life of the process: an equal one interned before, or this one. Takes `block` unless the pool
+  // is full (then it returns nullptr and leaves `block` to the caller). Thread-safe; meant for a stage's start and
+  // its cache misses, not for every alert.
+  static const FieldBlock* intern(std::unique_ptr<const FieldBlock>& block);
+  static constexpr std::size_t kInternLimit = std::size_t{64} << 20;  // bytes of interned blocks
+  // Bytes the block holds (its texts, fields, items and hashes), as the pool counts them.
+  std::size_t bytes() const noexcept;
+
   FieldBlock(const FieldBlock&) = delete;
   FieldBlock& operator=(const FieldBlock&) = delete;
 
@@ -50,16 +60,20 @@ class FieldBlock {
   std::span<const Value> items() const noexcept { return items_; }
   // UniqueKeys::hash of each field's name.
   std::span<const std::uint64_t> hashes() const noexcept { return hashes_; }
+  // Each name's slot among the names decode picks when the block was built (-1: not one of them).
+  std::span<const int> slots() const noexcept { return slots_; }
   // The fields as JSON members, comma-separated, without braces: "env":"prod","replicas":3
   std::string_view json() const noexcept { return json_; }
 
  private:
   FieldBlock() = default;
+  bool same(const FieldBlock& other) const noexcept;  // the same fields, values and kinds
   std::string text_;  // every name, text and item the views point into
   std::string json_;
   std::vector<Field> fields_;
   std::vector<Value> items_;
   std::vector<std::uint64_t> hashes_;
+  std::vector<int> slots_;
 };
 
 }  // namespace saker

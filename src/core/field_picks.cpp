@@ -41,12 +41,14 @@ const FieldPicks* FieldPicks::current() noexcept { return g_current.load(std::me
 
 void FieldPicks::index() {
   table_.assign(std::bit_ceil(std::max<std::size_t>(names_.size() * 2, 8)), Slot{});
+  bits_ = 0;
   const std::size_t mask = table_.size() - 1;
   for (std::size_t n = 0; n < names_.size(); ++n) {
     const std::uint64_t h = UniqueKeys::hash(names_[n]);
     std::size_t i = h & mask;
     while (table_[i].index >= 0) i = (i + 1) & mask;
     table_[i] = Slot{h, static_cast<int>(n)};
+    bits_ |= std::uint64_t{1} << (h >> 58);
   }
 }
 

@@ -29,7 +29,7 @@ class FieldPicks {
   // The slot of `name` (0 .. size()-1), or -1. `hash` is UniqueKeys::hash(name).
   // Inline: decode asks for every field name of every alert, and nearly every answer is -1 at the first probe.
   int find(std::string_view name, std::uint64_t hash) const noexcept {
-    if (table_.empty()) return -1;
+    if (!(bits_ >> (hash >> 58) & 1)) return -1;  // most names: no registered name has their bit
     const std::size_t mask = table_.size() - 1;
     for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
       const Slot& s = table_[i];
@@ -49,6 +49,7 @@ class FieldPicks {
 
   std::vector<std::string> names_;
   std::vector<Slot> table_;  // open addressing, a power of two, at most half full
+  std::uint64_t bits_ = 0;   // a bit per registered name, from its hash's top six bits (the table uses the low ones)
 };
 
 }  // namespace saker

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/field_names.hpp"
+#include "core/field_picks.hpp"
 
 namespace saker {
 
@@ -14,6 +15,11 @@ bool StageFields::known(std::string_view name) const {
     if (n.ends_with(".*") && name.starts_with(std::string_view(n).substr(0, n.size() - 1))) return true;
   }
   return false;
+}
+
+void StageFields::add(const std::string& name) {
+  names.insert(name);
+  if (!name.ends_with(".*")) FieldPicks::want(name);
 }
 
 void StageChain::add(std::string name, std::unique_ptr<Stage> stage, Timing& time) {
@@ -50,8 +56,6 @@ void StageChain::run(Alert& alert) const {
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()));
     }
   }
-  // The blocks the alert borrowed belong to the stages: the alert keeps them, whatever reload does to the chain.
-  if (alert.borrows()) alert.keep(weak_from_this().lock());
 }
 
 }  // namespace saker

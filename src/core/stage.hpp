@@ -33,17 +33,20 @@ struct StageContext {
 struct StageFields {
   std::set<std::string, std::less<>> names;
   bool known(std::string_view name) const;  // an alert key, a Falco field or a name in `names`
+  // Records a name a stage adds, and has decode pick it (core/field_picks.hpp), so whether Falco's alert has it too
+  // is known without the alert's field table (a stage never overwrites). A name with a wildcard (asset.*) is not
+  // picked: it is looked up in the table.
+  void add(const std::string& name);
 };
 
 // The configured stages in config order. Shared by every decoding thread; replaced as a whole on reload.
 //
-// A stage may add blocks it owns (Alert::add_block); an alert that borrowed one keeps the chain alive (run()), so a
-// chain must be owned by a shared_ptr while alerts outlive a call to run() (tests that destroy the alerts first may
-// keep one on the stack).
+// A stage may add blocks (Alert::add_block) it interned (FieldBlock::intern): they outlive the chain, so an alert
+// needs nothing of the chain once run() returned and a reload may drop the chain while its alerts are queued.
 //
 // The chain tells the alert which stage it is running before calling it, so every field a stage adds records that
 // stage (Field::stage, by its `name`: the `enrich:` key, core/stage_origin.hpp); a stage neither sets nor can set it.
-class StageChain : public std::enable_shared_from_this<StageChain> {
+class StageChain {
  public:
   // `name`: the stage's key under `enrich:`, which names the stage of the fields it adds (a name without a row in
   // core/stage_origin.hpp adds fields of no known stage).

@@ -25,7 +25,7 @@ class UniqueKeys {
   // kNew, or the origin of the equal key the set has already. The key's bytes must outlive the set.
   static constexpr int kNew = -1;
   int add(const Set& s, std::string_view key, unsigned origin = 0) { return add_hashed(s, key, hash(key), origin); }
-  // The same with hash(key) computed already (decode hashes each field name once, for this and the name filter).
+  // The same with hash(key) computed already (decode hashes each field name once, for this and the picks).
   int add_hashed(const Set& s, std::string_view key, std::uint64_t hash, unsigned origin = 0);
   // The hash of a key, seeded once per process so that crafted keys cannot all collide.
   static std::uint64_t hash(std::string_view key) noexcept;

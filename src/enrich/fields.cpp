@@ -14,11 +14,13 @@ FieldsStage::FieldsStage(std::shared_ptr<const FieldsConfig> config, StageContex
                                    {{"stage", ctx.name}})) {
   FieldBlock::Builder b;
   for (const auto& [name, value] : config_->fixed) b.add(name, value);  // names and texts checked at parse
-  if (!b.empty()) static_block_ = b.build();
+  if (b.empty()) return;
+  own_static_ = b.build();
+  static_block_ = FieldBlock::intern(own_static_);
 }
 
 void FieldsStage::process(Alert& alert) const {
-  std::uint64_t skipped = static_block_ ? alert.add_block(*static_block_) : 0;
+  std::uint64_t skipped = static_block_ ? alert.add_block(*static_block_) : own_static_ ? alert.copy_block(*own_static_) : 0;
   thread_local std::string text;
   for (const auto& [name, tmpl] : config_->templated) {
     text.clear();
@@ -100,7 +102,7 @@ StageBuilder parse_fields_stage(const ConfigReader& r, StageFields& fields) {
           v = Value::string(cfg->texts.back());
         }
         cfg->fixed.emplace_back(name, v);
-        fields.names.insert(name);
+        fields.add(name);
       }
     }
   }
@@ -123,10 +125,10 @@ StageBuilder parse_fields_stage(const ConfigReader& r, StageFields& fields) {
           r.errors.add(it->second, ctx, t.error().message, col + (quoted ? 1 : 0));
           continue;
         }
+        fields.add(name);                    // first: the name knows its pick slot then
         auto added = AddedName::make(name);  // check_name() allowed it: a valid name
         if (!added) continue;
         cfg->templated.emplace_back(std::move(*added), std::move(t).value());
-        fields.names.insert(name);
       }
     }
   }

@@ -31,7 +31,10 @@ class FieldsStage final : public Stage {
 
  private:
   std::shared_ptr<const FieldsConfig> config_;
-  std::unique_ptr<const FieldBlock> static_block_;  // the static fields, built once (null when there are none)
+  // The static fields, built once (null when there are none): interned, or (the pool is full) this stage's own,
+  // copied into each alert.
+  const FieldBlock* static_block_ = nullptr;
+  std::unique_ptr<const FieldBlock> own_static_;
   Counter& skipped_;
 };
 

@@ -142,11 +142,16 @@ const MitreStage::Set* MitreStage::remember(const TagsKey& k, std::span<const st
   for (std::size_t i = 0; i < kProbes; ++i) {
     auto& slot = slots_[(k.hash + i) & (kSlots - 1)];
     if (slot.load(std::memory_order_relaxed)) continue;
+    const FieldBlock* interned = nullptr;
+    if (block && !(interned = FieldBlock::intern(block))) {
+      full_.store(true, std::memory_order_relaxed);  // the process's pool of blocks is full: copy from now on
+      return nullptr;
+    }
     auto s = std::make_unique<Set>();
     s->hash = k.hash;
     s->bytes.assign(k.bytes);
     for (auto t : tags) s->lengths.push_back(t.size());
-    s->block = std::move(block);
+    s->block = interned;
     slot.store(s.get(), std::memory_order_release);
     sets_.push_back(std::move(s));
     return sets_.back().get();
@@ -166,9 +171,9 @@ void MitreStage::process(Alert& alert) const {
     // remember() takes `own` when it keeps it; otherwise (the table is full) it stays this alert's.
     if (!full_.load(std::memory_order_relaxed)) set = remember(k, tags, own);
   }
-  const FieldBlock* block = set ? set->block.get() : own.get();
+  const FieldBlock* block = set ? set->block : own.get();
   if (!block) return;
-  // A remembered block lives as long as this stage (so as the chain the alert keeps); the alert's own is copied.
+  // A remembered block is interned (it lives as long as the process); the alert's own is copied.
   const std::size_t skipped = set ? alert.add_block(*block) : alert.copy_block(*block);
   if (skipped < block->fields().size()) tagged_.inc();
 }
@@ -180,7 +185,7 @@ StageBuilder parse_mitre_stage(const ConfigReader& r, StageFields& fields) {
   }
   if (r.node.Scalar() == "false") return nullptr;
   for (const char* n : {"threat.technique.id", "threat.technique.subtechnique.id", "threat.tactic.id", "threat.tactic.name"}) {
-    fields.names.insert(n);
+    fields.add(n);
   }
   return [](StageContext& ctx) { return std::unique_ptr<Stage>(std::make_unique<MitreStage>(ctx)); };
 }

@@ -36,7 +36,7 @@ class MitreStage final : public Stage {
     std::uint64_t hash = 0;
     std::string bytes;                  // the tags back to back
     std::vector<std::size_t> lengths;   // and where each ends
-    std::unique_ptr<const FieldBlock> block;  // null: these tags say nothing of ATT&CK
+    const FieldBlock* block = nullptr;  // interned (FieldBlock::intern); null: these tags say nothing of ATT&CK
     bool same(const TagsKey& k, std::span<const std::string_view> tags) const noexcept;
   };
   static constexpr std::size_t kSlots = 2 * kMaxSets;  // open addressing, at most half full

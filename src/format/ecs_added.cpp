@@ -60,10 +60,9 @@ void append_labels(std::string& out, const Alert& a) {
   out.push_back('{');
   bool comma = false;
   const auto added = a.added();
-  for (std::size_t i = 0; i < added.size(); ++i) {
-    const Field& f = added[i];
-    if (!is_label(f) || std::any_of(added.begin(), added.begin() + static_cast<std::ptrdiff_t>(i),
-                                    [&](const Field& g) { return is_label(g) && same_label(g.name, f.name); })) {
+  for (auto it = added.begin(); it != added.end(); ++it) {
+    const Field f = *it;
+    if (!is_label(f) || std::any_of(added.begin(), it, [&](const Field& g) { return is_label(g) && same_label(g.name, f.name); })) {
       continue;
     }
     if (comma) out.push_back(',');

@@ -11,9 +11,9 @@ namespace saker {
 namespace {
 
 void append_added_members(const Alert& a, std::string& out, bool first) {
-  if (a.added().empty()) return;
+  if (!a.has_fields_added()) return;
   if (!first) out.push_back(',');
-  out.append(a.added_json());
+  a.append_added_json(out);
 }
 
 void append_added_tags(const Alert& a, std::string& out, bool first) {
@@ -39,7 +39,7 @@ void format_rebuilt(const Alert& a, std::string& out) {
     first = false;
     append_json_string(out, key);
     out.push_back(':');
-    if (key == "output_fields" && val.is_object() && !a.added().empty()) {
+    if (key == "output_fields" && val.is_object() && a.has_fields_added()) {
       had_fields = true;
       out.push_back('{');
       bool f1 = true;
@@ -64,7 +64,7 @@ void format_rebuilt(const Alert& a, std::string& out) {
       out.append(simdjson::minify(val));
     }
   }
-  if (!had_fields && !a.added().empty()) append_added_members(a, out, first), first = false;
+  if (!had_fields && a.has_fields_added()) append_added_members(a, out, first), first = false;
   if (!had_tags && !a.added_tags().empty()) {
     out.append(first ? "\"tags\":[" : ",\"tags\":[");
     append_added_tags(a, out, true);
@@ -91,9 +91,9 @@ void JsonFormatter::format(const Alert& alert, std::string& out) const {
   // Added fields go inside output_fields (as falcosidekick's customfields do), or at the top level for the
   // flattened shape; added tags at the end of `tags`.
   const SplicePoints sp = known ? *known : scan_splice_points(text);
-  const bool in_fields = !alert.added().empty() && sp.fields_close != std::string_view::npos;
+  const bool in_fields = alert.has_fields_added() && sp.fields_close != std::string_view::npos;
   const bool in_tags = !alert.added_tags().empty() && sp.tags_close != std::string_view::npos;
-  if ((alert.has_output_fields && !alert.added().empty() && !in_fields) ||
+  if ((alert.has_output_fields && alert.has_fields_added() && !in_fields) ||
       (!alert.added_tags().empty() && !in_tags && alert.added_tags().size() != alert.tags.size())) {
     format_rebuilt(alert, out);
     return;
@@ -121,7 +121,7 @@ void JsonFormatter::format(const Alert& alert, std::string& out) const {
   // What has no place inside: at the top level, before the closing '}'.
   const std::size_t close = text.size() - 1;
   out.append(text.substr(from, close - from));
-  if (!in_fields && !alert.added().empty()) append_added_members(alert, out, false);
+  if (!in_fields && alert.has_fields_added()) append_added_members(alert, out, false);
   if (!in_tags && !alert.added_tags().empty()) {
     out.append(",\"tags\":[");
     append_added_tags(alert, out, true);

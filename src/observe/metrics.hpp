@@ -2,6 +2,7 @@
 // Prometheus text-format metrics. Series are created at start-up (or on first use of a new label value);
 // updating one is a relaxed atomic add, so the hot path takes no lock.
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -17,13 +18,30 @@ namespace saker {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// A counter that threads add to on stripes of their own: a stage counts per alert on every decoding thread at once,
+// and one shared cache line would move between the cores on every alert. Reading sums the stripes (each only grows,
+// so the sum never goes back).
 class Counter {
  public:
-  void inc(std::uint64_t n = 1) noexcept { v_.fetch_add(n, std::memory_order_relaxed); }
-  std::uint64_t value() const noexcept { return v_.load(std::memory_order_relaxed); }
+  void inc(std::uint64_t n = 1) noexcept { stripes_[stripe()].v.fetch_add(n, std::memory_order_relaxed); }
+  std::uint64_t value() const noexcept {
+    std::uint64_t sum = 0;
+    for (const auto& s : stripes_) sum += s.v.load(std::memory_order_relaxed);
+    return sum;
+  }
 
  private:
-  std::atomic<std::uint64_t> v_{0};
+  static constexpr std::size_t kStripes = 8;
+  struct alignas(64) Stripe {
+    std::atomic<std::uint64_t> v{0};
+  };
+  // The calling thread's stripe: threads take them in turn as they first count.
+  static std::size_t stripe() noexcept {
+    static std::atomic<std::size_t> next{0};
+    thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
+    return mine;
+  }
+  Stripe stripes_[kStripes];
 };
 
 class Gauge {

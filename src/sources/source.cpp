@@ -18,7 +18,7 @@ AlertIntake::AlertIntake(std::string source, Ingest& ingest, Metrics& metrics, c
   decoder_.set_floor(ingest.floor());
   decoder_.set_clock(ingest.clock());
   stages_ = ingest.stages();
-  decoder_.set_name_filter(stages_ != nullptr);
+  decoder_.set_stages(stages_ != nullptr);
 }
 
 Result<bool> AlertIntake::add(std::string_view json, bool one_line) {
@@ -81,7 +81,7 @@ void AlertIntake::publish() {
 bool AlertIntake::flush() {
   publish();
   stages_ = ingest_.stages();
-  decoder_.set_name_filter(stages_ != nullptr);
+  decoder_.set_stages(stages_ != nullptr);
   decoder_.set_floor(ingest_.floor());
   if (batch_.empty()) return true;
   return ingest_.submit(batch_);

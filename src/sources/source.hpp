@@ -117,7 +117,7 @@ class AlertIntake {
   void take(std::vector<AlertPtr>& out) {
     publish();
     stages_ = ingest_.stages();
-    decoder_.set_name_filter(stages_ != nullptr);
+    decoder_.set_stages(stages_ != nullptr);
     out.swap(batch_);
     batch_.clear();
   }

@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Decode with stages on finds the splice points by position: an added field and tag land where the json format
   // documents them, and everything else reads back unchanged.
   static saker::Decoder staged(saker::DecodeLimits{64 * 1024, 16, 256});
-  staged.set_name_filter(true);  // cheap: a flag
+  staged.set_stages(true);  // cheap: a flag
   auto s = staged.decode(input);
   if (!s) __builtin_trap();
   saker::Alert& b = *s.value();

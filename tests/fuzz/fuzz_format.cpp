@@ -145,7 +145,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_log_escaping(string_view(reinterpret_cast<const char*>(data), size));
   // Half the inputs are decoded as when stages run (name filter, room for additions in the alert).
   static saker::Decoder staged(saker::DecodeLimits{64 * 1024, 16, 256});
-  staged.set_name_filter(true);
+  staged.set_stages(true);
   std::unique_ptr<const saker::FieldBlock> block;  // outlives the alert, as a stage's block does
   auto r = (size & 1 ? staged : decoder).decode(string_view(reinterpret_cast<const char*>(data), size));
   if (!r) return 0;

@@ -23,7 +23,7 @@ constexpr std::string_view kAlert =
 
 std::shared_ptr<Alert> fresh(std::string_view json, bool stages = true) {
   Decoder d;
-  d.set_name_filter(stages);  // as when stages run: the alert has room for additions
+  d.set_stages(stages);  // as when stages run: the alert has room for additions
   auto r = d.decode(json);
   if (!r) throw std::runtime_error(r.error().message);
   return std::move(r).value();
@@ -60,12 +60,10 @@ TEST(FieldBlock, AnAlertSeesItsFieldsAsIfEachWereAddedAlone) {
   auto one = fresh(kAlert);
   auto other = fresh(kAlert);
   EXPECT_EQ(one->add_block(*block), 0u);
-  EXPECT_TRUE(one->borrows());
   other->add_field("cluster", Value::string("eu-\"1\""));
   other->add_field("replicas", Value::integer(3));
   const std::string_view ids[] = {"TA0002", "TA0004"};
   other->add_list("threat.tactic.id", ids);
-  EXPECT_FALSE(other->borrows());
 
   EXPECT_EQ(json_of(*one), json_of(*other));
   EXPECT_EQ(one->added_json(), other->added_json());
@@ -105,6 +103,44 @@ TEST(FieldBlock, ANameTheAlertHasIsSkippedAndTheOthersAreAdded) {
   EXPECT_EQ(a->added_json(), R"("team":"earlier stage","ids":["T1"])");
 }
 
+TEST(FieldBlock, ANameAStageRegisteredIsToldTakenFromWhatDecodePicked) {
+  // As a config with a stage adding these names does: decode picks them, and the block knows their slots.
+  StageFields names;
+  names.add("slot.env");
+  names.add("slot.team");
+  FieldBlock::Builder b;
+  b.add("slot.env", Value::string("prod"));
+  b.add("slot.team", Value::string("payments"));
+  auto block = b.build();
+  ASSERT_GE(block->slots()[0], 0);
+  ASSERT_GE(block->slots()[1], 0);
+
+  // Falco sent one of them: it is kept, the other is added (as a copy, since the block is not added whole).
+  auto has = fresh(R"({"rule":"r","priority":"Notice","output_fields":{"proc.name":"sh","slot.env":"falco"}})");
+  EXPECT_TRUE(has->has_falco_field("slot.env"));
+  EXPECT_FALSE(has->has_falco_field("slot.team"));
+  EXPECT_EQ(has->add_block(*block), 1u);
+  EXPECT_EQ(text_of(*has, "slot.env"), "falco");
+  EXPECT_EQ(text_of(*has, "slot.team"), "payments");
+  // Falco sent neither, in the flattened shape too: both are added.
+  auto flat = fresh(R"({"rule":"r","priority":"Notice","proc.name":"sh"})");
+  EXPECT_EQ(flat->add_block(*block), 0u);
+  EXPECT_EQ(flat->added_json(), R"("slot.env":"prod","slot.team":"payments")");
+  auto top = fresh(R"({"rule":"r","priority":"Notice","slot.team":"top-level"})");
+  EXPECT_EQ(top->add_block(*block), 1u);
+  EXPECT_EQ(text_of(*top, "slot.team"), "top-level");
+  // A name of no slot (registered after this alert was decoded, or never) is looked up in the alert's fields.
+  auto before = fresh(R"({"rule":"r","priority":"Notice","output_fields":{"slot.late":"falco"}})");
+  names.add("slot.late");
+  const auto late = AddedName::make("slot.late");
+  ASSERT_TRUE(late);
+  EXPECT_GE(late->slot(), 0);
+  EXPECT_EQ(before->add_field(*late, Value::string("stage")), Alert::AddResult::Exists);
+  EXPECT_EQ(text_of(*before, "slot.late"), "falco");
+  EXPECT_EQ(before->add_field("slot.never", Value::string("x")), Alert::AddResult::Added);
+  EXPECT_EQ(before->add_field("slot.never", Value::string("y")), Alert::AddResult::Exists);  // added before
+}
+
 TEST(FieldBlock, BlocksAndSingleFieldsMixBeyondTheRoomAndKeepTheirTexts) {
   auto block = sample_block();
   for (bool room : {true, false}) {
@@ -138,7 +174,7 @@ TEST(FieldBlock, BlocksAndSingleFieldsMixBeyondTheRoomAndKeepTheirTexts) {
   }
 }
 
-TEST(FieldBlock, AnAlertKeepsTheStageChainWhoseBlocksItBorrowed) {
+TEST(FieldBlock, AnAlertOutlivesTheStageChainWhoseBlocksItBorrowed) {
   ConfigErrors errors("test.yaml");
   auto cfg = parse_config(R"(enrich:
   fields: {static: {env2: prod, n: 3}}
@@ -154,12 +190,69 @@ sinks: [{name: out, type: stdout}]
   }
   auto a = fresh(kAlert);
   chain->run(*a);
-  EXPECT_TRUE(a->borrows());
   const std::string before = json_of(*a);
-  chain.reset();  // a reload replaced it: the alert still holds it (ASan would see a use after free otherwise)
+  chain.reset();  // a reload replaced it: the blocks are interned (ASan would see a use after free otherwise)
   EXPECT_EQ(json_of(*a), before);
   EXPECT_EQ(text_of(*a, "env2"), "prod");
   EXPECT_EQ(text_of(*a, "threat.tactic.id"), R"(["TA0002"])");
+}
+
+TEST(FieldBlock, InterningGivesEqualBlocksOneAddressAndTellsKindsApart) {
+  const auto make = [](const Value& v) {
+    FieldBlock::Builder b;
+    b.add("intern.test", v);
+    return b.build();
+  };
+  auto first = make(Value::string("a"));
+  const FieldBlock* const raw = first.get();
+  const FieldBlock* kept = FieldBlock::intern(first);
+  ASSERT_EQ(kept, raw);
+  EXPECT_EQ(first, nullptr);  // the pool took it
+  auto again = make(Value::string("a"));
+  EXPECT_EQ(FieldBlock::intern(again), kept);  // an equal block: the one interned before
+  EXPECT_EQ(again, nullptr);
+
+  // The same JSON, another kind: an added list and an Array value whose text is that list.
+  FieldBlock::Builder lb;
+  const std::string_view items[] = {"x"};
+  lb.add_list("intern.list", items);
+  auto list = lb.build();
+  Value array;
+  array.kind = Value::Kind::Array;
+  array.text = R"(["x"])";
+  FieldBlock::Builder ab;
+  ab.add("intern.list", array);
+  auto arr = ab.build();
+  ASSERT_EQ(list->json(), arr->json());
+  const FieldBlock* l = FieldBlock::intern(list);
+  const FieldBlock* r = FieldBlock::intern(arr);
+  ASSERT_NE(l, nullptr);
+  EXPECT_NE(l, r);
+  ASSERT_EQ(l->fields().size(), 1u);
+  EXPECT_TRUE(l->fields()[0].value.added_list);
+  EXPECT_FALSE(r->fields()[0].value.added_list);
+}
+
+TEST(FieldBlockDeathTest, APoolFullOfBlocksLeavesTheNextToItsCaller) {
+  // In a child process: the pool stays full for the rest of the process it fills.
+  EXPECT_EXIT(
+      {
+        const std::string big(std::size_t{1} << 20, 'x');
+        std::size_t kept = 0;  // bytes interned
+        for (int i = 0;; ++i) {
+          FieldBlock::Builder b;
+          b.add(fmt::format("big{}", i), Value::string(big));
+          auto block = b.build();
+          const std::size_t size = block->bytes();
+          const FieldBlock* in = FieldBlock::intern(block);
+          if (!in) {
+            // full: the caller keeps its block, and this one would have taken the pool past its limit
+            std::exit(block && kept <= FieldBlock::kInternLimit && kept + size > FieldBlock::kInternLimit ? 0 : 1);
+          }
+          kept += in->bytes();
+        }
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 // A chain of the mitre stage alone, as `enrich: {mitre: true}` builds it.

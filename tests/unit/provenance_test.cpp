@@ -106,7 +106,7 @@ TEST(Provenance, TheChainStampsEveryFieldWithTheStageThatAddedIt) {
     ASSERT_EQ(stages_of(*a), kExpected) << round;
     // Outside the chain nothing is stamped: the stamp ended with the run.
     a->add_field("later", Value::string("x"));
-    EXPECT_EQ(a->added().back().stage, kUnknownStage);
+    EXPECT_EQ(a->added()[a->added().size() - 1].stage, kUnknownStage);
   }
 }
 

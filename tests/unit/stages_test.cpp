@@ -52,7 +52,7 @@ TEST(AddedFields, AreSeenByLookupAndNeverReplaceFalcosFields) {
 
 TEST(AddedFields, TheNameFilterNeverLetsAFalcoFieldBeReplaced) {
   Decoder d;
-  d.set_name_filter(true);
+  d.set_stages(true);
   auto r = d.decode(R"({"rule":"r","priority":"Debug","output_fields":{"env":"falco","user.name":"root"},"top.key":1})");
   ASSERT_TRUE(r);
   Alert& a = *r.value();
