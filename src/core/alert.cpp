@@ -123,9 +123,17 @@ bool is_reserved_name(std::string_view name) noexcept {
 }
 
 // An alert and the room for its additions, in one allocation.
+// The room is destroyed only when some part of it spilled to the heap (Alert::room_spilled_): otherwise nothing in
+// it owns memory, and destroying it would read five of its cache lines on the sink's thread for nothing.
 struct RoomyAlert {
   Alert alert;
-  Alert::Additions room;
+  alignas(Alert::Additions) unsigned char room[sizeof(Alert::Additions)];
+  RoomyAlert() { alert.add_ = ::new (static_cast<void*>(room)) Alert::Additions; }  // default-initialised
+  RoomyAlert(const RoomyAlert&) = delete;
+  RoomyAlert& operator=(const RoomyAlert&) = delete;
+  ~RoomyAlert() {
+    if (alert.room_spilled_) alert.add_->~Additions();
+  }
 };
 
 namespace {
@@ -166,7 +174,6 @@ std::shared_ptr<Alert> Alert::make(bool room, std::size_t bytes) {
   } else {
     static_assert(alignof(RoomyAlert) <= alignof(std::max_align_t));
     auto r = std::allocate_shared_for_overwrite<RoomyAlert>(TailAllocator<RoomyAlert>(bytes, &tail));
-    r->alert.add_ = &r->room;
     // Moved, not copied, into the alias: a copy would take and drop a reference, two locked instructions that wait
     // for every store to the new alert before them.
     Alert* const alert = &r->alert;
@@ -240,6 +247,7 @@ bool Alert::in_arena(std::string_view v) const noexcept {
 std::string_view Alert::store_added(std::string_view s) {
   auto& text = additions().text;
   if (text.size() + s.size() > text.capacity()) [[unlikely]] {
+    room_spilled_ = true;
     const char* old_base = text.data();
     const char* old_end = old_base + text.size();
     text.reserve(std::max(text.capacity() * 2, text.size() + s.size()));
@@ -277,6 +285,9 @@ void Alert::push_own(const Field& f, std::uint64_t hash, std::string_view key) {
   }
   f.value.append_json(member);
   const auto json_from = static_cast<std::uint32_t>(add.json.size());
+  note_growth(add.json, member.size());
+  note_growth(add.fields, 1);
+  if (!extend) note_growth(add.runs, 1);
   add.json.insert(add.json.end(), member.data(), member.data() + member.size());  // pointers: one copy, not a loop
   add.fields.push_back(f);
   if (extend) {
@@ -396,6 +407,7 @@ std::size_t Alert::add_block(const FieldBlock& block) {
   if (fields.empty()) return 0;
   Additions& add = additions();
   // Whoever built the block: the stage that adds it is the one running.
+  note_growth(add.runs, 1);
   add.runs.push_back(Run{&block, 0, static_cast<std::uint32_t>(fields.size()), 0, 0, stage_});
   for (const std::uint64_t h : hashes) add.names |= std::uint64_t{1} << (h & 63);
   add.count += static_cast<std::uint32_t>(fields.size());
@@ -428,6 +440,7 @@ Alert::AddResult Alert::add_list(std::string_view name, std::span<const std::str
   f.value.item_count = static_cast<std::uint32_t>(items.size());
   for (auto item : items) {
     const std::string_view stored = store_added(item);  // may move the arena, and the views of items before
+    note_growth(add.items, 1);
     add.items.push_back(Value::string(stored));
   }
   return AddResult::Added;

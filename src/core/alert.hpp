@@ -309,6 +309,11 @@ class Alert {
   SplicePoints splice_;
   bool splice_known_ = false;
   Additions* add_ = nullptr;  // the room (make()), own_add_, or none yet
+  bool room_spilled_ = false;  // some part of the additions grew past its inline storage (the room is destroyed)
+  template <class V>
+  void note_growth(const V& v, std::size_t more) noexcept {
+    if (v.size() + more > v.capacity()) room_spilled_ = true;
+  }
   std::unique_ptr<Additions> own_add_;
   friend struct RoomyAlert;
   std::size_t added_tag_count_ = 0;

@@ -26,14 +26,26 @@ Index skip_space(const char* p, Index i, Index lo) noexcept {
   return i;
 }
 
+// The last '"' in p[lo, end), or -1: the few bytes before `end` one by one (most of Falco's keys and values are
+// short, and a call to memrchr costs more than they do), the rest by memrchr.
+Index last_quote(const char* p, Index end, Index lo) noexcept {
+  constexpr Index kNear = 24;
+  const Index near = end - kNear > lo ? end - kNear : lo;
+  for (Index k = end - 1; k >= near; --k) {
+    if (p[k] == '"') return k;
+  }
+  if (near == lo) return -1;
+  const void* q = ::memrchr(p + lo, '"', static_cast<std::size_t>(near - lo));
+  return q ? static_cast<const char*>(q) - p : -1;
+}
+
 // p[i] is a string's closing quote: the index of its opening quote (at or after `lo`), or -1. A quote with an odd
 // number of backslashes before it is inside the string.
 Index string_start(const char* p, Index i, Index lo) noexcept {
   Index end = i;
   while (end > lo) {
-    const void* q = ::memrchr(p + lo, '"', static_cast<std::size_t>(end - lo));
-    if (!q) return -1;
-    const Index k = static_cast<const char*>(q) - p;
+    const Index k = last_quote(p, end, lo);
+    if (k < 0) return -1;
     Index slashes = 0;
     while (k - 1 - slashes >= lo && p[k - 1 - slashes] == '\\') ++slashes;
     if (slashes % 2 == 0) return k;

@@ -6,6 +6,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace saker {
 namespace {
 
@@ -20,6 +24,20 @@ inline std::uint64_t needs_escape(std::uint64_t v) noexcept {
   const std::uint64_t high = Replace ? v & kHighs : 0;
   return control | high | ((q - kOnes) & ~q & kHighs) | ((b - kOnes) & ~b & kHighs);
 }
+
+#if defined(__SSE2__)
+// The same for 16 bytes, a bit each (the lowest set: the first byte that needs a look).
+template <bool Replace>
+inline unsigned needs_escape16(const char* p) noexcept {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+  const __m128i slash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+  const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));  // v <= 0x1F
+  unsigned m = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, slash), control)));
+  if constexpr (Replace) m |= static_cast<unsigned>(_mm_movemask_epi8(v));  // not ASCII
+  return m;
+}
+#endif
 
 // Length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0.
 std::size_t utf8_length(std::string_view s, std::size_t i) noexcept {
@@ -53,8 +71,19 @@ void append_escaped(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t run = 0;  // start of the current stretch that needs no escaping
   for (std::size_t i = 0; i < s.size(); ++i) {
-    // Eight bytes at a time while none needs escaping (the usual case), one at a time around those that do.
-    while (i + 8 <= s.size()) {
+    // Sixteen (SSE2) or eight bytes at a time while none needs escaping (the usual case), one at a time around
+    // those that do.
+    bool found = false;  // i is at a byte that needs a look
+#if defined(__SSE2__)
+    for (; i + 16 <= s.size(); i += 16) {
+      if (const unsigned m = needs_escape16<Replace>(s.data() + i)) {
+        i += static_cast<std::size_t>(std::countr_zero(m));
+        found = true;
+        break;
+      }
+    }
+#endif
+    while (!found && i + 8 <= s.size()) {
       std::uint64_t v;
       std::memcpy(&v, s.data() + i, 8);
       if (const std::uint64_t m = needs_escape<Replace>(v)) {

@@ -111,6 +111,25 @@ TEST(JsonScan, FindsTheSplicePointsByPositionNotName) {
   EXPECT_EQ(scan_splice_points(obj, 7, 9).fields_close, SplicePoints::npos);
 }
 
+TEST(JsonScan, FindsTheSplicePointsPastStringsOfEveryLengthWithEscapedQuotes) {
+  // Strings are skipped from their closing quote back to their opening one: the bytes near the end one by one, the
+  // rest by memrchr. Escaped quotes and backslashes at every place, in strings short and long, must not fool it.
+  const std::string prefix = R"({"output_fields":{"a":1})";
+  for (std::size_t len = 0; len < 80; ++len) {
+    for (std::size_t at = 0; at <= len; at += (len > 40 ? 7 : 1)) {
+      for (const char* esc : {R"(\")", R"(\\)", R"(\\\")", R"(\\\\)"}) {
+        std::string str(len, 'x');
+        str.insert(at, esc);
+        const std::string tags = R"(,"tags":[")" + str + R"(",")" + str + R"("])";
+        const std::string obj = prefix + R"(,"k":")" + str + '"' + tags + R"(,"time":")" + str + R"("})";
+        const SplicePoints sp = scan_splice_points(obj, 3, 1);
+        ASSERT_EQ(sp.fields_close, prefix.size() - 1) << obj;
+        ASSERT_EQ(sp.tags_close, prefix.size() + 7 + str.size() + tags.size() - 1) << obj;
+      }
+    }
+  }
+}
+
 TEST(JsonScan, FindsTheSplicePointsByNameTheLastOfTheRightKind) {
   const std::string obj = R"({"tags":["a"],"output_fields":{"x":{"y":"}"}},"tags":"no","time":"t"})";
   const SplicePoints sp = scan_splice_points(obj);
