@@ -341,9 +341,9 @@ Alert::AddResult Alert::add_field(std::string_view name, const Value& value) {
   return AddResult::Added;
 }
 
-Alert::AddResult Alert::add_field(const AddedName& name, const Value& value) {
+Alert::AddResult Alert::add_field(const AddedName& name, const Value& value, bool utf8_known) {
   if (has_falco_field(name.name(), name.hash(), name.slot()) || added_has(name.name(), name.hash())) return AddResult::Exists;
-  if ((value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) &&
+  if (!utf8_known && (value.kind == Value::Kind::String || value.kind == Value::Kind::Array || value.kind == Value::Kind::Object) &&
       !valid_utf8(value.text)) {
     return AddResult::Exists;
   }

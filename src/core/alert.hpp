@@ -187,7 +187,8 @@ class Alert {
   // Array has no items()). Exists: Falco's alert or an earlier stage has that name; nothing changes.
   AddResult add_field(std::string_view name, const Value& value);
   // The same for a name checked once (AddedName): only the alert's names and the value are checked.
-  AddResult add_field(const AddedName& name, const Value& value);
+  // `utf8_known`: the caller knows the text is valid UTF-8 (a template rendered from valid UTF-8 alone).
+  AddResult add_field(const AddedName& name, const Value& value, bool utf8_known = false);
   // Adds a list of strings (items() gives its elements, filters' `in`/`intersects`/`contains` see them).
   AddResult add_list(std::string_view name, std::span<const std::string_view> items);
   // Adds every field of a block whose name the alert does not have yet (core/field_block.hpp); returns how many it

@@ -64,7 +64,7 @@ class StageChain {
     Timing* time;
     StageId id;  // stage_id(name)
   };
-  static constexpr std::uint32_t kTimingSample = 16;
+  static constexpr std::uint32_t kTimingSample = 64;
   std::vector<Entry> stages_;
 };
 

@@ -25,7 +25,8 @@ void FieldsStage::process(Alert& alert) const {
   for (const auto& [name, tmpl] : config_->templated) {
     text.clear();
     tmpl.render(alert, text);
-    if (alert.add_field(name, Value::string(text)) != Alert::AddResult::Added) ++skipped;
+    // Valid UTF-8: the template's text is (checked at parse), and so is every value of an alert.
+    if (alert.add_field(name, Value::string(text), true) != Alert::AddResult::Added) ++skipped;
   }
   for (const auto& t : config_->tags) alert.add_tag(t);
   if (skipped) skipped_.inc(skipped);
@@ -116,6 +117,10 @@ StageBuilder parse_fields_stage(const ConfigReader& r, StageFields& fields) {
         if (!check_name(r, it->first, ctx, name) || !unique(it->first, ctx, name)) continue;
         if (!it->second.IsScalar()) {
           r.errors.add(it->second, ctx, "must be a template string, e.g. \"{rule} on {hostname}\"");
+          continue;
+        }
+        if (!valid_utf8(it->second.Scalar())) {
+          r.errors.add(it->second, ctx, "is not valid UTF-8");
           continue;
         }
         auto t = FieldTemplate::compile(it->second.Scalar(), [&](std::string_view n) { return fields.known(n); });

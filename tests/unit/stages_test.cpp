@@ -252,6 +252,15 @@ sinks: [{name: out, type: stdout}]
   EXPECT_NE(all.find("did you mean mitre?"), std::string::npos) << all;
 }
 
+TEST(Stages, ATemplateThatIsNotUtf8IsAConfigError) {
+  // Rendered text is added unchecked (every value of an alert is valid UTF-8): so the template's own text is checked.
+  ConfigErrors errors("test.yaml");
+  auto cfg = config("enrich:\n  fields:\n    templated: {summary: \"{rule} \xff\"}\nsinks: [{name: out, type: stdout}]\n", errors);
+  ASSERT_FALSE(cfg);
+  const std::string all = errors.to_string();
+  EXPECT_NE(all.find("enrich.fields.templated.summary: is not valid UTF-8"), std::string::npos) << all;
+}
+
 namespace {
 
 // A consumer that refuses, fails or takes on demand, and records what it took.
