@@ -184,22 +184,18 @@ std::shared_ptr<Alert> Alert::make(bool room, std::size_t bytes) {
   return a;
 }
 
-Field AddedFields::iterator::operator*() const noexcept {
-  const Alert::Run& r = add_->runs[run_];
-  if (!r.block) return add_->fields[r.first + at_];
-  Field f = r.block->fields()[r.first + at_];
+Field AddedFields::run_field(const Alert::Additions& add, const Alert::Run& r, std::size_t i) noexcept {
+  if (!r.block) return add.fields[r.first + i];
+  Field f = r.block->fields()[r.first + i];
   f.stage = r.stage;
   return f;
 }
 
+Field AddedFields::iterator::operator*() const noexcept { return AddedFields::run_field(*add_, add_->runs[run_], at_); }
+
 Field AddedFields::operator[](std::size_t i) const noexcept {
   for (const Alert::Run& r : add_->runs) {
-    if (i < r.count) {
-      if (!r.block) return add_->fields[r.first + i];
-      Field f = r.block->fields()[r.first + i];
-      f.stage = r.stage;
-      return f;
-    }
+    if (i < r.count) return run_field(*add_, r, i);
     i -= r.count;
   }
   return Field();

@@ -365,6 +365,8 @@ class AddedFields {
   Field operator[](std::size_t i) const noexcept;
 
  private:
+  // The i-th field of a run: one of the alert's own, or the block's with the stage that added the block.
+  static Field run_field(const Alert::Additions& add, const Alert::Run& r, std::size_t i) noexcept;
   const Alert::Additions* add_;
 };
 
