@@ -46,6 +46,77 @@ def closed_port():
     return free_port()  # nothing listens there: a sink pointed at it is down
 
 
+def hook_sink(url, fmt, extra):
+    fmt_key = f" format: {fmt}," if fmt != "json" else ""
+    return f"  - {{name: hook, type: webhook, url: \"{url}\",{fmt_key} {extra}}}\n"
+
+
+def survive_kill_9(test, d, port, ids, fmt, check, uid_of, extra_sinks="", while_up=None):
+    """Posts `ids` with the stages on while the webhook is down (its disk buffer keeps them), kills saker -9, restarts
+    it without any stage and a webhook that answers: every alert arrives once, and check() holds for each."""
+    def config(url, enrich):
+        return (f"data_dir: {d.workdir}/data\n{ENRICH if enrich else ''}"
+                f"sources: [{{type: http, listen: \"127.0.0.1:{port}\"}}]\nsinks:\n{extra_sinks}" +
+                hook_sink(url, fmt, "batch_format: single, retry: {initial: 20ms, max: 100ms},\n"
+                                    "      buffer: {type: disk, fsync: always}"))
+    d.write_config(config(f"http://127.0.0.1:{closed_port()}/alerts", True))
+    d.start(wait_port=port)
+    status, _, body = post_json(port, "\n".join(alert(u) for u in ids))
+    test.assertEqual(status, 200, body)
+    if while_up:
+        while_up()
+    wait_for(lambda: metric(port, "saker_buffer_disk_bytes", {"sink": "hook"}) > 0 and
+             metric(port, "saker_sink_queued", {"sink": "hook"}) == len(ids), 10,
+             f"{len(ids)} alerts in the disk buffer")
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    d.stop()
+    # Restart without any stage: whatever is added now came from the disk buffer.
+    hook = WebhookServer().start()
+    try:
+        d.write_config(config(hook.url + "/alerts", False))
+        d.start(wait_port=port)
+        got = wait_for(lambda: len(hook.received("/alerts")) >= len(ids) and hook.received("/alerts"), 20,
+                       "the buffered alerts delivered")
+        seen = set()
+        for req in got:
+            record = req.json()
+            check(record)
+            seen.add(uid_of(record))
+        test.assertEqual(seen, set(ids))
+    finally:
+        hook.stop()
+
+
+def survive_dlq_replay(test, d, port, uid, fmt, in_dead_letter, check, uid_of):
+    """An alert the webhook refuses (400) with the stages on is dead-lettered with what they added (in_dead_letter
+    is in its record); `saker dlq replay` under a config without stages re-sends it, and check() holds for it."""
+    hook = WebhookServer().start()
+    try:
+        def config(enrich):
+            return (f"data_dir: {d.workdir}/data\n{ENRICH if enrich else ''}"
+                    f"sources: [{{type: http, listen: \"127.0.0.1:{port}\"}}]\nsinks:\n" +
+                    hook_sink(hook.url + "/alerts", fmt, "batch_format: single, batch_size: 1"))
+        d.write_config(config(True))
+        d.start(wait_port=port)
+        hook.fail_requests(400)
+        test.assertEqual(post_json(port, alert(uid))[0], 200)
+        dlq = os.path.join(d.workdir, "data", "dead_letter", "hook.ndjson")
+        lines = wait_for(lambda: read_lines(dlq), 10, "a dead letter")
+        test.assertIn(in_dead_letter, lines[0])
+        d.stop()
+        d.write_config(config(False))
+        r = subprocess.run([BINARY, "dlq", "replay", "-c", d.config_path, "hook"], capture_output=True, text=True,
+                           timeout=60)
+        test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        test.assertIn("1 dead letters read, 1 re-sent", r.stdout)
+        record = hook.received("/alerts")[-1].json()
+        test.assertEqual(uid_of(record), uid)
+        check(record)
+    finally:
+        hook.stop()
+
+
 class AddedFieldsTest(unittest.TestCase):
     def test_added_fields_reach_a_json_sink(self):
         port = free_port()
@@ -95,75 +166,21 @@ sinks:
             d.cleanup()
 
     def test_added_fields_survive_the_disk_buffer_across_kill_9(self):
-        port = free_port()
         d = Daemon("")
-        hook = None
         try:
-            def config(url, enrich):
-                return f"""data_dir: {d.workdir}/data
-{ENRICH if enrich else ""}sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
-sinks:
-  - {{name: hook, type: webhook, url: "{url}", batch_format: single, retry: {{initial: 20ms, max: 100ms}},
-      buffer: {{type: disk, fsync: always}}}}
-"""
-            d.write_config(config(f"http://127.0.0.1:{closed_port()}/alerts", True))
-            d.start(wait_port=port)
-            ids = [f"k-{i}" for i in range(200)]
-            status, _, body = post_json(port, "\n".join(alert(u) for u in ids))
-            self.assertEqual(status, 200, body)
-            wait_for(lambda: metric(port, "saker_buffer_disk_bytes", {"sink": "hook"}) > 0 and
-                     metric(port, "saker_sink_queued", {"sink": "hook"}) == 200, 10, "200 alerts in the disk buffer")
-            d.proc.send_signal(signal.SIGKILL)
-            d.proc.wait()
-            d.stop()
-            # Restart without any stage: whatever is added now came from the disk buffer.
-            hook = WebhookServer().start()
-            d.write_config(config(hook.url + "/alerts", False))
-            d.start(wait_port=port)
-            got = wait_for(lambda: len(hook.received("/alerts")) >= 200 and hook.received("/alerts"), 20,
-                           "the buffered alerts delivered")
-            seen = set()
-            for req in got:
-                a = req.json()
-                expect_enriched(self, a)
-                seen.add(a["uuid"])
-            self.assertEqual(seen, set(ids))
+            survive_kill_9(self, d, free_port(), [f"k-{i}" for i in range(200)], "json",
+                           lambda a: expect_enriched(self, a), lambda a: a["uuid"])
         finally:
             d.cleanup()
-            if hook:
-                hook.stop()
 
     def test_added_fields_survive_dead_letters_and_dlq_replay(self):
-        port = free_port()
-        hook = WebhookServer().start()
         d = Daemon("")
         try:
-            def config(enrich):
-                return f"""data_dir: {d.workdir}/data
-{ENRICH if enrich else ""}sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
-sinks:
-  - {{name: hook, type: webhook, url: "{hook.url}/alerts", batch_format: single, batch_size: 1}}
-"""
-            d.write_config(config(True))
-            d.start(wait_port=port)
-            hook.fail_requests(400)
-            status, _, _ = post_json(port, alert("dl-1"))
-            self.assertEqual(status, 200)
-            dlq = os.path.join(d.workdir, "data", "dead_letter", "hook.ndjson")
-            lines = wait_for(lambda: read_lines(dlq), 10, "a dead letter")
-            self.assertIn('"_saker":', lines[0])  # the persisted form keeps what was added apart from Falco's
-            d.stop()
-            d.write_config(config(False))
-            r = subprocess.run([BINARY, "dlq", "replay", "-c", d.config_path, "hook"], capture_output=True, text=True,
-                               timeout=60)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            self.assertIn("1 dead letters read, 1 re-sent", r.stdout)
-            a = hook.received("/alerts")[-1].json()
-            self.assertEqual(a["uuid"], "dl-1")
-            expect_enriched(self, a)
+            # The persisted form keeps what was added apart from Falco's.
+            survive_dlq_replay(self, d, free_port(), "dl-1", "json", '"_saker":', lambda a: expect_enriched(self, a),
+                               lambda a: a["uuid"])
         finally:
             d.cleanup()
-            hook.stop()
 
     def test_replay_enriches_and_reads_persisted_alerts_back(self):
         d = Daemon("")
@@ -206,80 +223,30 @@ class StageOfAddedFieldsTest(unittest.TestCase):
     back from the disk buffer or the dead-letter file into a config that has no stages."""
 
     def test_ocsf_names_the_stage_of_each_field_after_the_disk_buffer_and_a_restart_without_stages(self):
-        port = free_port()
         d = Daemon("")
-        hook = None
         try:
             lake = os.path.join(d.workdir, "lake.ocsf")
 
-            def config(url, enrich):
-                return f"""data_dir: {d.workdir}/data
-{ENRICH if enrich else ""}sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
-sinks:
-  - {{name: lake, type: file, path: {lake}, format: ocsf, buffer: {{type: disk}}}}
-  - {{name: hook, type: webhook, url: "{url}", format: ocsf, batch_format: single, retry: {{initial: 20ms, max: 100ms}},
-      buffer: {{type: disk, fsync: always}}}}
-"""
-            d.write_config(config(f"http://127.0.0.1:{closed_port()}/alerts", True))
-            d.start(wait_port=port)
-            ids = [f"o-{i}" for i in range(20)]
-            status, _, body = post_json(port, "\n".join(alert(u) for u in ids))
-            self.assertEqual(status, 200, body)
-            # Through a disk buffer while the stages are configured.
-            lines = wait_for(lambda: len(read_lines(lake)) == 20 and read_lines(lake), 10, "20 OCSF findings")
-            for line in lines:
-                expect_origins(self, json.loads(line))
-            wait_for(lambda: metric(port, "saker_sink_queued", {"sink": "hook"}) == 20, 10, "20 alerts buffered")
-            d.proc.send_signal(signal.SIGKILL)
-            d.proc.wait()
-            d.stop()
-            # Restart without any stage: provider and type come from what the disk buffer kept.
-            hook = WebhookServer().start()
-            d.write_config(config(hook.url + "/alerts", False))
-            d.start(wait_port=port)
-            got = wait_for(lambda: len(hook.received("/alerts")) >= 20 and hook.received("/alerts"), 20,
-                           "the buffered alerts delivered")
-            seen = set()
-            for req in got:
-                finding = req.json()
-                expect_origins(self, finding)
-                seen.add(finding["finding_info"]["uid"])
-            self.assertEqual(seen, set(ids))
+            def through_a_disk_buffer_with_the_stages():
+                lines = wait_for(lambda: len(read_lines(lake)) == 20 and read_lines(lake), 10, "20 OCSF findings")
+                for line in lines:
+                    expect_origins(self, json.loads(line))
+
+            # Restarted without any stage: provider and type come from what the disk buffer kept.
+            survive_kill_9(self, d, free_port(), [f"o-{i}" for i in range(20)], "ocsf",
+                           lambda f: expect_origins(self, f), lambda f: f["finding_info"]["uid"],
+                           extra_sinks=f"  - {{name: lake, type: file, path: {lake}, format: ocsf, buffer: {{type: disk}}}}\n",
+                           while_up=through_a_disk_buffer_with_the_stages)
         finally:
             d.cleanup()
-            if hook:
-                hook.stop()
 
     def test_ocsf_names_the_stage_of_each_field_after_dlq_replay_without_stages(self):
-        port = free_port()
-        hook = WebhookServer().start()
         d = Daemon("")
         try:
-            def config(enrich):
-                return f"""data_dir: {d.workdir}/data
-{ENRICH if enrich else ""}sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
-sinks:
-  - {{name: hook, type: webhook, url: "{hook.url}/alerts", format: ocsf, batch_format: single, batch_size: 1}}
-"""
-            d.write_config(config(True))
-            d.start(wait_port=port)
-            hook.fail_requests(400)
-            self.assertEqual(post_json(port, alert("dq-1"))[0], 200)
-            dlq = os.path.join(d.workdir, "data", "dead_letter", "hook.ndjson")
-            lines = wait_for(lambda: read_lines(dlq), 10, "a dead letter")
-            self.assertIn('"stages":[["fields",4],["mitre",3]]', lines[0])
-            d.stop()
-            d.write_config(config(False))
-            r = subprocess.run([BINARY, "dlq", "replay", "-c", d.config_path, "hook"], capture_output=True, text=True,
-                               timeout=60)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            self.assertIn("1 dead letters read, 1 re-sent", r.stdout)
-            finding = hook.received("/alerts")[-1].json()
-            self.assertEqual(finding["finding_info"]["uid"], "dq-1")
-            expect_origins(self, finding)
+            survive_dlq_replay(self, d, free_port(), "dq-1", "ocsf", '"stages":[["fields",4],["mitre",3]]',
+                               lambda f: expect_origins(self, f), lambda f: f["finding_info"]["uid"])
         finally:
             d.cleanup()
-            hook.stop()
 
 
 class ReplayClockTest(unittest.TestCase):
