@@ -76,6 +76,7 @@ std::unique_ptr<const FieldBlock> FieldBlock::Builder::build() {
   }
   const char* base = b->text_.data();
   b->items_.reserve(n_items);
+  const FieldPicks* const picks = FieldPicks::current();  // the names decode picks, for each field's slot
   for (std::size_t k = 0; k < entries_.size(); ++k) {
     const Entry& e = entries_[k];
     Field f;
@@ -93,7 +94,6 @@ std::unique_ptr<const FieldBlock> FieldBlock::Builder::build() {
     if (e.list) f.value.items_at = b->items_.data() + f.value.first_item;  // reserved above: items_ stays put
     b->fields_.push_back(f);
     b->hashes_.push_back(UniqueKeys::hash(f.name));
-    const FieldPicks* picks = FieldPicks::current();
     b->slots_.push_back(picks ? picks->find(f.name, b->hashes_.back()) : -1);
     if (!b->json_.empty()) b->json_.push_back(',');
     append_json_string(b->json_, f.name);

@@ -48,7 +48,7 @@ class MitreStage final : public Stage {
   Counter& tagged_;
   mutable std::array<std::atomic<const Set*>, kSlots> slots_{};
   mutable std::mutex mu_;                           // taken to add a set
-  mutable std::atomic<bool> full_{false};           // kMaxSets are remembered: stop trying
+  mutable std::atomic<bool> full_{false};  // kMaxSets are remembered, or the process's block pool is full: stop trying
   mutable std::vector<std::unique_ptr<Set>> sets_;  // owns what slots_ points at
 };
 
