@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/field_picks.hpp"
+#include "core/json_text.hpp"
 #include "core/json_scan.hpp"
 #include "core/time.hpp"
 #include "core/unique_keys.hpp"
@@ -320,6 +321,7 @@ struct Head {
   std::int64_t time_ns = 0;
   bool have_rule = false, have_priority = false, have_time = false, time_was_integer = false;
   bool has_output_fields = false;
+  bool uuid_empty = false;  // "uuid":"" (a generated uuid replaces it)
   dom::object output_fields;
   std::vector<std::string_view> tags;
   std::vector<std::pair<std::string_view, dom::element>> unknown;  // the other top-level keys: fields (the
@@ -434,6 +436,7 @@ Result<bool> read_head(dom::object root, Head& h, FieldTable& table, UniqueKeys&
       case kUuidBit:
         if (!val.is_string()) return bad_type(key, "a string");
         h.uuid = val.get_string().value_unsafe();
+        h.uuid_empty = h.uuid.empty();
         break;
       case kTimeBit:
         if (val.is_string()) {
@@ -749,7 +752,27 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
   };
   bool stored = false;    // in json_store_ rather than the alert's bytes
   bool verbatim = false;  // json() starts with the text as received (a generated uuid may follow)
-  if (h.have_envelope) {
+  if (h.uuid_empty) [[unlikely]] {
+    // "uuid":"" names no alert: the generated one takes the empty one's place (a second "uuid" key would make the
+    // alert's JSON name a key twice, which a reader may take either way).
+    std::string& out = a.json_store_;
+    out.reserve(json.size() + generated.size());
+    out.push_back('{');
+    const dom::object root = doc.get_object().value_unsafe();
+    for (auto [key, val] : root) {
+      if (key == kPersistKey) continue;  // cut off as above; restored from it below
+      if (out.size() > 1) out.push_back(',');
+      append_json_string(out, key);
+      out.push_back(':');
+      if (key == "uuid") {
+        append_json_string(out, a.uuid);
+      } else {
+        out.append(simdjson::minify(val));
+      }
+    }
+    out.push_back('}');
+    stored = true;
+  } else if (h.have_envelope) {
     put_json(json);
     put_json("}");
   } else if ((!one_line && std::memchr(json.data(), '\n', json.size())) || std::memchr(json.data(), '\r', json.size()))
@@ -765,7 +788,7 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
     put_json(json);
     verbatim = true;
   }
-  if (a.uuid_generated) {
+  if (a.uuid_generated && !h.uuid_empty) {
     const std::string_view quote = "\"uuid\":\"";
     if (stored) {
       std::string& out = a.json_store_;
@@ -792,7 +815,7 @@ Result<std::shared_ptr<Alert>> Decoder::decode_as(std::string_view json, bool on
     // Read from the text as received when json() starts with it: the same positions, and the parser just read
     // it (the copy's bytes may still be on their way to memory, and reading them back would wait for them).
     const std::string_view text = verbatim ? json : out;
-    const int members = h.members - (h.have_envelope ? 1 : 0) + (a.uuid_generated && !verbatim ? 1 : 0);
+    const int members = h.members - (h.have_envelope ? 1 : 0) + (a.uuid_generated && !h.uuid_empty && !verbatim ? 1 : 0);
     a.splice_ = scan_splice_points(text, h.fields_member < 0 ? -1 : members - 1 - h.fields_member,
                                    h.tags_member < 0 ? -1 : members - 1 - h.tags_member);
     a.splice_known_ = true;

@@ -2,6 +2,7 @@
 // crash; an accepted alert with fields and tags added from the input must persist and read back to the same alert,
 // and the json format of it must stay one valid alert.
 #include <cstddef>
+#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,7 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string p = a.persisted();
   static saker::Decoder back_decoder(saker::DecodeLimits{1024 * 1024, 16, 4096});
   auto back = back_decoder.decode(p, saker::Decoder::Mode::Persisted);
-  if (!back) __builtin_trap();
+  if (!back) {
+    std::fprintf(stderr, "persisted form refused: %s: %s\n%s\n", back.error().code.c_str(), back.error().message.c_str(),
+                 p.c_str());
+    __builtin_trap();
+  }
   const saker::Alert& b = *back.value();
   if (b.json() != a.json() || b.added().size() != a.added().size() || b.persisted() != p) __builtin_trap();
   std::string out;

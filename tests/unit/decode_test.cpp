@@ -143,6 +143,47 @@ TEST(Decode, GeneratedUuidIsDeterministicAndAdded) {
   EXPECT_EQ(given->uuid, "7466e462-ddde-434d-8dee-390ca5656f83");
 }
 
+// "uuid":"" names no alert: it gets a generated uuid in the empty one's place, never a second "uuid" key, whatever
+// the JSON's shape (a key written with escapes, pretty-printed, fields added after it, the persisted form).
+TEST(Decode, AnEmptyUuidIsReplacedNotNamedTwice) {
+  const std::string shapes[] = {
+      R"({"uuid":"","rule":"r","priority":"Error","output":"x"})",
+      R"({"rule":"r","u\u0075id":"","priority":"Error","output_fields":{"a":1.5e3},"tags":["t"]})",
+      "{\n  \"rule\": \"r\",\n  \"priority\": \"Error\",\n  \"uuid\": \"\"\n}\n",
+  };
+  for (const std::string& json : shapes) {
+    SCOPED_TRACE(json);
+    Decoder d;
+    auto r = d.decode(json);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    std::shared_ptr<Alert> a = r.value();
+    EXPECT_TRUE(a->uuid_generated);
+    ASSERT_EQ(a->uuid.size(), 36u);
+    EXPECT_EQ(a->uuid, decode_ok(json)->uuid);  // deterministic, as for a missing uuid
+    const std::string_view j = a->json();
+    const auto at = j.find(std::string("\"uuid\":\"") + std::string(a->uuid) + "\"");
+    ASSERT_NE(at, std::string::npos) << j;
+    EXPECT_EQ(j.find("uuid", at + 5), std::string::npos) << j;
+    EXPECT_EQ(j.find("\\u0075id"), std::string::npos) << j;
+    // Fields and tags spliced into the json format keep it one valid alert with one uuid.
+    a->add_field("added.one", Value::string("v"));
+    a->add_tag("mine");
+    std::string out;
+    JsonFormatter().format(*a, out);
+    auto again = decode_ok(out);
+    EXPECT_EQ(again->uuid, a->uuid);
+    EXPECT_FALSE(again->uuid_generated);
+    EXPECT_EQ(text_of(*again, "added.one"), "v");
+    // The persisted form reads back to the same alert.
+    Decoder back;
+    auto b = back.decode(a->persisted(), Decoder::Mode::Persisted);
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    EXPECT_EQ(b.value()->json(), a->json());
+    EXPECT_EQ(b.value()->uuid, a->uuid);
+    EXPECT_EQ(b.value()->persisted(), a->persisted());
+  }
+}
+
 TEST(Decode, PrettyPrintedInputBecomesOneLine) {
   auto a = decode_ok("{\n  \"rule\": \"r\",\n  \"priority\": \"Error\"\n}\n");
   EXPECT_EQ(a->json().find('\n'), std::string::npos);
