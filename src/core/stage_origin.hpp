@@ -27,6 +27,10 @@ inline constexpr StageOrigin kStageOrigins[] = {
     {"", "", ""},  // 0: not known
     {"fields", "Custom Field", "saker config"},
     {"mitre", "MITRE ATT&CK", "Falco rule tags"},
+    {"geoip", "Location", "MaxMind database"},
+    {"users", "User", "user directory"},
+    {"assets", "Asset", "asset inventory"},
+    {"threat_intel", "Threat Intelligence", "IOC feeds"},
 };
 
 using StageId = std::uint8_t;
