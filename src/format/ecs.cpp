@@ -325,6 +325,12 @@ void Writer::map_ecs() {
     add("orchestrator.type", Value::string("kubernetes"));
   }
   members_.push_back({"falco", Member::K::Falco, {}, {}});
+  if (a_.has_fields_added()) {
+    // The endpoints' places and networks (the geoip stage): ECS's own fields.
+    for (const Field f : a_.added()) {
+      if (const string_view path = ecs_added::ecs_path(f.name); !path.empty() && present(&f.value)) add(path, f.value);
+    }
+  }
   if (a_.has_additions()) {
     // What else stages added: fields under `labels`, tags under `tags` (falco.tags has every tag).
     if (ecs_added::has_labels(a_)) members_.push_back({"labels", Member::K::Labels, {}, {}});

@@ -14,14 +14,44 @@ bool keyword_list(const Value& v) {
   return (v.kind == Value::Kind::String && !v.text.empty()) || (v.kind == Value::Kind::Array && v.added_list);
 }
 
-bool is_label(const Field& f) { return !f.value.is_null() && !is_threat_field(f); }
+bool is_label(const Field& f) { return !f.value.is_null() && !is_threat_field(f) && ecs_path(f.name).empty(); }
 
 bool same_label(string_view a, string_view b) {
   return a.size() == b.size() &&
          std::ranges::equal(a, b, [](char x, char y) { return (x == '.' ? '_' : x) == (y == '.' ? '_' : y); });
 }
 
+// Added field name -> ECS path, for every endpoint and every field of the geoip stage that ECS has.
+const std::vector<std::pair<std::string, std::string>>& ecs_paths() {
+  static const auto table = [] {
+    std::vector<std::pair<std::string, std::string>> t;
+    static constexpr std::pair<string_view, string_view> kEnds[] = {
+        {"fd.cip", "client"}, {"fd.sip", "server"}, {"fd.lip", "source"}, {"fd.rip", "destination"}};
+    static constexpr std::pair<string_view, string_view> kFields[] = {
+        {"geo.continent_code", "geo.continent_code"}, {"geo.country_iso_code", "geo.country_iso_code"},
+        {"geo.country_name", "geo.country_name"},     {"geo.region_iso_code", "geo.region_iso_code"},
+        {"geo.region_name", "geo.region_name"},       {"geo.city_name", "geo.city_name"},
+        {"geo.postal_code", "geo.postal_code"},       {"geo.timezone", "geo.timezone"},
+        {"geo.location.lat", "geo.location.lat"},     {"geo.location.lon", "geo.location.lon"},
+        {"as.number", "as.number"},                   {"as.organization", "as.organization.name"}};
+    for (const auto& [falco, ecs] : kEnds) {
+      for (const auto& [from, to] : kFields) t.emplace_back(std::string(falco) + "." + std::string(from), std::string(ecs) + "." + std::string(to));
+    }
+    return t;
+  }();
+  return table;
+}
+
 }  // namespace
+
+string_view ecs_path(string_view name) {
+  // Only names that start like an endpoint's are looked for.
+  if (name.size() < 12 || name.substr(0, 3) != "fd." || name[6] != '.') return {};
+  for (const auto& [from, to] : ecs_paths()) {
+    if (from == name) return to;
+  }
+  return {};
+}
 
 bool is_threat_field(const Field& f) {
   return keyword_list(f.value) && std::ranges::find(kThreatFields, f.name) != std::end(kThreatFields);

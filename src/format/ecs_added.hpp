@@ -13,6 +13,11 @@ namespace saker::ecs_added {
 inline constexpr std::string_view kThreatFields[] = {"threat.tactic.id", "threat.tactic.name", "threat.technique.id",
                                                      "threat.technique.subtechnique.id"};
 
+// The ECS field an added field fills itself, or "": the geoip stage's fields of the endpoints the format maps
+// (fd.cip, fd.sip, fd.lip, fd.rip: client, server, source, destination), e.g. fd.sip.geo.city_name ->
+// server.geo.city_name, fd.rip.as.organization -> destination.as.organization.name.
+std::string_view ecs_path(std::string_view name);
+
 // True when `f` fills its ECS threat field: one of kThreatFields holding a non-empty string or a list of strings.
 bool is_threat_field(const Field& f);
 

@@ -5,6 +5,7 @@
 
 #include "core/stage_origin.hpp"
 #include "enrich/fields.hpp"
+#include "enrich/geoip.hpp"
 #include "enrich/mitre.hpp"
 #include "sinks/file.hpp"
 #include "sinks/kafka.hpp"
@@ -46,6 +47,7 @@ const std::pair<std::string_view, SinkParser> kSinks[] = {
 constexpr std::pair<std::string_view, StageParser> kStages[] = {
     {"fields", &parse_fields_stage},
     {"mitre", &parse_mitre_stage},
+    {"geoip", &parse_geoip_stage},
 };
 static_assert(std::ranges::all_of(kStages, [](const auto& s) { return stage_id(s.first) != kUnknownStage; }),
               "every stage needs its row in core/stage_origin.hpp");
