@@ -13,6 +13,7 @@
 
 #include "core/json_text.hpp"
 #include "format/ecs.hpp"
+#include "format/ecs_added.hpp"
 #include "format/ecs_rules.hpp"
 #include "test_util.hpp"
 
@@ -344,7 +345,7 @@ std::shared_ptr<Alert> enriched() {
   a->add_list("threat.tactic.id", tactic_ids);
   a->add_list("threat.tactic.name", tactic_names);
   a->add_field("asset.criticality", Value::integer(3));
-  a->add_field("fd.sip.geo.location.lat", number(52.5));
+  a->add_field("k8s.node.geo.location.lat", number(52.5));
   a->add_field("vip", boolean(true));
   a->add_list("asset.owners", owners);
   a->add_field("note", Value::string(kHostile));
@@ -361,7 +362,7 @@ TEST(FormatEcs, AddedFieldsGoToLabelsTagsAndThreat) {
   std::string out;
   EcsFormatter().format(*a, out);
   EXPECT_NE(out.find(R"("labels":{"env":"prod","summary":"Terminal shell in container on node-1",)"
-                     R"("asset_criticality":"3","fd_sip_geo_location_lat":"52.5","vip":"true",)"
+                     R"("asset_criticality":"3","k8s_node_geo_location_lat":"52.5","vip":"true",)"
                      R"("asset_owners":["sec","ops\"x"],"note":"a\"b\\c]d=e|f\ng\r\th\u0001 )"
                      "\xC3\xA9\xE6\xBC\xA2"
                      R"(","ctx":"{\"a\":[1,2]}"})"),
@@ -385,6 +386,37 @@ TEST(FormatEcs, AddedFieldsGoToLabelsTagsAndThreat) {
     });
   }
   EXPECT_EQ(got, plain);
+}
+
+// The geoip stage's fields of the four endpoints fill ECS's own geo and as fields, next to the endpoint's ip.
+TEST(FormatEcs, AddedGeoFieldsFillTheEndpointsGeoAndAs) {
+  auto a = decode_mutable(R"({"rule":"r","priority":"Warning","time":"2024-05-07T18:54:19.341081180Z","output_fields":{"fd.sip":"81.2.69.142","fd.rip":"216.160.83.56","fd.cip":"10.0.0.1"}})");
+  a->add_field("fd.sip.geo.city_name", Value::string("London"));
+  a->add_field("fd.sip.geo.country_iso_code", Value::string("GB"));
+  a->add_field("fd.rip.geo.location.lat", number(47.2513));
+  a->add_field("fd.rip.geo.location.lon", number(-122.3149));
+  a->add_field("fd.rip.as.number", Value::integer(209));
+  a->add_field("fd.rip.as.organization", Value::string("Qwest"));
+  a->add_field("fd.lip.geo.region_name", Value::string("England"));
+  a->add_field("fd.cip.geo.network", Value::string("private"));  // not an ECS field: a label
+  a->add_field("fd.name.geo.city_name", Value::string("x"));     // not an endpoint the format maps: a label
+  std::string out;
+  EcsFormatter().format(*a, out);
+  const Flat got = flat_of(out);
+  EXPECT_EQ(got.at("server.ip"), R"("81.2.69.142")");
+  EXPECT_EQ(got.at("server.geo.city_name"), R"("London")");
+  EXPECT_EQ(got.at("server.geo.country_iso_code"), R"("GB")");
+  EXPECT_EQ(got.at("destination.geo.location.lat"), "47.2513");
+  EXPECT_EQ(got.at("destination.geo.location.lon"), "-122.3149");
+  EXPECT_EQ(got.at("destination.as.number"), "209");
+  EXPECT_EQ(got.at("destination.as.organization.name"), R"("Qwest")");
+  EXPECT_EQ(got.at("source.geo.region_name"), R"("England")");
+  EXPECT_EQ(got.at("labels.fd_cip_geo_network"), R"("private")");
+  EXPECT_EQ(got.at("labels.fd_name_geo_city_name"), R"("x")");
+  EXPECT_EQ(got.count("labels.fd_sip_geo_city_name"), 0u);
+  EXPECT_EQ(ecs_added::ecs_path("fd.sip.as.organization"), "server.as.organization.name");
+  EXPECT_EQ(ecs_added::ecs_path("fd.sip"), "");
+  EXPECT_EQ(ecs_added::ecs_path("proc.name.geo.city_name"), "");
 }
 
 TEST(FormatEcs, AddedFieldsEdgeCases) {
