@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/stage_origin.hpp"
+#include "enrich/assets.hpp"
 #include "enrich/fields.hpp"
 #include "enrich/geoip.hpp"
 #include "enrich/mitre.hpp"
@@ -48,6 +49,7 @@ constexpr std::pair<std::string_view, StageParser> kStages[] = {
     {"fields", &parse_fields_stage},
     {"mitre", &parse_mitre_stage},
     {"geoip", &parse_geoip_stage},
+    {"assets", &parse_assets_stage},
 };
 static_assert(std::ranges::all_of(kStages, [](const auto& s) { return stage_id(s.first) != kUnknownStage; }),
               "every stage needs its row in core/stage_origin.hpp");
