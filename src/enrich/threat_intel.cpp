@@ -4,6 +4,7 @@
 
 #include <array>
 #include <set>
+#include <stdexcept>
 
 #include "config/files.hpp"
 #include "core/field_picks.hpp"

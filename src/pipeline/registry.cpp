@@ -6,6 +6,7 @@
 #include "core/stage_origin.hpp"
 #include "enrich/fields.hpp"
 #include "enrich/mitre.hpp"
+#include "enrich/threat_intel.hpp"
 #include "sinks/file.hpp"
 #include "sinks/kafka.hpp"
 #include "sinks/elasticsearch/sink.hpp"
@@ -46,6 +47,7 @@ const std::pair<std::string_view, SinkParser> kSinks[] = {
 constexpr std::pair<std::string_view, StageParser> kStages[] = {
     {"fields", &parse_fields_stage},
     {"mitre", &parse_mitre_stage},
+    {"threat_intel", &parse_threat_intel_stage},
 };
 static_assert(std::ranges::all_of(kStages, [](const auto& s) { return stage_id(s.first) != kUnknownStage; }),
               "every stage needs its row in core/stage_origin.hpp");

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <limits>
+#include <string>
+
 #include "core/time.hpp"
 #include "enrich/feeds/json_feed.hpp"
 
@@ -93,6 +96,17 @@ std::optional<ValueKind> path_kind(std::string_view path) {
   return std::nullopt;
 }
 
+// A time after 2262, past what nanoseconds since the epoch hold (feeds write 9999-12-31T23:59:59Z for "never").
+bool far_future(std::string_view t) noexcept {
+  if (t.size() < 20 || t[4] != '-') return false;
+  int year = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    if (t[i] < '0' || t[i] > '9') return false;
+    year = year * 10 + (t[i] - '0');
+  }
+  return year >= 2262 && parse_rfc3339_ns(std::string("2000").append(t.substr(4)));
+}
+
 }  // namespace
 
 bool parse_stix_pattern(std::string_view pattern, std::vector<StixComparison>& out, std::size_t& skipped) {
@@ -169,6 +183,7 @@ Result<FeedStats> parse_stix_feed(const FeedInput& in, ThreatIntelIndex::Builder
       std::string_view text;
       std::optional<std::int64_t> until;
       if (!vu.get(text)) until = parse_rfc3339_ns(text);
+      if (!until && far_future(text)) until = std::numeric_limits<std::int64_t>::max();
       if (!until) return error(fmt::format("$.objects[{}].valid_until", i), "not an RFC 3339 time");
       if (*until <= in.now_ns) {
         ++stats.expired;

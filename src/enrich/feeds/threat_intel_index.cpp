@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <limits>
 
 namespace saker {
 
@@ -364,7 +363,8 @@ void sweep(std::vector<Prefix>& prefixes, Ranges& out, std::vector<Indicator>& e
   while (!open.empty()) {
     const Open o = open.back();
     open.pop_back();
-    if (o.end != std::numeric_limits<Key>::max()) emit(o.end + 1, open.empty() ? none : open.back().entry);
+    if (o.end != static_cast<Key>(~Key{0}))  // numeric_limits knows no __int128 in strict mode
+      emit(o.end + 1, open.empty() ? none : open.back().entry);
   }
   out.starts.shrink_to_fit();
   out.owner.shrink_to_fit();
