@@ -283,7 +283,8 @@ TEST(StixFeed, PoisonIvyOrPatternsGiveEveryComparison) {
   EXPECT_NE(ix.find_ipv4(v4("60.10.1.115")), nullptr);  // beside 'domain autuo.xicp.net', which is no domain
   EXPECT_EQ(r.stats.value().invalid, 1u);
   EXPECT_EQ(r.stats.value().unsupported, 2u);  // the two file:name patterns
-  EXPECT_GT(r.stats.value().duplicate, 0u);    // addresses several patterns name
+  // 113.10.246.30 is in three patterns: the index holds it once (address duplicates are found when it is built).
+  EXPECT_LT(ix.count(0, IndicatorType::Ipv4), r.stats.value().added);
 }
 
 TEST(StixFeed, UrlAndSha256BundlesMatchTheUrlsHostAndTheHash) {
