@@ -195,6 +195,9 @@ TEST(ListFeed, ABadLineIsAnErrorNamingTheFileAndLine) {
   ASSERT_FALSE(r.stats);
   EXPECT_EQ(r.stats.error().message,
             "bad.txt:4: \"not a domain!\" is not an IP address, CIDR, domain, URL or MD5/SHA-1/SHA-256 hash");
+  const auto octet = load(FeedFormat::List, "999.1.1.1\n", "bad.txt");  // no address, and no domain either
+  ASSERT_FALSE(octet.stats);
+  EXPECT_NE(octet.stats.error().message.find("bad.txt:1: \"999.1.1.1\" is not"), std::string::npos);
   const auto cidr = load(FeedFormat::List, "10.0.0.0/33\n", "bad.txt");
   ASSERT_FALSE(cidr.stats);
   EXPECT_NE(cidr.stats.error().message.find("bad.txt:1:"), std::string::npos);

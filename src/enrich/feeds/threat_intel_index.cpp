@@ -90,20 +90,24 @@ std::optional<std::string_view> normalize_domain(std::string_view text, char* ou
   if (!text.empty() && text.back() == '.') text.remove_suffix(1);
   if (text.empty() || text.size() >= kMaxHostName) return std::nullopt;
   std::size_t label = 0, labels = 1;
+  bool numeric = true;  // the label so far is digits only
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = lower(text[i]);
     if (c == '.') {
       if (label == 0) return std::nullopt;
       label = 0;
+      numeric = true;
       ++labels;
     } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
       if (++label > 63) return std::nullopt;
+      numeric = numeric && c >= '0' && c <= '9';
     } else {
       return std::nullopt;
     }
     out[i] = c;
   }
-  if (label == 0 || labels < 2) return std::nullopt;
+  // An all-numeric top-level domain is none (RFC 3696): 999.1.1.1 is a mistyped address, not a domain.
+  if (label == 0 || labels < 2 || numeric) return std::nullopt;
   return std::string_view(out, text.size());
 }
 

@@ -37,7 +37,7 @@ struct Indicator {
 inline constexpr std::size_t kMaxHostName = 254;
 
 // A domain as the index keys it: lower case, without a trailing dot, labels of [a-z0-9_-] (1..63 characters), at
-// least two labels; nullopt otherwise. `out` must hold kMaxHostName characters.
+// least two labels, the last not all digits; nullopt otherwise. `out` must hold kMaxHostName characters.
 std::optional<std::string_view> normalize_domain(std::string_view text, char* out) noexcept;
 
 class ThreatIntelIndex {
