@@ -184,9 +184,11 @@ void parse_stages(const YAML::Node& map, PipelineConfig& cfg, ConfigErrors& erro
       continue;
     }
     const YAML::Node node = it->second;
+    const std::size_t files = errors.loaded_files().size();
     StageBuilder build = parser(ConfigReader{node, "enrich." + name, errors}, fields);
     if (!build) continue;  // switched off (mitre: false) or in error
-    cfg.stages.push_back(StageSpec{name, yaml_text(node), std::move(build)});
+    // With the files it read (threat_intel's feeds) and their digests: new content at the same path is a change.
+    cfg.stages.push_back(StageSpec{name, component_text(node, errors, files), std::move(build)});
   }
 }
 

@@ -8,6 +8,7 @@
 #include "enrich/fields.hpp"
 #include "enrich/geoip.hpp"
 #include "enrich/mitre.hpp"
+#include "enrich/threat_intel.hpp"
 #include "sinks/file.hpp"
 #include "sinks/kafka.hpp"
 #include "sinks/elasticsearch/sink.hpp"
@@ -50,6 +51,7 @@ constexpr std::pair<std::string_view, StageParser> kStages[] = {
     {"mitre", &parse_mitre_stage},
     {"geoip", &parse_geoip_stage},
     {"assets", &parse_assets_stage},
+    {"threat_intel", &parse_threat_intel_stage},
 };
 static_assert(std::ranges::all_of(kStages, [](const auto& s) { return stage_id(s.first) != kUnknownStage; }),
               "every stage needs its row in core/stage_origin.hpp");
