@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "config/files.hpp"
 #include "core/unique_keys.hpp"
 
 namespace saker {
@@ -100,6 +101,7 @@ StageBuilder parse_assets_stage(const ConfigReader& r, StageFields& fields) {
     return nullptr;
   }
   cfg->inventory = std::move(inv).value();
+  r.errors.note_loaded_file(cfg->path, file_digest(cfg->path));  // a reload sees a changed inventory
   spdlog::debug("assets: {} entries from {} in {} ms", cfg->inventory->size(), cfg->path,
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
   for (const std::string& n : cfg->inventory->attribute_names()) fields.add(n);

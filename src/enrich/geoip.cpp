@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "config/files.hpp"
 #include "core/unique_keys.hpp"
 
 namespace saker {
@@ -302,6 +303,8 @@ StageBuilder parse_geoip_stage(const ConfigReader& r, StageFields& fields) {
       return;
     }
     to = std::move(db).value();
+    // A reload sees a new database at the same path as a change (the stage's text carries the digest).
+    r.errors.note_loaded_file(path, file_digest(path));
   };
   open("city_database", MaxmindDb::Kind::City, cfg->city);
   open("asn_database", MaxmindDb::Kind::Asn, cfg->asn);

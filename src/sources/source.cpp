@@ -21,7 +21,15 @@ AlertIntake::AlertIntake(std::string source, Ingest& ingest, Metrics& metrics, c
   decoder_.set_stages(stages_ != nullptr);
 }
 
+void AlertIntake::refresh() {
+  stages_ = ingest_.stages();
+  decoder_.set_stages(stages_ != nullptr);
+  decoder_.set_floor(ingest_.floor());
+}
+
 Result<bool> AlertIntake::add(std::string_view json, bool one_line) {
+  // A batch is decoded with the stages and floor current when it starts: a reload applies from the next batch on.
+  if (batch_.empty() && !unpublished_) refresh();
   // One decode in kTimingSample is timed: two clock reads cost about as much as a tenth of a decode.
   const bool timed = (++decodes_ % kTimingSample) == 0;
   const auto t0 = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
@@ -46,6 +54,7 @@ Result<bool> AlertIntake::add(std::string_view json, bool one_line) {
 }
 
 Result<bool> AlertIntake::add_test(std::string_view json) {
+  if (batch_.empty() && !unpublished_) refresh();
   decoder_.set_floor(Priority::Debug);
   auto r = decoder_.decode(json);
   decoder_.set_floor(ingest_.floor());
@@ -80,10 +89,10 @@ void AlertIntake::publish() {
 
 bool AlertIntake::flush() {
   publish();
-  stages_ = ingest_.stages();
-  decoder_.set_stages(stages_ != nullptr);
-  decoder_.set_floor(ingest_.floor());
-  if (batch_.empty()) return true;
+  if (batch_.empty()) {
+    refresh();
+    return true;
+  }
   return ingest_.submit(batch_);
 }
 

@@ -116,8 +116,6 @@ class AlertIntake {
   // Moves the pending batch into `out` (a decode thread hands its alerts to the thread that submits them).
   void take(std::vector<AlertPtr>& out) {
     publish();
-    stages_ = ingest_.stages();
-    decoder_.set_stages(stages_ != nullptr);
     out.swap(batch_);
     batch_.clear();
   }
@@ -137,7 +135,8 @@ class AlertIntake {
   Metrics& metrics_;
   Decoder decoder_;
   Decoder::Mode mode_ = Decoder::Mode::Received;
-  std::shared_ptr<const StageChain> stages_;  // refreshed from ingest_ at every flush
+  std::shared_ptr<const StageChain> stages_;  // refreshed from ingest_ when a batch starts (refresh())
+  void refresh();  // the current stages and floor, from ingest_
   std::vector<AlertPtr> batch_;
   // Adds the alerts decoded since the last call to saker_alerts_received_total (one atomic add per batch, not per
   // alert: decode threads of one source share the series).
