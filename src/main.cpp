@@ -14,8 +14,10 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include "config/file_watch.hpp"
 #include "observe/logging.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/dlq.hpp"
@@ -82,8 +84,24 @@ int cmd_run(const std::string& path) {
                cfg->sinks.size());
   const sigset_t set = control_signals();
   const timespec tick{0, 200 * 1000 * 1000};
+  // The config file and what its components loaded: a change reloads as SIGHUP does.
+  saker::FileWatch watch;
+  const auto watch_files = [&watch, &path](const saker::PipelineConfig& c) {
+    std::vector<std::string> files;
+    if (c.watch_files && !path.empty()) {
+      files = c.loaded_files;
+      files.push_back(path);
+    }
+    watch.watch(files);
+  };
+  watch_files(*cfg);
+  std::vector<std::string> changed;
   for (;;) {
-    const int sig = sigtimedwait(&set, nullptr, &tick);
+    int sig = sigtimedwait(&set, nullptr, &tick);
+    if (sig < 0 && watch.poll(std::chrono::milliseconds(300), changed)) {
+      spdlog::info("watch_files: {} changed", fmt::join(changed, ", "));
+      sig = SIGHUP;
+    }
     if (sig == SIGTERM || sig == SIGINT) {
       spdlog::info("signal {}: stopping sources and draining sinks (grace {} ms)", sig, cfg->shutdown_grace.count());
       pipeline->stop();
@@ -100,6 +118,7 @@ int cmd_run(const std::string& path) {
         spdlog::error("SIGHUP: the new config of {} has errors (above); keeping the running config", path);
         continue;
       }
+      watch_files(*next);
       redactor->add(next->redactions);
       // Log settings are the process's, not a component's: applied here, before the reload logs what it does.
       if (next->log_level != cfg->log_level || next->log_format != cfg->log_format) {

@@ -76,7 +76,9 @@ class ConfigErrors {
   // adds what a component's parser noted to its config text, so a reload sees a renewed certificate as a change.
   void note_loaded_file(const std::string& path, const std::string& digest) {
     loaded_files_.push_back(path + " " + digest);
+    loaded_paths_.push_back(path);
   }
+  const std::vector<std::string>& loaded_paths() const noexcept { return loaded_paths_; }
   const std::vector<std::string>& loaded_files() const noexcept { return loaded_files_; }
 
  private:
@@ -85,6 +87,7 @@ class ConfigErrors {
   std::vector<ConfigError> errors_;
   Redactions redactions_;
   std::vector<std::string> loaded_files_;
+  std::vector<std::string> loaded_paths_;
 };
 
 // Replaces, in every scalar value under `root` (keys stay as written), `${env:NAME}` by the environment

@@ -307,6 +307,7 @@ std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, Confi
     errors.add(root["log_level"], "log_level", "must be one of trace, debug, info, warn, error, critical, off");
   }
   cfg->shutdown_grace = r.duration("shutdown_grace", cfg->shutdown_grace);
+  cfg->watch_files = r.boolean("watch_files", cfg->watch_files);
   if (r.has("limits")) parse_limits(ConfigReader{root["limits"], "limits", errors}, cfg->limits);
   if (r.has("enrich")) parse_stages(root["enrich"], *cfg, errors);
   if (r.has("sources")) {
@@ -328,6 +329,7 @@ std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, Confi
   if (!errors.empty()) return nullptr;
   add_settings_text(*cfg);
   cfg->redactions = errors.redactions();
+  cfg->loaded_files = errors.loaded_paths();
   return cfg;
 }
 

@@ -61,8 +61,8 @@ struct StageSpec {
 // (shutdown_grace, log_level, log_format), so a reload applies it without restarting anything; sources, sinks and
 // enrich are the components themselves. docs/operations.md says which is which; PipelineReload in pipeline_test.cpp
 // fails for a key here that is sorted into neither.
-inline constexpr std::array<std::string_view, 8> kTopLevelKeys = {
-    "data_dir", "log_level", "log_format", "shutdown_grace", "limits", "sources", "sinks", "enrich"};
+inline constexpr std::array<std::string_view, 9> kTopLevelKeys = {
+    "data_dir", "log_level", "log_format", "shutdown_grace", "watch_files", "limits", "sources", "sinks", "enrich"};
 
 struct PipelineConfig {
   std::string file;  // where it came from ("<embedded default>" for the built-in one)
@@ -71,6 +71,10 @@ struct PipelineConfig {
   std::string log_format = "text";  // or "json": one JSON object per line (time, level, message)
   Redactions redactions;             // ${env:…}/${file:…} values and credentials: never in what saker reports
   std::chrono::milliseconds shutdown_grace{10000};
+  // A change to the config file or to a file a component loaded (a database, an inventory, a feed, a certificate)
+  // reloads as SIGHUP does (`saker run`; config/file_watch.hpp).
+  bool watch_files = true;
+  std::vector<std::string> loaded_files;  // the files components loaded, as noted while parsing
   DecodeLimits limits;
   std::vector<SourceSpec> sources;
   std::vector<SinkSpec> sinks;

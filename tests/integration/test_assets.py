@@ -78,6 +78,38 @@ sinks:
         finally:
             d.cleanup()
 
+    def test_a_changed_inventory_reloads_without_a_signal(self):
+        port = free_port()
+        d = Daemon("")
+        try:
+            inv = os.path.join(d.workdir, "inventory.yaml")
+            with open(inv, "w") as f:
+                f.write(INVENTORY)
+            out = os.path.join(d.workdir, "out.ndjson")
+            d.write_config(f"""data_dir: {d.workdir}/data
+enrich:
+  assets: {{path: inventory.yaml}}
+sources: [{{type: http, listen: "127.0.0.1:{port}"}}]
+sinks:
+  - {{name: out, type: file, path: {out}}}
+""")
+            d.start(wait_port=port)
+            self.assertEqual(post_json(port, alert("w1", "payments-db-1"))[0], 200)
+            wait_for(lambda: len(read_lines(out)) == 1, 10, "the first alert")
+            # Replaced as editors and deploy tools do: a new file renamed over the old one.
+            tmp = inv + ".new"
+            with open(tmp, "w") as f:
+                f.write(INVENTORY.replace("payments-team", "payments-renamed"))
+            os.replace(tmp, inv)
+            wait_for(lambda: "watch_files:" in d.log() and d.log().count("reloaded") >= 1, 10, "the reload on change")
+            self.assertIn("inventory.yaml changed", d.log())
+            self.assertEqual(post_json(port, alert("w2", "payments-db-1"))[0], 200)
+            lines = wait_for(lambda: len(read_lines(out)) == 2 and read_lines(out), 10, "the alert after the change")
+            self.assertEqual(json.loads(lines[0])["output_fields"]["asset.owner"], "payments-team")
+            self.assertEqual(json.loads(lines[1])["output_fields"]["asset.owner"], "payments-renamed")
+        finally:
+            d.cleanup()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -170,6 +170,7 @@ sinks:
       {"shutdown_grace", {{"shutdown_grace: 10s", "shutdown_grace: 3s", false, false, false}}},
       {"log_level", {{"log_level: info", "log_level: debug", false, false, false}}},
       {"log_format", {{"log_format: text", "log_format: json", false, false, false}}},
+      {"watch_files", {{"shutdown_grace: 10s", "shutdown_grace: 10s\nwatch_files: false", false, false, false}}},
   };
   const std::set<std::string> components{"sources", "sinks", "enrich"};  // compared by their own text
   for (std::string_view key : kTopLevelKeys) {
