@@ -10,11 +10,14 @@
 #   BENCH_RUNS=N          runs per system of the TCP workload (default 3); the table shows the median run
 #   BENCH_SYSTEMS="..."   subset of "saker saker-enrich speed-of-light rsyslog syslog-ng" (default all)
 #                         saker-enrich: the same workload with the `fields` stage (2 static, 1 templated) and mitre;
+#                         saker-enrich-all: with every enricher (fields, mitre, geoip, assets with 100,000 entries,
+#                         threat_intel with 1,000,000 indicators);
 #                         speed-of-light: bench/tools/speed_of_light.cpp, the least a program can do for the workload
 #   BENCH_HTTP=0          skip the HTTP part; BENCH_HTTP_SECONDS (10), BENCH_HTTP_CONNECTIONS (16)
 #   BENCH_SEED=N          load generator seed (default 1)
 #   BENCH_FORMATS=0       skip bench/formats.sh (format and syslog benchmark)
 #   BENCH_BUFFERS=0       skip bench/buffers.sh (buffer and recovery benchmark)
+#   BENCH_ENRICH=0        skip enrich_bench (the enrichment stages alone, Google Benchmark)
 #   BENCH_KEEP=1          keep the work directory (outputs, configs, logs) for inspection
 #   BENCH_OUT_TMPFS=0     write the outputs beside the work directory instead of on /dev/shm (tmpfs)
 #   BUILD_DIR=DIR         where saker and saker_loadgen are (default build/)
@@ -35,7 +38,7 @@ else
 fi
 HTTP_CONNECTIONS=${BENCH_HTTP_CONNECTIONS:-16}
 SEED=${BENCH_SEED:-1}
-SYSTEMS=${BENCH_SYSTEMS:-saker saker-enrich speed-of-light rsyslog syslog-ng}
+SYSTEMS=${BENCH_SYSTEMS:-saker saker-enrich saker-enrich-all speed-of-light rsyslog syslog-ng}
 CLK_TCK=$(getconf CLK_TCK)
 
 log() { printf '[bench] %s\n' "$*" >&2; }
@@ -278,6 +281,28 @@ if wants saker-enrich; then
   round_robin_add saker-enrich run_saker_enrich
 fi
 
+# --- saker with every enricher: fields, mitre, geoip (MaxMind's test databases), assets, threat_intel ---------
+
+run_saker_enrich_all() {
+  local port pid
+  rm -rf "$WORK/out/saker-enrich-all.ndjson" "$WORK/data"
+  [[ -f "$WORK/tables/feed.txt" ]] || "$BUILD/enrich_bench" --write-tables "$WORK/tables"
+  port=$(free_port)
+  saker_config "{type: tcp, listen: \"127.0.0.1:$port\"}" "$WORK/saker-enrich-all.yaml" "$ENRICH_YAML
+  geoip: {city_database: $ROOT/tests/data/geoip/GeoIP2-City-Test.mmdb, asn_database: $ROOT/tests/data/geoip/GeoLite2-ASN-Test.mmdb}
+  assets: {path: $WORK/tables/inventory.csv}
+  threat_intel: {feeds: [{name: bench, type: list, path: $WORK/tables/feed.txt}]}"
+  sed -i "s|$WORK/out/saker.ndjson|$WORK/out/saker-enrich-all.ndjson|" "$WORK/saker-enrich-all.yaml"
+  log "saker-enrich-all: $SAKER run -c saker-enrich-all.yaml (tcp 127.0.0.1:$port, every enricher)"
+  "$SAKER" run -c "$WORK/saker-enrich-all.yaml" >"$WORK/saker-enrich-all.log" 2>&1 &
+  pid=$!
+  measure_started saker-enrich-all "$pid" "$port" "$WORK/saker-enrich-all.log" "$WORK/out/saker-enrich-all.ndjson"
+}
+if wants saker-enrich-all; then
+  [[ -x "$BUILD/enrich_bench" ]] || die "$BUILD/enrich_bench not found; $build_hint enrich_bench"
+  round_robin_add saker-enrich-all run_saker_enrich_all
+fi
+
 # --- the speed of light: a minimal TCP -> simdjson -> >= Warning -> file program on 2 threads ----------------
 
 run_speed_of_light() {
@@ -427,7 +452,7 @@ report() {
   echo
   printf '%-14s %12s %9s %8s %7s %13s %10s  %s\n' system alerts/s wall_s cpu_s cores peak_rss_MB kept_lines correct
   local s
-  for s in saker saker-enrich speed-of-light rsyslog syslog-ng; do
+  for s in saker saker-enrich saker-enrich-all speed-of-light rsyslog syslog-ng; do
     wants "$s" || continue
     if [[ -n "${R_RATE[$s]:-}" ]]; then
       printf '%-14s %12s %9s %8s %7s %13s %10s  %s\n' "$s" "${R_RATE[$s]}" "${R_WALL[$s]}" "${R_CPU[$s]}" \
@@ -440,7 +465,7 @@ report() {
   done
   echo
   echo "each row is the median of $RUNS run(s) by alerts/s (syslog-ng: one run); every run's alerts/s:"
-  for s in saker saker-enrich speed-of-light rsyslog syslog-ng; do
+  for s in saker saker-enrich saker-enrich-all speed-of-light rsyslog syslog-ng; do
     [[ -n "${R_RUNS[$s]:-}" ]] && printf '  %-14s %s\n' "$s" "${R_RUNS[$s]}"
   done
   echo
@@ -452,6 +477,10 @@ report() {
   if [[ -n "${R_RATE[saker]:-}" && -n "${R_RATE[saker-enrich]:-}" ]]; then
     awk -v a="${R_RATE[saker-enrich]}" -v b="${R_RATE[saker]}" -v ca="${R_CPU[saker-enrich]}" -v cb="${R_CPU[saker]}" 'BEGIN {
       printf "saker with stages/without: throughput %.1f%% (target >= 90%%), CPU seconds %.2fx\n", 100 * a / b, (cb > 0 ? ca / cb : 0) }'
+  fi
+  if [[ -n "${R_RATE[saker]:-}" && -n "${R_RATE[saker-enrich-all]:-}" ]]; then
+    awk -v a="${R_RATE[saker-enrich-all]}" -v b="${R_RATE[saker]}" -v ca="${R_CPU[saker-enrich-all]}" -v cb="${R_CPU[saker]}" 'BEGIN {
+      printf "saker with every enricher/without: throughput %.1f%% (target >= 70%%), CPU seconds %.2fx\n", 100 * a / b, (cb > 0 ? ca / cb : 0) }'
   fi
   for peer in rsyslog syslog-ng; do
     if [[ -n "${R_RATE[saker]:-}" && -n "${R_RATE[$peer]:-}" ]]; then
@@ -473,6 +502,12 @@ report | tee "$BUILD/bench/last-results.txt"
 # Formats (file in each format; RFC 5424 syslog over TCP): bench/formats.sh.
 if [[ "${BENCH_FORMATS:-1}" != 0 ]]; then
   "$ROOT/bench/formats.sh" | tee -a "$BUILD/bench/last-results.txt"
+fi
+
+# The enrichment stages alone (Google Benchmark): bench/tools/enrich_bench.cpp.
+if [[ "${BENCH_ENRICH:-1}" != 0 && -x "$BUILD/enrich_bench" ]]; then
+  "$BUILD/enrich_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_color=false \
+    | tee -a "$BUILD/bench/last-results.txt"
 fi
 
 # Buffers (memory vs disk per fsync policy) and recovery after kill -9: bench/buffers.sh.

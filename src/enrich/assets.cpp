@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "config/files.hpp"
+#include "core/field_picks.hpp"
 #include "core/unique_keys.hpp"
 
 namespace saker {
@@ -105,6 +106,8 @@ StageBuilder parse_assets_stage(const ConfigReader& r, StageFields& fields) {
   spdlog::debug("assets: {} entries from {} in {} ms", cfg->inventory->size(), cfg->path,
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
   for (const std::string& n : cfg->inventory->attribute_names()) fields.add(n);
+  // Decode picks the fields the conditions read: matching needs no field table.
+  for (const std::string& f : cfg->inventory->condition_fields()) FieldPicks::want(f);
   return [cfg](StageContext& ctx) { return std::unique_ptr<Stage>(std::make_unique<AssetsStage>(cfg, ctx)); };
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "config/files.hpp"
+#include "core/field_picks.hpp"
 #include "core/unique_keys.hpp"
 
 namespace saker {
@@ -349,6 +350,9 @@ StageBuilder parse_geoip_stage(const ConfigReader& r, StageFields& fields) {
   for (const std::string& f : cfg->named) {
     for (const std::string& n : geoip_field_names(f)) fields.add(n);
   }
+  // Decode picks the address fields: reading them is one probe, not the alert's field table.
+  for (const std::string& f : cfg->fields) FieldPicks::want(f);
+  for (const std::string& f : cfg->named) FieldPicks::want(f);
   return [cfg](StageContext& ctx) { return std::unique_ptr<Stage>(std::make_unique<GeoipStage>(cfg, ctx)); };
 }
 
