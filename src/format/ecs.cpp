@@ -199,9 +199,9 @@ class Nest {
 
 struct Member {
   string_view path;
-  enum class K : std::uint8_t { Val, Str1, Args, Env, Falco, Strs, Labels, Tags } k = K::Val;
+  enum class K : std::uint8_t { Val, Str1, Args, Env, Falco, Strs, Labels, Tags, Raw } k = K::Val;
   Value v;             // Val; Args: the executable
-  string_view text;    // Str1: the one string; Args/Env: the text to split
+  string_view text;    // Str1: the one string; Args/Env: the text to split; Raw: JSON written as it is
   std::uint32_t first = 0, count = 0;  // Strs: the strings, in the writer's string pool
 };
 
@@ -244,7 +244,7 @@ class Writer {
   std::vector<Member>& members_ = per_thread<Member>();
   std::vector<Leaf>& leaves_ = per_thread<Leaf>();
   std::vector<string_view>& strs_ = per_thread<string_view>();
-  std::string ts_, iso_, scratch_;
+  std::string ts_, iso_, scratch_, enrichments_;
   char uid_[32] = {};
   Value uid_value_;
   const Value* uid_src_ = nullptr;  // the user.uid field converted into uid_value_
@@ -350,6 +350,10 @@ void Writer::map_threat() {
     if (count) members_.push_back({path, Member::K::Strs, {}, {}, first, count});
   }
   if (added) add("threat.framework", Value::string("MITRE ATT&CK"));
+  enrichments_.clear();
+  if (ecs_added::append_threat_enrichments(enrichments_, a_)) {
+    members_.push_back({"threat.enrichments", Member::K::Raw, {}, enrichments_});
+  }
 }
 
 void Writer::write_member(const Member& m) {
@@ -382,6 +386,7 @@ void Writer::write_member(const Member& m) {
       out_.push_back(']');
       break;
     case Member::K::Labels: ecs_added::append_labels(out_, a_); break;
+    case Member::K::Raw: out_.append(m.text); break;
     case Member::K::Tags:
       out_.push_back('[');
       for (std::size_t i = 0; i < a_.added_tags().size(); ++i) {

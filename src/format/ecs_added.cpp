@@ -1,5 +1,7 @@
 #include "format/ecs_added.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
 
 #include "core/json_text.hpp"
@@ -14,7 +16,12 @@ bool keyword_list(const Value& v) {
   return (v.kind == Value::Kind::String && !v.text.empty()) || (v.kind == Value::Kind::Array && v.added_list);
 }
 
-bool is_label(const Field& f) { return !f.value.is_null() && !is_threat_field(f) && ecs_path(f.name).empty(); }
+constexpr string_view kIndicators = "threat.indicators";
+
+bool is_label(const Field& f) {
+  return !f.value.is_null() && !is_threat_field(f) && ecs_path(f.name).empty() &&
+         !(f.name == kIndicators && f.value.kind == Value::Kind::Array);
+}
 
 bool same_label(string_view a, string_view b) {
   return a.size() == b.size() &&
@@ -51,6 +58,70 @@ string_view ecs_path(string_view name) {
     if (from == name) return to;
   }
   return {};
+}
+
+bool append_threat_enrichments(std::string& out, const Alert& a) {
+  const Field* f = a.has_fields_added() ? a.find_added(kIndicators) : nullptr;
+  if (!f || f->value.kind != Value::Kind::Array || f->value.text.empty()) return false;
+  // The stage's own JSON (a list of {type, value, field, feed}); anything else is left to labels' rules.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::array list;
+  if (parser.parse(f->value.text.data(), f->value.text.size()).get(list)) return false;
+  const std::size_t start = out.size();
+  out.push_back('[');
+  bool any = false;
+  for (simdjson::dom::element e : list) {
+    std::string_view type, value, field, feed;
+    if (e["type"].get(type) || e["value"].get(value) || e["field"].get(field)) continue;
+    if (e["feed"].get(feed)) feed = {};
+    if (any) out.push_back(',');
+    any = true;
+    out.append(R"({"indicator":{"type":)");
+    append_json_string(out, type);
+    if (!feed.empty()) {
+      out.append(R"(,"provider":)");
+      append_json_string(out, feed);
+    }
+    if (type == "ipv4-addr" || type == "ipv6-addr") {
+      out.append(R"(,"ip":)");
+      append_json_string(out, value);
+    } else if (type == "domain-name") {
+      out.append(R"(,"url":{"domain":)");
+      append_json_string(out, value);
+      out.push_back('}');
+    } else if (type == "file") {
+      const string_view alg = value.size() == 32 ? "md5" : value.size() == 40 ? "sha1" : value.size() == 64 ? "sha256" : "";
+      if (!alg.empty()) {
+        out.append(R"(,"file":{"hash":{")").append(alg).append(R"(":)");
+        append_json_string(out, value);
+        out.append("}}");
+      } else {
+        out.append(R"(,"description":)");
+        append_json_string(out, value);
+      }
+    } else {
+      out.append(R"(,"description":)");
+      append_json_string(out, value);
+    }
+    out.append(R"(},"matched":{"field":)");
+    append_json_string(out, field);
+    // The alert's value that matched: the field's own value, but for a token found inside a longer one (a command
+    // line), which is the indicator itself.
+    Value v;
+    out.append(R"(,"atomic":)");
+    if (field != "proc.cmdline" && a.lookup(field, v) && v.kind == Value::Kind::String) {
+      append_json_string(out, v.text);
+    } else {
+      append_json_string(out, value);
+    }
+    out.append(R"(,"type":"indicator_match_rule"}})");
+  }
+  if (!any) {
+    out.resize(start);
+    return false;
+  }
+  out.push_back(']');
+  return true;
 }
 
 bool is_threat_field(const Field& f) {

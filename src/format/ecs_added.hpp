@@ -18,6 +18,11 @@ inline constexpr std::string_view kThreatFields[] = {"threat.tactic.id", "threat
 // server.geo.city_name, fd.rip.as.organization -> destination.as.organization.name.
 std::string_view ecs_path(std::string_view name);
 
+// The threat_intel stage's matches (its threat.indicators list) as ECS's threat.enrichments array, appended to
+// `out`: [{"indicator": {"type", "provider", "ip" | "url": {"domain"} | "file": {"hash": {...}} | "description"},
+// "matched": {"field", "atomic", "type": "indicator_match_rule"}}]. False (and nothing appended) when there is none.
+bool append_threat_enrichments(std::string& out, const Alert& a);
+
 // True when `f` fills its ECS threat field: one of kThreatFields holding a non-empty string or a list of strings.
 bool is_threat_field(const Field& f);
 

@@ -419,6 +419,41 @@ TEST(FormatEcs, AddedGeoFieldsFillTheEndpointsGeoAndAs) {
   EXPECT_EQ(ecs_added::ecs_path("proc.name.geo.city_name"), "");
 }
 
+// The threat_intel stage's matches are ECS's threat.enrichments: one per indicator, with what matched in the alert.
+TEST(FormatEcs, ThreatIndicatorsBecomeThreatEnrichments) {
+  auto a = decode_mutable(R"({"rule":"r","priority":"Warning","time":"2024-05-07T18:54:19.341081180Z","output_fields":{"fd.sip":"203.0.113.9","proc.cmdline":"curl http://a.evil.com/x","proc.hash.sha256":"ABCD"}})");
+  Value yes;
+  yes.kind = Value::Kind::Bool;
+  yes.boolean = true;
+  a->add_field("threat.matched", yes);
+  Value list;
+  list.kind = Value::Kind::Array;
+  const std::string hash(64, 'a');
+  const std::string json = R"([{"type":"ipv4-addr","value":"203.0.113.0/24","field":"fd.sip","feed":"abuse"},)"
+                           R"({"type":"domain-name","value":"evil.com","field":"proc.cmdline","feed":"misp"},)"
+                           R"({"type":"file","value":")" + hash + R"(","field":"proc.hash.sha256","feed":"stix"}])";
+  list.text = json;
+  ASSERT_EQ(a->add_field("threat.indicators", list), Alert::AddResult::Added);
+  std::string out;
+  EcsFormatter().format(*a, out);
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  ASSERT_FALSE(p.parse(out).get(doc)) << out;
+  simdjson::dom::array en;
+  ASSERT_FALSE(doc["threat"]["enrichments"].get(en)) << out;
+  ASSERT_EQ(en.size(), 3u);
+  EXPECT_EQ(std::string_view(en.at(0)["indicator"]["ip"].get_string().value()), "203.0.113.0/24");
+  EXPECT_EQ(std::string_view(en.at(0)["indicator"]["provider"].get_string().value()), "abuse");
+  EXPECT_EQ(std::string_view(en.at(0)["matched"]["atomic"].get_string().value()), "203.0.113.9");
+  EXPECT_EQ(std::string_view(en.at(0)["matched"]["field"].get_string().value()), "fd.sip");
+  EXPECT_EQ(std::string_view(en.at(0)["matched"]["type"].get_string().value()), "indicator_match_rule");
+  EXPECT_EQ(std::string_view(en.at(1)["indicator"]["url"]["domain"].get_string().value()), "evil.com");
+  EXPECT_EQ(std::string_view(en.at(1)["matched"]["atomic"].get_string().value()), "evil.com");  // inside a command line
+  EXPECT_EQ(std::string_view(en.at(2)["indicator"]["file"]["hash"]["sha256"].get_string().value()), hash);
+  EXPECT_EQ(out.find("labels\":{\"threat_indicators"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("labels":{"threat_matched":"true"})"), std::string::npos) << out;
+}
+
 TEST(FormatEcs, AddedFieldsEdgeCases) {
   auto a = decode_mutable(kShellAlert);
   a->add_field("a.b", Value::string("first"));
