@@ -1,11 +1,10 @@
 #include "format/ecs_added.hpp"
 
-#include <simdjson.h>
-
 #include <algorithm>
 
 #include "core/json_text.hpp"
 #include "format/ecs_rules.hpp"
+#include "format/indicators.hpp"
 
 namespace saker::ecs_added {
 namespace {
@@ -16,7 +15,7 @@ bool keyword_list(const Value& v) {
   return (v.kind == Value::Kind::String && !v.text.empty()) || (v.kind == Value::Kind::Array && v.added_list);
 }
 
-constexpr string_view kIndicators = "threat.indicators";
+constexpr string_view kIndicators = kIndicatorsField;
 
 bool is_label(const Field& f) {
   return !f.value.is_null() && !is_threat_field(f) && ecs_path(f.name).empty() &&
@@ -61,62 +60,48 @@ string_view ecs_path(string_view name) {
 }
 
 bool append_threat_enrichments(std::string& out, const Alert& a) {
-  const Field* f = a.has_fields_added() ? a.find_added(kIndicators) : nullptr;
-  if (!f || f->value.kind != Value::Kind::Array || f->value.text.empty()) return false;
-  // The stage's own JSON (a list of {type, value, field, feed}); anything else is left to labels' rules.
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::array list;
-  if (parser.parse(f->value.text.data(), f->value.text.size()).get(list)) return false;
   const std::size_t start = out.size();
   out.push_back('[');
   bool any = false;
-  for (simdjson::dom::element e : list) {
-    std::string_view type, value, field, feed;
-    if (e["type"].get(type) || e["value"].get(value) || e["field"].get(field)) continue;
-    if (e["feed"].get(feed)) feed = {};
+  const bool found = for_each_indicator(a, [&](const IndicatorMatch& m) {
     if (any) out.push_back(',');
     any = true;
     out.append(R"({"indicator":{"type":)");
-    append_json_string(out, type);
-    if (!feed.empty()) {
+    append_json_string(out, m.type);
+    if (!m.feed.empty()) {
       out.append(R"(,"provider":)");
-      append_json_string(out, feed);
+      append_json_string(out, m.feed);
     }
-    if (type == "ipv4-addr" || type == "ipv6-addr") {
+    const string_view value = m.value;
+    if (m.type == "ipv4-addr" || m.type == "ipv6-addr") {
       out.append(R"(,"ip":)");
       append_json_string(out, value);
-    } else if (type == "domain-name") {
+    } else if (m.type == "domain-name") {
       out.append(R"(,"url":{"domain":)");
       append_json_string(out, value);
       out.push_back('}');
-    } else if (type == "file") {
-      const string_view alg = value.size() == 32 ? "md5" : value.size() == 40 ? "sha1" : value.size() == 64 ? "sha256" : "";
-      if (!alg.empty()) {
-        out.append(R"(,"file":{"hash":{")").append(alg).append(R"(":)");
-        append_json_string(out, value);
-        out.append("}}");
-      } else {
-        out.append(R"(,"description":)");
-        append_json_string(out, value);
-      }
+    } else if (m.type == "file" && (value.size() == 32 || value.size() == 40 || value.size() == 64)) {
+      out.append(R"(,"file":{"hash":{")").append(value.size() == 32 ? "md5" : value.size() == 40 ? "sha1" : "sha256").append(R"(":)");
+      append_json_string(out, value);
+      out.append("}}");
     } else {
       out.append(R"(,"description":)");
       append_json_string(out, value);
     }
     out.append(R"(},"matched":{"field":)");
-    append_json_string(out, field);
+    append_json_string(out, m.field);
     // The alert's value that matched: the field's own value, but for a token found inside a longer one (a command
     // line), which is the indicator itself.
     Value v;
     out.append(R"(,"atomic":)");
-    if (field != "proc.cmdline" && a.lookup(field, v) && v.kind == Value::Kind::String) {
+    if (m.field != "proc.cmdline" && a.lookup(m.field, v) && v.kind == Value::Kind::String) {
       append_json_string(out, v.text);
     } else {
       append_json_string(out, value);
     }
     out.append(R"(,"type":"indicator_match_rule"}})");
-  }
-  if (!any) {
+  });
+  if (!found || !any) {
     out.resize(start);
     return false;
   }

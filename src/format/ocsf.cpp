@@ -11,6 +11,7 @@
 
 #include "core/json_text.hpp"
 #include "core/stage_origin.hpp"
+#include "format/indicators.hpp"
 
 namespace saker {
 namespace {
@@ -583,7 +584,8 @@ void Writer::run() {
   }
   evidences();
   resources();
-  if (n_obs_) {
+  const bool threats = a_.has_fields_added() && a_.find_added(kIndicatorsField);
+  if (n_obs_ || threats) {
     j_.k("observables").beg('[');
     for (std::size_t i = 0; i < n_obs_; ++i) {
       if (i) j_.o.push_back(',');
@@ -591,6 +593,28 @@ void Writer::run() {
       append_json_string(j_.o, observables_[i].value);
       j_.o.push_back('}');
     }
+    // What the threat_intel stage matched: the alert's value, with the feed's verdict as its reputation.
+    bool comma = n_obs_ > 0;
+    for_each_indicator(a_, [&](const IndicatorMatch& m) {
+      if (comma) j_.o.push_back(',');
+      comma = true;
+      j_.o.append(R"({"name":)");
+      append_json_string(j_.o, m.field);
+      j_.o.append(m.type == "ipv4-addr" || m.type == "ipv6-addr" ? R"(,"type_id":2,"type":"IP Address")"
+                  : m.type == "domain-name"                      ? R"(,"type_id":1,"type":"Hostname")"
+                  : m.type == "file"                             ? R"(,"type_id":8,"type":"Hash")"
+                  : m.type == "process"                          ? R"(,"type_id":9,"type":"Process Name")"
+                                                                 : R"(,"type_id":99,"type":"Other")");
+      j_.o.append(R"(,"value":)");
+      Value v;
+      append_json_string(j_.o, m.field != "proc.cmdline" && a_.lookup(m.field, v) && v.kind == Value::Kind::String ? v.text : m.value);
+      j_.o.append(R"(,"reputation":{"base_score":100.0,"score_id":10,"score":"Malicious")");
+      if (!m.feed.empty()) {
+        j_.o.append(R"(,"provider":)");
+        append_json_string(j_.o, m.feed);
+      }
+      j_.o.append("}}");
+    });
     j_.raw("]", true);
   }
   if (!a_.added().empty()) enrichments();

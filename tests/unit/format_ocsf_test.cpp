@@ -309,3 +309,29 @@ TEST(FormatOcsf, AddedTacticsWithoutTechniquesAndOddValues) {
   b->add_tag("pci");
   EXPECT_EQ(ocsf(*b)->text.find("enrichments"), std::string::npos);
 }
+
+// The threat_intel stage's matches are observables with the feed's verdict as their reputation, beside the
+// observables the format gives anyway; an alert without matches has no reputation anywhere.
+TEST(FormatOcsf, ThreatMatchesAreObservablesWithAReputation) {
+  auto a = decode_mutable(R"({"rule":"r","priority":"Warning","time":"2024-05-07T18:54:19.341081180Z","output_fields":{"fd.sip":"203.0.113.9","proc.cmdline":"curl http://a.evil.com/x"}})");
+  Value list;
+  list.kind = Value::Kind::Array;
+  const std::string json = R"([{"type":"ipv4-addr","value":"203.0.113.0/24","field":"fd.sip","feed":"abuse"},)"
+                           R"({"type":"domain-name","value":"evil.com","field":"proc.cmdline","feed":"misp"}])";
+  list.text = json;
+  ASSERT_EQ(a->add_field("threat.indicators", list), Alert::AddResult::Added);
+  const auto d = ocsf(*a);
+  simdjson::dom::array obs;
+  ASSERT_FALSE(d->root["observables"].get(obs)) << d->text;
+  std::vector<std::string> with_reputation;
+  for (auto o : obs) {
+    simdjson::dom::element rep;
+    if (o["reputation"].get(rep)) continue;
+    with_reputation.push_back(json_of(o));
+  }
+  ASSERT_EQ(with_reputation.size(), 2u) << d->text;
+  EXPECT_EQ(with_reputation[0], R"({"name":"fd.sip","type_id":2,"type":"IP Address","value":"203.0.113.9","reputation":{"base_score":100.0,"score_id":10,"score":"Malicious","provider":"abuse"}})");
+  EXPECT_EQ(with_reputation[1], R"({"name":"proc.cmdline","type_id":1,"type":"Hostname","value":"evil.com","reputation":{"base_score":100.0,"score_id":10,"score":"Malicious","provider":"misp"}})");
+  const auto plain = ocsf(R"({"rule":"r","priority":"Warning","output_fields":{"fd.sip":"203.0.113.9"}})");
+  EXPECT_EQ(plain->text.find("reputation"), std::string::npos);
+}
