@@ -315,7 +315,8 @@ TEST(UsersStage, TheDirectoryPathNeverWaitsAndLaterAlertsGetTheAnswer) {
       errors, ConfigUse::replay);
   ASSERT_TRUE(cfg) << errors.to_string();
   // The parsed config, with the fake directory in place of LDAP and no lookup thread.
-  ConfigReader r{YAML::Load("{ldap: {url: \"ldap://127.0.0.1:1\", base_dn: \"dc=example,dc=test\"}}"), "users", errors};
+  const YAML::Node node = YAML::Load("{ldap: {url: \"ldap://127.0.0.1:1\", base_dn: \"dc=example,dc=test\"}}");
+  ConfigReader r{node, "users", errors};
   StageFields fields;
   ASSERT_TRUE(parse_users_stage(r, fields));
   EXPECT_TRUE(fields.names.contains("user.full_name"));

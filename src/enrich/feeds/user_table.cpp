@@ -93,7 +93,8 @@ struct UserTableBuilder {
     if (!key) return fail(1, "the header names neither a uid nor a name column, e.g. uid,name,full_name,role,department,email");
     while (true) {
       if (!reader.next(cells)) {
-        if (!reader.error().empty()) return fail(reader.line(), reader.error());
+        // An unclosed quote runs to the end: the line its row began on is the one to fix.
+        if (!reader.error().empty()) return fail(reader.row_line(), reader.error());
         break;
       }
       const std::size_t first = reader.row_line();
