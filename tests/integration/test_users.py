@@ -119,6 +119,8 @@ access to * by * read
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(15)
+        if self.proc:
+            self.log.close()
 
 
 def fields_of(path, uuid):
