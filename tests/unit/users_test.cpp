@@ -123,7 +123,7 @@ TEST(UserTable, ABadFileIsRefusedWithTheLineAtFault) {
 }
 
 TEST(UsersStage, AFileGivesTheFieldsByTheAlertsUidNumberOrStringOrByName) {
-  const std::string path = "/tmp/saker-users-test.csv";
+  const std::string path = ::testing::TempDir() + "saker-users-test.csv";
   {
     std::ofstream f(path);
     f << kCsv;
@@ -136,7 +136,7 @@ TEST(UsersStage, AFileGivesTheFieldsByTheAlertsUidNumberOrStringOrByName) {
     if (!cfg) throw std::runtime_error(errors.to_string());
     auto chain = std::make_unique<StageChain>();
     for (const auto& s : cfg->stages) {
-      StageContext ctx{s.name, metrics, "/tmp"};
+      StageContext ctx{s.name, metrics, ::testing::TempDir()};
       chain->add(s.name, s.build(ctx), metrics.timing("t", "t", {{"stage", s.name}}));
     }
     return chain;
@@ -326,7 +326,7 @@ TEST(UsersStage, TheDirectoryPathNeverWaitsAndLaterAlertsGetTheAnswer) {
   users->directory = [state] { return std::make_unique<FakeDirectory>(state); };
   users->threads = 0;
   Metrics metrics;
-  StageContext ctx{"users", metrics, "/tmp"};
+  StageContext ctx{"users", metrics, ::testing::TempDir()};
   UsersStage stage(users, ctx);
   auto first = fresh(alert_of(R"("user.uid":1000)"));
   stage.process(*first);
@@ -352,7 +352,7 @@ TEST(UsersStage, TheLookupThreadAnswersWhileAlertsGoOn) {
   users->ldap_options.filter = LdapFilterTemplate::parse("(uidNumber={user.uid})").value();
   users->directory = [state] { return std::make_unique<FakeDirectory>(state); };
   Metrics metrics;
-  StageContext ctx{"users", metrics, "/tmp"};
+  StageContext ctx{"users", metrics, ::testing::TempDir()};
   UsersStage stage(users, ctx);
   std::string got;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
