@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev libxxhash-dev libjemalloc-dev rsyslog-openssl
   rsyslog wrk curl openssl python3 procps time bc libivykis0 libnet1 libwrap0
+  slapd ldap-utils
 )
 
 missing=()

@@ -326,9 +326,15 @@ void Writer::map_ecs() {
   }
   members_.push_back({"falco", Member::K::Falco, {}, {}});
   if (a_.has_fields_added()) {
-    // The endpoints' places and networks (the geoip stage): ECS's own fields.
+    // The endpoints' places and networks (the geoip stage), the user's name, email and role (users): ECS's own.
     for (const Field f : a_.added()) {
-      if (const string_view path = ecs_added::ecs_path(f.name); !path.empty() && present(&f.value)) add(path, f.value);
+      const string_view path = ecs_added::ecs_path(f.name);
+      if (path.empty() || !present(&f.value)) continue;
+      if (path == ecs_added::kEcsArrayPath && f.value.kind == Value::Kind::String) {
+        add1(path, f.value.text);
+      } else {
+        add(path, f.value);
+      }
     }
   }
   if (a_.has_additions()) {

@@ -51,6 +51,13 @@ const std::vector<std::pair<std::string, std::string>>& ecs_paths() {
 }  // namespace
 
 string_view ecs_path(string_view name) {
+  // The users stage's fields that ECS has (user.department stays a label).
+  if (name.starts_with("user.")) {
+    if (name == "user.full_name") return "user.full_name";
+    if (name == "user.email") return "user.email";
+    if (name == "user.role") return "user.roles";
+    return {};
+  }
   // Only names that start like an endpoint's are looked for.
   if (name.size() < 12 || name.substr(0, 3) != "fd." || name[6] != '.') return {};
   for (const auto& [from, to] : ecs_paths()) {

@@ -17,6 +17,9 @@ inline constexpr std::string_view kThreatFields[] = {"threat.tactic.id", "threat
 // (fd.cip, fd.sip, fd.lip, fd.rip: client, server, source, destination), e.g. fd.sip.geo.city_name ->
 // server.geo.city_name, fd.rip.as.organization -> destination.as.organization.name.
 std::string_view ecs_path(std::string_view name);
+// The users stage's user.full_name and user.email fill the same ECS fields; user.role fills user.roles, an array:
+// ecs_path() gives kEcsArrayPath for it, and a string there is written as a list of one.
+inline constexpr std::string_view kEcsArrayPath = "user.roles";
 
 // The threat_intel stage's matches (its threat.indicators list) as ECS's threat.enrichments array, appended to
 // `out`: [{"indicator": {"type", "provider", "ip" | "url": {"domain"} | "file": {"hash": {...}} | "description"},

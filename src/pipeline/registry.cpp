@@ -9,6 +9,7 @@
 #include "enrich/geoip.hpp"
 #include "enrich/mitre.hpp"
 #include "enrich/threat_intel.hpp"
+#include "enrich/users/stage.hpp"
 #include "sinks/file.hpp"
 #include "sinks/kafka.hpp"
 #include "sinks/elasticsearch/sink.hpp"
@@ -50,6 +51,7 @@ constexpr std::pair<std::string_view, StageParser> kStages[] = {
     {"fields", &parse_fields_stage},
     {"mitre", &parse_mitre_stage},
     {"geoip", &parse_geoip_stage},
+    {"users", &parse_users_stage},
     {"assets", &parse_assets_stage},
     {"threat_intel", &parse_threat_intel_stage},
 };

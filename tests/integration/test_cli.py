@@ -59,7 +59,7 @@ class CliTest(unittest.TestCase):
         root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
         for example in ("examples/saker.yaml", "examples/elasticsearch/saker-es.yaml", "examples/enrich/fields.yaml",
                         "examples/enrich/mitre.yaml", "examples/enrich/geoip.yaml",
-                        "examples/enrich/threat_intel.yaml"):
+                        "examples/enrich/threat_intel.yaml", "examples/enrich/users.yaml"):
             r = self.check(example, cwd=root)
             self.assertEqual(r.returncode, 0, f"{example}: {r.stderr}")
             self.assertIn("OK (", r.stdout)

@@ -485,3 +485,22 @@ TEST(FormatEcs, AddedFieldsEdgeCases) {
             std::string::npos)
       << out;
 }
+
+TEST(FormatEcs, AddedUserFieldsFillEcsUser) {
+  auto a = decode_mutable(R"({"rule":"r","priority":"Warning","time":"2024-05-07T18:54:19.341081180Z","output_fields":{"user.uid":1000,"user.name":"alice"}})");
+  a->add_field("user.full_name", Value::string("Alice Liddell"));
+  a->add_field("user.email", Value::string("alice@example.com"));
+  a->add_field("user.role", Value::string("SRE"));
+  a->add_field("user.department", Value::string("Platform"));  // ECS has no department: a label
+  std::string out;
+  EcsFormatter().format(*a, out);
+  const Flat got = flat_of(out);
+  EXPECT_EQ(got.at("user.full_name"), R"("Alice Liddell")");
+  EXPECT_EQ(got.at("user.email"), R"("alice@example.com")");
+  EXPECT_EQ(got.at("user.roles"), R"(["SRE"])");
+  EXPECT_EQ(got.at("labels.user_department"), R"("Platform")");
+  EXPECT_EQ(got.count("labels.user_full_name"), 0u);
+  EXPECT_EQ(got.at("process.user.name"), R"("alice")");
+  EXPECT_EQ(ecs_added::ecs_path("user.role"), "user.roles");
+  EXPECT_EQ(ecs_added::ecs_path("user.name"), "");
+}

@@ -12,6 +12,7 @@
 
 #include "core/json_text.hpp"
 #include "core/unique_keys.hpp"
+#include "enrich/feeds/csv.hpp"
 
 namespace saker {
 
@@ -289,69 +290,23 @@ struct Builder {
     return true;
   }
 
-  // --- CSV (RFC 4180: quoted cells, "" inside them, LF or CRLF)
-
-  // The next row's cells from `text` at `at`; false at the end. `line` counts lines.
-  bool row(std::string_view text, std::size_t& at, std::vector<std::string>& cells, std::size_t& line, std::string& why) const {
-    cells.clear();
-    if (at >= text.size()) return false;
-    std::string cell;
-    bool quoted = false, was_quoted = false;
-    ++line;
-    while (at < text.size()) {
-      const char c = text[at++];
-      if (quoted) {
-        if (c == '"') {
-          if (at < text.size() && text[at] == '"') {
-            cell.push_back('"');
-            ++at;
-          } else {
-            quoted = false;
-          }
-        } else {
-          if (c == '\n') ++line;
-          cell.push_back(c);
-        }
-      } else if (c == '"' && cell.empty() && !was_quoted) {
-        quoted = was_quoted = true;
-      } else if (c == ',') {
-        cells.push_back(std::move(cell));
-        cell.clear();
-        was_quoted = false;
-      } else if (c == '\n') {
-        break;
-      } else if (c == '\r' && at < text.size() && text[at] == '\n') {
-        continue;
-      } else {
-        cell.push_back(c);
-      }
-      if (cell.size() > limits.max_text) {
-        why = fmt::format("a cell is over {} bytes", limits.max_text);
-        return false;
-      }
-    }
-    if (quoted) {
-      why = "a quoted cell is not closed";
-      return false;
-    }
-    cells.push_back(std::move(cell));
-    return true;
-  }
+  // --- CSV (enrich/feeds/csv.hpp)
 
   Result<bool> csv(std::string_view text) {
-    std::size_t at = 0, line = 0;
+    CsvReader reader(text, limits.max_text);
     std::vector<std::string> header, cells;
-    std::string why;
-    if (!row(text, at, header, line, why)) return fail(line, why.empty() ? "the header row is missing" : why);
+    if (!reader.next(header)) {
+      return fail(reader.line(), reader.error().empty() ? "the header row is missing" : reader.error());
+    }
     bool any_match = false;
     for (const auto& h : header) any_match |= h.starts_with("match.");
     if (!any_match) return fail(1, "the header names no match.<field> column, e.g. match.hostname,owner,criticality");
     while (true) {
-      const std::size_t first = line + 1;
-      if (!row(text, at, cells, line, why)) {
-        if (!why.empty()) return fail(line, why);
+      if (!reader.next(cells)) {
+        if (!reader.error().empty()) return fail(reader.line(), reader.error());
         break;
       }
+      const std::size_t first = reader.row_line();
       if (cells.size() == 1 && cells[0].empty()) continue;  // a blank line
       if (cells.size() != header.size()) {
         return fail(first, fmt::format("{} cells, the header has {}", cells.size(), header.size()));
