@@ -168,7 +168,7 @@ struct Builder {
       Inventory::Entry e;
       for (auto it = node.begin(); it != node.end(); ++it) {
         const std::string key = it->first.as<std::string>();
-        const YAML::Node& v = it->second;
+        const YAML::Node v = it->second;  // a copy: the iterator's pair is a temporary
         if (key == "match") {
           if (!v.IsMap()) return fail(line, "match must be a map of alert field to value or glob");
           for (auto m = v.begin(); m != v.end(); ++m) {
