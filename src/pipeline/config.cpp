@@ -279,6 +279,11 @@ void parse_sinks(const YAML::Node& list, PipelineConfig& cfg, ConfigErrors& erro
 
 }  // namespace
 
+namespace {
+std::unique_ptr<PipelineConfig> parse_root(YAML::Node root, std::unique_ptr<PipelineConfig> cfg, ConfigErrors& errors,
+                                           ConfigUse use);
+}  // namespace
+
 std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, ConfigErrors& errors, ConfigUse use) {
   auto cfg = std::make_unique<PipelineConfig>();
   cfg->file = errors.file();
@@ -293,6 +298,19 @@ std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, Confi
     errors.add(root, "", "the config must be a YAML map with `sources:` and `sinks:`");
     return nullptr;
   }
+  // A key that is a list or a map where a name is expected ({[a]: b}) is an error at its place, never a crash.
+  try {
+    return parse_root(root, std::move(cfg), errors, use);
+  } catch (const YAML::Exception& e) {
+    errors.add_at(e.mark.line + 1, e.mark.column + 1, "", "a key must be a plain string, not a list or a map");
+    return nullptr;
+  }
+}
+
+namespace {
+
+std::unique_ptr<PipelineConfig> parse_root(YAML::Node root, std::unique_ptr<PipelineConfig> cfg, ConfigErrors& errors,
+                                           ConfigUse use) {
   expand_placeholders(root, errors);
   ConfigReader r{root, "", errors};
   r.only({}, kTopLevelKeys);
@@ -332,6 +350,8 @@ std::unique_ptr<PipelineConfig> parse_config(const std::string& yaml_text, Confi
   cfg->loaded_files = errors.loaded_paths();
   return cfg;
 }
+
+}  // namespace
 
 std::unique_ptr<PipelineConfig> load_config_file(const std::string& path, ConfigErrors& errors, ConfigUse use) {
   std::ifstream in(path, std::ios::binary);

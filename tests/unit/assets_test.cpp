@@ -135,6 +135,10 @@ TEST(Inventory, BadInventoriesNameTheLine) {
   EXPECT_NE(inventory_error("- {match: {hostname: a}, owner: x, owner: y}\n").find("assets.yaml:1:"), std::string::npos);
   EXPECT_NE(inventory_error("- [unclosed\n").find("assets.yaml:"), std::string::npos);
   EXPECT_NE(inventory_error("owner: x\n").find("must be a list"), std::string::npos);
+  // Keys that are lists or maps (found by fuzz_inventory): an error with the line, never an exception.
+  EXPECT_NE(inventory_error("- {match: {hostname: a}}\n- {match: {[a]: b}}\n").find("assets.yaml:2: a key must be a plain string"),
+            std::string::npos);
+  EXPECT_NE(inventory_error("- {match: {hostname: a}, {x: 1}: y}\n").find("a key must be a plain string"), std::string::npos);
   EXPECT_NE(inventory_error(R"([{"match":{"hostname":"a"}},{"owner":"x"}])", Inventory::Format::Json).find("entry 2:"),
             std::string::npos);
   EXPECT_NE(inventory_error(R"([{"match":)", Inventory::Format::Json).find("invalid JSON"), std::string::npos);

@@ -169,3 +169,15 @@ sinks:
   EXPECT_NE(all.find("sinks[1].format_options: format json takes no options"), std::string::npos) << all;
   EXPECT_NE(all.find("sinks[2].format_options.delimiter: must be tab or ^"), std::string::npos) << all;
 }
+
+// A key written as a list or a map where a name is expected is an error at its place, never an exception out of
+// `saker check` (found by fuzz_inventory in the asset inventory's reader; the config had the same hole).
+TEST(Config, AKeyThatIsNotAStringIsAnErrorWithItsPosition) {
+  for (const char* yaml : {"enrich:\n  fields: {static: {[a]: b}}\nsources: []\nsinks: [{name: o, type: stdout}]\n",
+                           "enrich:\n  fields: {templated: {{x: 1}: \"{rule}\"}}\nsources: []\nsinks: [{name: o, type: stdout}]\n"}) {
+    ConfigErrors errors("saker.yaml");
+    EXPECT_FALSE(parse_config(yaml, errors)) << yaml;
+    EXPECT_NE(errors.to_string().find("saker.yaml:2:"), std::string::npos) << errors.to_string();
+    EXPECT_NE(errors.to_string().find("a key must be a plain string"), std::string::npos) << errors.to_string();
+  }
+}

@@ -159,6 +159,14 @@ struct Builder {
     } catch (const YAML::Exception& ex) {
       return fail(static_cast<std::size_t>(ex.mark.line + 1), ex.msg);
     }
+    try {
+      return yaml_entries(root);
+    } catch (const YAML::Exception& ex) {  // a key that is a list or a map, where a name is expected
+      return fail(static_cast<std::size_t>(ex.mark.line + 1), "a key must be a plain string");
+    }
+  }
+
+  Result<bool> yaml_entries(YAML::Node root) {
     if (root.IsMap() && root["assets"]) root = root["assets"];
     if (root.IsNull()) return true;
     if (!root.IsSequence()) return fail(static_cast<std::size_t>(root.Mark().line + 1), "must be a list of entries, e.g. - {match: {hostname: web-1}, owner: web}");
