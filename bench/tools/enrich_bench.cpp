@@ -128,6 +128,7 @@ Chain& chain(const std::string& which) {
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::printf("load %-14s %8.0f ms  %7.1f MiB\n", which.c_str(), ms, static_cast<double>(rss_kib() - before) / 1024.0);
+  std::fflush(stdout);
   return *c;
 }
 
@@ -161,8 +162,11 @@ class Reporter : public benchmark::ConsoleReporter {
   std::map<std::string, double> ns;
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
-      if (r.run_type == Run::RT_Iteration && r.iterations > 0) {
-        ns[r.benchmark_name()] = r.GetAdjustedCPUTime() * (r.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
+      const double t = r.GetAdjustedCPUTime() * (r.time_unit == benchmark::kMicrosecond ? 1e3 : 1.0);
+      if (r.run_type == Run::RT_Iteration && r.iterations > 0 && !ns.count(r.run_name.function_name)) {
+        ns[r.run_name.function_name] = t;  // the first repetition, until a median comes
+      } else if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median") {
+        ns[r.run_name.function_name] = t;
       }
     }
     ConsoleReporter::ReportRuns(runs);
