@@ -18,6 +18,7 @@
 #   BENCH_FORMATS=0       skip bench/formats.sh (format and syslog benchmark)
 #   BENCH_BUFFERS=0       skip bench/buffers.sh (buffer and recovery benchmark)
 #   BENCH_ENRICH=0        skip enrich_bench (the enrichment stages alone, Google Benchmark)
+#   BENCH_RELOAD=0        skip bench/reload.sh (alerts flowing while 1,000,000 indicators reload)
 #   BENCH_KEEP=1          keep the work directory (outputs, configs, logs) for inspection
 #   BENCH_OUT_TMPFS=0     write the outputs beside the work directory instead of on /dev/shm (tmpfs)
 #   BUILD_DIR=DIR         where saker and saker_loadgen are (default build/)
@@ -508,6 +509,11 @@ fi
 if [[ "${BENCH_ENRICH:-1}" != 0 && -x "$BUILD/enrich_bench" ]]; then
   "$BUILD/enrich_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_color=false \
     | tee -a "$BUILD/bench/last-results.txt"
+fi
+
+# Alerts flowing while a table of 1,000,000 indicators reloads: bench/reload.sh.
+if [[ "${BENCH_RELOAD:-1}" != 0 && -x "$BUILD/enrich_bench" ]]; then
+  "$ROOT/bench/reload.sh" | tee -a "$BUILD/bench/last-results.txt"
 fi
 
 # Buffers (memory vs disk per fsync policy) and recovery after kill -9: bench/buffers.sh.
