@@ -266,7 +266,7 @@ std::string_view Alert::store_added(std::string_view s) {
 
 void Alert::push_own(const Field& f, std::uint64_t hash, std::string_view key) {
   Additions& add = *add_;
-  add.names |= std::uint64_t{1} << (hash & 63);
+  add.note_name(hash);
   // A run of the alert's own fields goes on while the same stage adds them one after the other.
   const bool extend = !add.runs.empty() && !add.runs.back().block && add.runs.back().json_to == add.json.size() &&
                       add.fields.back().stage == f.stage;
@@ -405,7 +405,7 @@ std::size_t Alert::add_block(const FieldBlock& block) {
   // Whoever built the block: the stage that adds it is the one running.
   note_growth(add.runs, 1);
   add.runs.push_back(Run{&block, 0, static_cast<std::uint32_t>(fields.size()), 0, 0, stage_});
-  for (const std::uint64_t h : hashes) add.names |= std::uint64_t{1} << (h & 63);
+  for (const std::uint64_t h : hashes) add.note_name(h);
   add.count += static_cast<std::uint32_t>(fields.size());
   return 0;
 }

@@ -281,7 +281,16 @@ class Alert {
     boost::container::small_vector<char, 128> text;
     boost::container::small_vector<char, 192> json;
     std::uint32_t count = 0;  // fields added, in all runs
-    std::uint64_t names = 0;  // a bit per added name (its hash's low six bits): most names are not among them
+    // Two bits per added name (of 256, from its hash): most names that are not among them are told so without a
+    // comparison, also when an alert carries a few dozen added fields.
+    std::uint64_t names[4] = {0, 0, 0, 0};
+    void note_name(std::uint64_t h) noexcept {
+      names[(h >> 6) & 3] |= std::uint64_t{1} << (h & 63);
+      names[(h >> 14) & 3] |= std::uint64_t{1} << ((h >> 8) & 63);
+    }
+    bool may_have(std::uint64_t h) const noexcept {
+      return (names[(h >> 6) & 3] >> (h & 63) & 1) && (names[(h >> 14) & 3] >> ((h >> 8) & 63) & 1);
+    }
   };
   friend class AddedFields;
   void push_own(const Field& f, std::uint64_t hash, std::string_view key);  // an own field (texts stored), its JSON, its run
@@ -293,7 +302,7 @@ class Alert {
   void store_field(std::string_view name, std::uint64_t hash, const Value& value, std::string_view key = {});
   // Whether an earlier addition has the name: most names are told apart by a bit of their hash (Additions::names).
   bool added_has(std::string_view name, std::uint64_t hash) const noexcept {
-    return add_ && (add_->names >> (hash & 63) & 1) && find_added(name);
+    return add_ && add_->may_have(hash) && find_added(name);
   }
   void append_persisted_stages(std::string& out) const;  // the envelope's "stages" (append_persisted)
   // The fields decode picked out for lookup() (core/field_picks.hpp): the version of the names it used, and the
