@@ -1,5 +1,7 @@
 #include "enrich/feeds/feed.hpp"
 
+#include "enrich/feeds/table_file.hpp"
+
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -43,21 +45,7 @@ Result<FeedStats> parse_feed(FeedFormat format, const FeedInput& in, ThreatIntel
 }
 
 Result<std::string> read_feed_file(const std::string& path, std::uint64_t max_bytes) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) return make_error("feed_unreadable", fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-  std::string out;
-  char buf[1 << 16];
-  for (;;) {
-    const std::size_t n = std::fread(buf, 1, sizeof buf, f.get());
-    if (n == 0) break;
-    if (out.size() + n > max_bytes) {
-      return make_error("feed_too_large",
-                        fmt::format("{} is larger than {} bytes: split the feed or raise max_feed_size", path, max_bytes));
-    }
-    out.append(buf, n);
-  }
-  if (std::ferror(f.get())) return make_error("feed_unreadable", fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-  return out;
+  return read_table_file(path, max_bytes, "split the feed or raise max_feed_size");
 }
 
 namespace feed_detail {

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -13,6 +12,7 @@
 #include "core/json_text.hpp"
 #include "core/unique_keys.hpp"
 #include "enrich/feeds/csv.hpp"
+#include "enrich/feeds/table_file.hpp"
 
 namespace saker {
 
@@ -352,19 +352,11 @@ std::size_t Inventory::KeyHash::operator()(const Key& k) const noexcept {
 }
 
 Result<std::shared_ptr<const Inventory>> Inventory::load(const std::string& path, Format format, const Limits& limits) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("bad_inventory", fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<std::size_t>(in.tellg());
-  if (size > limits.max_bytes) {
-    return make_error("bad_inventory", fmt::format("{} is {} bytes, over the {} byte limit", path, size, limits.max_bytes));
-  }
-  in.seekg(0);
-  std::string text(size, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(size));
+  auto read = read_table_file(path, limits.max_bytes);
+  if (!read) return read.error();
+  const std::string& text = read.value();
   if (format == Format::Auto) {
-    const auto ends = [&path](std::string_view s) { return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0; };
-    format = ends(".json") ? Format::Json : ends(".csv") ? Format::Csv : Format::Yaml;
+    format = path.ends_with(".json") ? Format::Json : path.ends_with(".csv") ? Format::Csv : Format::Yaml;
   }
   return parse(text, format, path, limits);
 }

@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <optional>
 
 #include <fmt/format.h>
 
 #include "core/json_text.hpp"
 #include "enrich/feeds/csv.hpp"
+#include "enrich/feeds/table_file.hpp"
 
 namespace saker {
 
@@ -168,16 +168,9 @@ struct UserTableBuilder {
 };
 
 Result<std::shared_ptr<const UserTable>> UserTable::load(const std::string& path, Format format, const Limits& limits) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("bad_user_table", fmt::format("cannot read {}: {}", path, std::strerror(errno)));
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<std::size_t>(in.tellg());
-  if (size > limits.max_bytes) {
-    return make_error("bad_user_table", fmt::format("{} is {} bytes, over the {} byte limit", path, size, limits.max_bytes));
-  }
-  in.seekg(0);
-  std::string text(size, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(size));
+  auto read = read_table_file(path, limits.max_bytes);
+  if (!read) return read.error();
+  const std::string& text = read.value();
   if (format == Format::Auto) format = path.ends_with(".json") ? Format::Json : Format::Csv;
   return parse(text, format, path, limits);
 }
